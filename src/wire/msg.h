@@ -1,0 +1,307 @@
+/*
+ * podvisor wire messages: every message that crosses any channel.
+ *
+ * A frame is a 4-byte big-endian length followed by one msgpack map.  The
+ * map's "type" key holds the message type as a string (the names below);
+ * the other keys are the fields of that type.  Unknown keys are ignored so
+ * that a newer peer may add optional fields; a known key with the wrong
+ * msgpack type, a missing required field or an over-long value rejects the
+ * whole message.
+ *
+ * Field conventions in the C structs:
+ *   uint64_t   non-negative integer; optional ones default to 0
+ *   int64_t    integer or nil; nil and absent decode to -1 (WIRE_NONE)
+ *   bool       boolean; absent is false
+ *   char *     UTF-8-ish string without NUL bytes; absent or nil is NULL
+ *   char **    array of strings, NULL-terminated; absent is NULL
+ *   wire_bin   raw bytes (msgpack bin or str); absent has len 0, ptr NULL
+ *   wire_u64v  array of non-negative integers
+ *
+ * Decoded strings and arrays live in memory owned by the struct msg and are
+ * released by msg_free(); they are always NUL-terminated.
+ *
+ * PROTOCOL_VERSION: bump this when any message or field below changes
+ * meaning, or a required field is added.
+ */
+#ifndef PODVISOR_MSG_H
+#define PODVISOR_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTOCOL_VERSION	1
+#define WIRE_FRAME_MAX		(1024 * 1024)	/* default frame limit */
+#define WIRE_NONE		(-1)		/* int64 nil */
+
+struct evbuffer;
+
+/* Bounds enforced by the decoder. */
+#define WIRE_STR_MAX		4096		/* any string field */
+#define WIRE_ARGV_MAX		4096		/* entries of a string array */
+#define WIRE_U64V_MAX		65536		/* entries of an integer array */
+
+struct wire_bin {
+	const uint8_t	*ptr;
+	size_t		 len;
+};
+
+struct wire_u64v {
+	uint64_t	*v;
+	size_t		 n;
+};
+
+enum msg_type {
+	/* Any channel. */
+	MSG_HELLO,	/* version: first message each way on every connection */
+	MSG_ERROR,	/* code, message: the request failed; see error codes */
+	MSG_OK,		/* id, seq: a request succeeded (spawn sets id, send seq) */
+	MSG_END,	/* missing: ends a streamed reply; pod refs not found */
+
+	/* podctl -> podvisord requests. */
+	MSG_SPAWN,	/* argv cwd env inherit_env name parent cancel_grace_ms
+			   term_grace_ms stop_signal timeout_ms on_parent_exit */
+	MSG_STOP,	/* pods reason cancel_grace_ms term_grace_ms wait */
+	MSG_KILL,	/* pod signal */
+	MSG_STATUS,	/* pod all: replies pod* end */
+	MSG_LOGS,	/* pod from tail follow: replies entry* end */
+	MSG_WAIT,	/* pods tree: replies pod* end once all are terminal */
+	MSG_SEND,	/* pod data: replies ok{seq} once the notify is logged */
+	MSG_INSPECT,	/* pod: replies pod end */
+	MSG_RM,		/* pods: replies pod* (those removed) end */
+
+	/* podvisord -> podctl stream records. */
+	MSG_POD,	/* one pod's record; see struct msg_pod */
+	MSG_ENTRY,	/* seq ts kind data: one segment log entry */
+
+	/* podvisord -> pod runtime. */
+	MSG_START,	/* id argv env cwd dir stop_signal cancel_grace_ms
+			   term_grace_ms leftover_grace_ms */
+	MSG_CANCEL,	/* reason: cooperative stop */
+	MSG_SIGNAL,	/* signal tree: signal the workload group (and, with
+			   tree, every descendant that left it) */
+	MSG_NOTIFY,	/* data: log a notify entry, queue it for the workload */
+
+	/* pod runtime -> podvisord. */
+	MSG_STARTED,	/* pid: the workload is running (pid == its pgid) */
+	MSG_LOGGED,	/* seq: the log is committed up to seq */
+	MSG_NOTIFIED,	/* seq: the notify entry was logged as seq */
+	MSG_ENDED,	/* exit_code signal error: the main process ended, or
+			   never started (error set, exit_code 127) */
+	MSG_EXITED,	/* leftovers: cleanup done, exit entry synced; the
+			   runtime exits right after */
+
+	MSG__COUNT
+};
+
+/* Error codes carried in MSG_ERROR.code; podctl maps them to exit status. */
+#define ERR_FAILED	"failed"	/* exit 1: the operation failed */
+#define ERR_USAGE	"usage"		/* exit 2: the request was malformed */
+#define ERR_NOTFOUND	"not-found"	/* exit 3: no such pod */
+#define ERR_DENIED	"denied"	/* exit 5: permission denied */
+#define ERR_PROTOCOL	"protocol"	/* exit 1: framing/version problem */
+
+struct msg_hello {
+	uint64_t	  version;	/* required */
+};
+
+struct msg_error {
+	char		 *code;		/* required */
+	char		 *message;	/* required */
+};
+
+struct msg_ok {
+	uint64_t	  id;
+	uint64_t	  seq;
+};
+
+struct msg_end {
+	char		**missing;
+};
+
+struct msg_spawn {
+	char		**argv;		/* required, at least one entry */
+	char		 *cwd;		/* required, absolute */
+	char		**env;		/* "K=V" added to the environment */
+	bool		  inherit_env;	/* env is the caller's whole env */
+	char		 *name;
+	char		 *parent;	/* pod ref, NULL: top level */
+	int64_t		  cancel_grace_ms;	/* WIRE_NONE: daemon default */
+	int64_t		  term_grace_ms;
+	int64_t		  stop_signal;		/* WIRE_NONE: SIGINT */
+	int64_t		  timeout_ms;		/* WIRE_NONE: no timeout */
+	char		 *on_parent_exit;	/* "stop" (NULL) or "orphan" */
+};
+
+struct msg_stop {
+	char		**pods;		/* required, at least one */
+	char		 *reason;	/* NULL: "user" */
+	int64_t		  cancel_grace_ms;	/* WIRE_NONE: the pod's own */
+	int64_t		  term_grace_ms;
+	bool		  wait;
+};
+
+struct msg_kill {
+	char		 *pod;		/* required */
+	uint64_t	  signal;	/* required, 1..64 */
+};
+
+struct msg_status {
+	char		 *pod;		/* NULL: the whole forest */
+	bool		  all;		/* include terminal pods */
+};
+
+struct msg_logs {
+	char		 *pod;		/* required */
+	uint64_t	  from;		/* first seq, 0: from the start */
+	uint64_t	  tail;		/* last N entries, 0: all */
+	bool		  follow;
+};
+
+struct msg_wait {
+	char		**pods;		/* required */
+	bool		  tree;
+};
+
+struct msg_send {
+	char		 *pod;		/* required */
+	struct wire_bin	  data;		/* required */
+};
+
+struct msg_inspect {
+	char		 *pod;		/* required */
+};
+
+struct msg_rm {
+	char		**pods;		/* required */
+};
+
+/* A pod record: status, inspect, stop and wait replies. Times are ns since
+ * the epoch (WIRE_NONE when not yet). */
+struct msg_pod {
+	uint64_t	  id;		/* required */
+	char		 *name;
+	int64_t		  parent;
+	char		 *state;	/* required */
+	int64_t		  pid;
+	int64_t		  runtime_pid;
+	char		**argv;
+	char		 *cwd;
+	int64_t		  exit_code;
+	int64_t		  signal;
+	char		 *reason;
+	char		 *error;	/* why it could not start */
+	uint64_t	  owner;	/* uid */
+	int64_t		  created_at;
+	int64_t		  started_at;
+	int64_t		  ended_at;
+	int64_t		  stop_requested_at;
+	int64_t		  stage_left_ms;	/* time to the next stop stage */
+	int64_t		  cancel_grace_ms;
+	int64_t		  term_grace_ms;
+	int64_t		  stop_signal;
+	int64_t		  timeout_ms;
+	char		 *on_parent_exit;
+	uint64_t	  leftovers;	/* processes killed after main exit */
+	uint64_t	  log_seq;	/* last committed log seq */
+	struct wire_u64v  children;
+};
+
+struct msg_entry {
+	uint64_t	  seq;		/* required */
+	int64_t		  ts;		/* required, ns since the epoch */
+	char		 *kind;		/* required */
+	struct wire_bin	  data;
+};
+
+struct msg_start {
+	uint64_t	  id;		/* required */
+	char		**argv;		/* required */
+	char		**env;		/* the complete environment */
+	char		 *cwd;		/* required */
+	char		 *dir;		/* required: the pod's log directory */
+	uint64_t	  stop_signal;	/* required */
+	uint64_t	  cancel_grace_ms;	/* for a supervisor-lost stop */
+	uint64_t	  term_grace_ms;
+	uint64_t	  leftover_grace_ms;	/* 0: 1000 */
+};
+
+struct msg_cancel {
+	char		 *reason;	/* required */
+};
+
+struct msg_signal {
+	uint64_t	  signal;	/* required */
+	bool		  tree;
+};
+
+struct msg_notify {
+	struct wire_bin	  data;		/* required */
+};
+
+struct msg_started {
+	uint64_t	  pid;		/* required */
+};
+
+struct msg_logged {
+	uint64_t	  seq;		/* required */
+};
+
+struct msg_notified {
+	uint64_t	  seq;		/* required */
+};
+
+struct msg_ended {
+	int64_t		  exit_code;
+	int64_t		  signal;
+	char		 *error;
+};
+
+struct msg_exited {
+	uint64_t	  leftovers;
+};
+
+struct msg {
+	enum msg_type	 type;
+	union {
+		struct msg_hello	hello;
+		struct msg_error	error;
+		struct msg_ok		ok;
+		struct msg_end		end;
+		struct msg_spawn	spawn;
+		struct msg_stop		stop;
+		struct msg_kill		kill;
+		struct msg_status	status;
+		struct msg_logs		logs;
+		struct msg_wait		wait;
+		struct msg_send		send;
+		struct msg_inspect	inspect;
+		struct msg_rm		rm;
+		struct msg_pod		pod;
+		struct msg_entry	entry;
+		struct msg_start	start;
+		struct msg_cancel	cancel;
+		struct msg_signal	signal;
+		struct msg_notify	notify;
+		struct msg_started	started;
+		struct msg_logged	logged;
+		struct msg_notified	notified;
+		struct msg_ended	ended;
+		struct msg_exited	exited;
+	} u;
+	void		*owner;		/* decoder-owned memory, or NULL */
+};
+
+/* msg.c */
+/* Zero a message of the given type, with every int64 field WIRE_NONE. */
+void		 msg_init(struct msg *, enum msg_type);
+const char	*msg_type_name(enum msg_type);
+/* Append one whole frame (length prefix and map) to the buffer. */
+int		 msg_encode(const struct msg *, struct evbuffer *);
+/* Decode one frame payload (without its length prefix). On error returns
+ * -1 with a one-line reason in cause; the message then owns nothing. */
+int		 msg_decode(const void *, size_t, struct msg *, char *, size_t);
+/* Release what msg_decode allocated; safe on an msg_init'ed message. */
+void		 msg_free(struct msg *);
+
+#endif
