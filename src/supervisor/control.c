@@ -1,1 +1,496 @@
-/* placeholder */
+/*
+ * The control socket: accept podctl connections and dispatch their
+ * requests, one switch for the channel.  Each case validates, checks the
+ * caller may act, and hands the work to a named helper.  Bad input ends
+ * that one connection, never the daemon.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "supervisor.h"
+
+static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
+static struct evconnlistener	*listener;
+static struct event		*resume_ev;
+
+static void	client_cb(struct peer *, struct msg *, void *);
+
+/* Reply with an error and keep the connection. */
+void
+client_reply_error(struct client *c, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) == -1)
+		text = NULL;
+	va_end(ap);
+	peer_reply_error(c->peer, code, "%s", text ? text : "out of memory");
+	free(text);
+}
+
+/* Root may act on any pod; others on their own. */
+bool
+client_may(struct client *c, struct pod *pod)
+{
+	return (c->uid == 0 || c->uid == pod->owner);
+}
+
+/* Resolve pod refs: found ids (deduplicated) and missing refs. Replies
+ * denied (and returns -1) if the client may not act on one of them. */
+static int
+resolve_refs(struct client *c, char **refs, uint64_t **ids, size_t *nids,
+    char ***missing)
+{
+	struct pod	*pod;
+	size_t		 i, j, nmiss = 0;
+
+	*ids = xcalloc(strv_len(refs) + 1, sizeof **ids);
+	*missing = xcalloc(strv_len(refs) + 1, sizeof **missing);
+	*nids = 0;
+	for (i = 0; refs[i] != NULL; i++) {
+		if ((pod = podtab_resolve(refs[i])) == NULL) {
+			(*missing)[nmiss++] = xstrdup(refs[i]);
+			continue;
+		}
+		if (!client_may(c, pod)) {
+			client_reply_error(c, ERR_DENIED, "pod %s belongs to "
+			    "another user", refs[i]);
+			free(*ids);
+			strv_free(*missing);
+			return (-1);
+		}
+		for (j = 0; j < *nids && (*ids)[j] != pod->id; j++)
+			;
+		if (j == *nids)
+			(*ids)[(*nids)++] = pod->id;
+	}
+	return (0);
+}
+
+/* Look up one pod a request names; replies not-found or denied. */
+static struct pod *
+resolve_one(struct client *c, const char *ref)
+{
+	struct pod	*pod;
+
+	if ((pod = podtab_resolve(ref)) == NULL) {
+		client_reply_error(c, ERR_NOTFOUND, "no such pod: %s", ref);
+		return (NULL);
+	}
+	if (!client_may(c, pod)) {
+		client_reply_error(c, ERR_DENIED, "pod %s belongs to another "
+		    "user", ref);
+		return (NULL);
+	}
+	return (pod);
+}
+
+/* Send an end with the given missing refs. */
+static void
+reply_end(struct client *c, char **missing)
+{
+	struct msg	msg;
+
+	msg_init(&msg, MSG_END);
+	msg.u.end.missing = missing;
+	peer_send(c->peer, &msg);
+}
+
+/* stop POD...: stop every named subtree; wait for them unless told not. */
+static void
+stop_request(struct client *c, struct msg_stop *m)
+{
+	uint64_t	*ids;
+	char		**missing;
+	size_t		 n, i;
+	const char	*reason = m->reason ? m->reason : "user";
+
+	if ((m->cancel_grace_ms != WIRE_NONE && m->cancel_grace_ms < 0) ||
+	    (m->term_grace_ms != WIRE_NONE && m->term_grace_ms < 0)) {
+		client_reply_error(c, ERR_USAGE, "graces must not be negative");
+		return;
+	}
+	if (resolve_refs(c, m->pods, &ids, &n, &missing) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		pod_stop_tree(podtab_find(ids[i]), reason, m->cancel_grace_ms,
+		    m->term_grace_ms);
+	if (m->wait) {
+		waiter_add(c, ids, n, missing, true);
+		return;
+	}
+	reply_end(c, missing);
+	free(ids);
+	strv_free(missing);
+}
+
+/* wait [--tree] POD...: answer once they are terminal. */
+static void
+wait_request(struct client *c, struct msg_wait *m)
+{
+	uint64_t	*ids;
+	char		**missing;
+	size_t		 n;
+
+	if (resolve_refs(c, m->pods, &ids, &n, &missing) == -1)
+		return;
+	waiter_add(c, ids, n, missing, m->tree);
+}
+
+/* kill -s SIG POD: the runtime signals the workload's process group. */
+static void
+kill_request(struct client *c, struct msg_kill *m)
+{
+	struct pod	*pod;
+	struct msg	 msg;
+
+	if (m->signal < 1 || m->signal > 64) {
+		client_reply_error(c, ERR_USAGE, "invalid signal %" PRIu64,
+		    m->signal);
+		return;
+	}
+	if ((pod = resolve_one(c, m->pod)) == NULL)
+		return;
+	if (POD_TERMINAL(pod) || pod->peer == NULL || pod->main_ended) {
+		client_reply_error(c, ERR_FAILED, "pod %" PRIu64 " is %s: "
+		    "nothing to signal", pod->id, pod_state_name(pod->state));
+		return;
+	}
+	msg_init(&msg, MSG_SIGNAL);
+	msg.u.signal.signal = m->signal;
+	peer_send(pod->peer, &msg);
+	msg_init(&msg, MSG_OK);
+	peer_send(c->peer, &msg);
+}
+
+/* Is the pod shown to this client by status? */
+static bool
+status_visible(struct client *c, struct pod *pod, bool all)
+{
+	return ((all || !POD_TERMINAL(pod)) && client_may(c, pod));
+}
+
+/* Emit a pod and its visible descendants, parents first. */
+static void
+status_emit(struct client *c, struct pod *pod, bool all)
+{
+	struct msg	 msg;
+	struct pod	*child;
+
+	pod_to_msg(pod, &msg, false);
+	peer_send(c->peer, &msg);
+	TAILQ_FOREACH(child, &pod->children, sibling) {
+		if (status_visible(c, child, all))
+			status_emit(c, child, all);
+	}
+}
+
+/* status [--all] [POD]: the forest (or one subtree), parents first. */
+static void
+status_request(struct client *c, struct msg_status *m)
+{
+	struct pod	*pod;
+	size_t		 i;
+
+	if (m->pod != NULL) {
+		if ((pod = resolve_one(c, m->pod)) == NULL)
+			return;
+		status_emit(c, pod, true);
+		reply_end(c, NULL);
+		return;
+	}
+	for (i = 0; (pod = podtab_at(i)) != NULL; i++) {
+		if (!status_visible(c, pod, m->all))
+			continue;
+		if (pod->parent == NULL ||
+		    !status_visible(c, pod->parent, m->all))
+			status_emit(c, pod, m->all);
+	}
+	reply_end(c, NULL);
+}
+
+/* inspect POD: the full record, children as ids. */
+static void
+inspect_request(struct client *c, struct msg_inspect *m)
+{
+	struct pod	*pod;
+	struct msg	 msg;
+
+	if ((pod = resolve_one(c, m->pod)) == NULL)
+		return;
+	pod_to_msg(pod, &msg, true);
+	peer_send(c->peer, &msg);
+	record_msg_release(&msg);
+	reply_end(c, NULL);
+}
+
+/* Delete a pod's directory (its segment log files). */
+static void
+remove_pod_dir(uint64_t id)
+{
+	char		 dir[PATH_MAX], path[PATH_MAX + 256];
+	DIR		*d;
+	struct dirent	*de;
+
+	pod_dir(id, dir, sizeof dir);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			if (unlink(path) == -1)
+				log_warn("cannot remove %s", path);
+		}
+		closedir(d);
+	}
+	if (rmdir(dir) == -1 && errno != ENOENT)
+		log_warn("cannot remove %s", dir);
+}
+
+/* Forget a terminal subtree, children first, telling the client each. */
+static void
+rm_subtree(struct client *c, struct pod *pod)
+{
+	struct pod	*child;
+	struct msg	 msg;
+
+	while ((child = TAILQ_FIRST(&pod->children)) != NULL)
+		rm_subtree(c, child);
+	pod_to_msg(pod, &msg, false);
+	peer_send(c->peer, &msg);
+	while (!TAILQ_EMPTY(&pod->streams))
+		logstream_end(TAILQ_FIRST(&pod->streams));
+	remove_pod_dir(pod->id);
+	registry_forget(pod);
+	podtab_remove(pod);
+	pod_free(pod);
+}
+
+/* rm POD...: forget terminal subtrees; refuse if any pod in them lives. */
+static void
+rm_request(struct client *c, struct msg_rm *m)
+{
+	uint64_t	*ids;
+	char		**missing;
+	size_t		 n, i;
+	struct pod	*pod;
+
+	if (resolve_refs(c, m->pods, &ids, &n, &missing) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		pod = podtab_find(ids[i]);
+		if (!pod_subtree_terminal(pod)) {
+			client_reply_error(c, ERR_FAILED, "pod %" PRIu64 " (or "
+			    "a pod below it) is not terminal: stop it first",
+			    pod->id);
+			free(ids);
+			strv_free(missing);
+			return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if ((pod = podtab_find(ids[i])) != NULL)
+			rm_subtree(c, pod);
+	}
+	reply_end(c, missing);
+	free(ids);
+	strv_free(missing);
+}
+
+/* send POD MESSAGE: forwarded to the runtime, answered once logged. */
+static void
+send_dispatch(struct client *c, struct msg_send *m)
+{
+	struct pod	*pod;
+
+	if ((pod = resolve_one(c, m->pod)) == NULL)
+		return;
+	if (POD_TERMINAL(pod) || pod->peer == NULL || pod->main_ended) {
+		client_reply_error(c, ERR_FAILED, "pod %" PRIu64 " is %s: it "
+		    "can no longer take messages", pod->id,
+		    pod_state_name(pod->state));
+		return;
+	}
+	send_request(c, pod, m);
+}
+
+/* The control channel's dispatch switch. */
+static void
+ctl_dispatch(struct client *c, struct msg *msg)
+{
+	if (c->busy) {
+		client_reply_error(c, ERR_USAGE, "a request is still pending "
+		    "on this connection");
+		return;
+	}
+	switch (msg->type) {
+	case MSG_SPAWN:
+		spawn_request(c, &msg->u.spawn);
+		break;
+	case MSG_STOP:
+		stop_request(c, &msg->u.stop);
+		break;
+	case MSG_KILL:
+		kill_request(c, &msg->u.kill);
+		break;
+	case MSG_STATUS:
+		status_request(c, &msg->u.status);
+		break;
+	case MSG_LOGS:
+		logs_request(c, &msg->u.logs);
+		break;
+	case MSG_WAIT:
+		wait_request(c, &msg->u.wait);
+		break;
+	case MSG_SEND:
+		send_dispatch(c, &msg->u.send);
+		break;
+	case MSG_INSPECT:
+		inspect_request(c, &msg->u.inspect);
+		break;
+	case MSG_RM:
+		rm_request(c, &msg->u.rm);
+		break;
+	default:
+		peer_error(c->peer, ERR_PROTOCOL, "unexpected message '%s' on "
+		    "the control socket", msg_type_name(msg->type));
+		break;
+	}
+}
+
+/* Messages from a client; NULL when it is gone. */
+static void
+client_cb(struct peer *peer, struct msg *msg, void *arg)
+{
+	struct client	*c = arg;
+
+	if (msg != NULL) {
+		ctl_dispatch(c, msg);
+		return;
+	}
+	if (c->waiter != NULL)
+		waiter_cancel(c->waiter);
+	if (c->stream != NULL)
+		logstream_cancel(c->stream);
+	sends_forget_client(c);
+	TAILQ_REMOVE(&clients, c, entry);
+	free(c);
+}
+
+/* At exit: drop every connected client. */
+void
+clients_free(void)
+{
+	struct client	*c;
+
+	while ((c = TAILQ_FIRST(&clients)) != NULL) {
+		TAILQ_REMOVE(&clients, c, entry);
+		peer_free(c->peer);
+		free(c);
+	}
+}
+
+/* Accept paused after EMFILE: try again. */
+static void
+control_resume_cb(int fd, short events, void *arg)
+{
+	evconnlistener_enable(listener);
+}
+
+/* accept() failed; out of descriptors pauses accepting for a second
+ * rather than spinning on a listener that stays readable. */
+static void
+control_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct timeval	tv = { 1, 0 };
+	int		err = EVUTIL_SOCKET_ERROR();
+
+	log_warnx("accept: %s", strerror(err));
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		evconnlistener_disable(l);
+		evtimer_add(resume_ev, &tv);
+	}
+}
+
+/* A new podctl connection. */
+static void
+control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct client	*c;
+
+	c = xcalloc(1, sizeof *c);
+	TAILQ_INSERT_TAIL(&clients, c, entry);
+	c->peer = peer_new(sv.base, fd, client_cb, c, "client");
+	c->uid = peer_uid(c->peer);
+	c->pid = peer_pid(c->peer);
+}
+
+/* Bind and listen on sv.socket_path (which must be free by now). */
+int
+control_listen(char *cause, size_t len)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s",
+	    sv.socket_path) >= sizeof sun.sun_path)
+		return (snprintf(cause, len, "socket path too long: %s",
+		    sv.socket_path), -1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return (snprintf(cause, len, "socket: %s", strerror(errno)), -1);
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(old);
+		snprintf(cause, len, "cannot bind %s: %s", sv.socket_path,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	umask(old);
+	listener = evconnlistener_new(sv.base, control_accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	if (listener == NULL) {
+		snprintf(cause, len, "listen on %s: %s", sv.socket_path,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	evconnlistener_set_error_cb(listener, control_error_cb);
+	resume_ev = evtimer_new(sv.base, control_resume_cb, NULL);
+	return (0);
+}
+
+/* Stop listening and remove the socket file. */
+void
+control_close(void)
+{
+	if (listener == NULL)
+		return;
+	evconnlistener_free(listener);
+	listener = NULL;
+	event_free(resume_ev);
+	unlink(sv.socket_path);
+}

@@ -1,1 +1,444 @@
-/* placeholder */
+/*
+ * podvisord: start-up, the single-instance locks, signals, readiness and
+ * shutdown.  Everything after start-up happens in one libevent loop.
+ */
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "supervisor.h"
+
+struct supervisor	sv;
+static int		ready_fd = -1;	/* --daemonize: tells the parent */
+
+static const char usage[] =
+    "usage: podvisord [--socket PATH] [--state-dir DIR] [--daemonize] "
+    "[--max-pods N]\n"
+    "                 [--cancel-grace DUR] [--term-grace DUR] "
+    "[--log-level LEVEL] [--version]\n";
+
+/* Start-up failed: say why (to the waiting parent too) and exit 1. */
+static void __attribute__((noreturn))
+startup_fail(const char *cause)
+{
+	if (ready_fd != -1)
+		dprintf(ready_fd, "%s", cause);
+	fprintf(stderr, "podvisord: %s\n", cause);
+	exit(1);
+}
+
+/* Tell systemd (if it is watching) about our state. */
+void
+sv_notify_systemd(const char *state)
+{
+	struct sockaddr_un	 sun;
+	const char		*path = getenv("NOTIFY_SOCKET");
+	socklen_t		 len;
+	int			 fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof sun.sun_path)
+		return;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';	/* abstract namespace */
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, len) == -1)
+		log_warn("cannot notify systemd");
+	close(fd);
+}
+
+/* Take an exclusive lock on path, or say who holds it. */
+static int
+take_lock(const char *path, const char *what, char *cause, size_t len)
+{
+	char	pid[32] = "";
+	int	fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return (snprintf(cause, len, "cannot open %s: %s", path,
+		    strerror(errno)), -1);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (read(fd, pid, sizeof pid - 1) <= 0)
+			strcpy(pid, "?");
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		return (snprintf(cause, len, "another podvisord (pid %s) "
+		    "already uses %s", pid, what), -1);
+	}
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%d\n", (int)getpid());
+	return (fd);
+}
+
+/* Remove a socket file left by a dead daemon; refuse a live one. */
+static int
+clear_stale_socket(char *cause, size_t len)
+{
+	struct sockaddr_un	sun;
+	int			fd, rc;
+
+	if (access(sv.socket_path, F_OK) == -1)
+		return (0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sv.socket_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (0);
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	close(fd);
+	if (rc == 0)
+		return (snprintf(cause, len, "another podvisord answers on %s",
+		    sv.socket_path), -1);
+	unlink(sv.socket_path);
+	return (0);
+}
+
+/* Find the pod runtime: beside our own binary (a build tree), else in
+ * libexec. */
+static void
+find_runtime(void)
+{
+	char	self[PATH_MAX];
+	ssize_t	n;
+
+	if (sv.runtime_path[0] != '\0')
+		return;
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
+		self[n] = '\0';
+		snprintf(sv.runtime_path, sizeof sv.runtime_path,
+		    "%s/podvisor-pod", dirname(self));
+		if (access(sv.runtime_path, X_OK) == 0)
+			return;
+	}
+	snprintf(sv.runtime_path, sizeof sv.runtime_path,
+	    "%s/podvisor-pod", LIBEXECDIR);
+}
+
+/* Make a path absolute against the current directory. */
+static void
+absolutize(char *path, size_t len)
+{
+	char	cwd[PATH_MAX], *copy;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return;
+	copy = xstrdup(path);
+	snprintf(path, len, "%s/%s", cwd, copy);
+	free(copy);
+}
+
+/* Parse a duration option or exit with usage status. */
+static int64_t
+duration_arg(const char *opt, const char *s)
+{
+	char	cause[256];
+	int64_t	ms;
+
+	if (parse_duration(s, &ms, cause, sizeof cause) == -1) {
+		fprintf(stderr, "podvisord: %s: %s\n", opt, cause);
+		exit(2);
+	}
+	return (ms);
+}
+
+/* Command-line options into sv. */
+static void
+parse_options(int argc, char **argv, bool *daemonize)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 'S' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "daemonize", no_argument, NULL, 'D' },
+		{ "max-pods", required_argument, NULL, 'm' },
+		{ "cancel-grace", required_argument, NULL, 'c' },
+		{ "term-grace", required_argument, NULL, 't' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "runtime", required_argument, NULL, 'r' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char	*end;
+	long	 n;
+	int	 ch, level = LOG_LEVEL_INFO;
+
+	while ((ch = getopt_long(argc, argv, "S:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			snprintf(sv.socket_path, sizeof sv.socket_path, "%s",
+			    optarg);
+			break;
+		case 'd':
+			snprintf(sv.state_dir, sizeof sv.state_dir, "%s",
+			    optarg);
+			break;
+		case 'D':
+			*daemonize = true;
+			break;
+		case 'm':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 ||
+			    n > 1000000) {
+				fprintf(stderr, "podvisord: --max-pods: invalid "
+				    "number '%s' (1 to 1000000)\n", optarg);
+				exit(2);
+			}
+			sv.max_pods = n;
+			break;
+		case 'c':
+			sv.cancel_grace_ms = duration_arg("--cancel-grace",
+			    optarg);
+			break;
+		case 't':
+			sv.term_grace_ms = duration_arg("--term-grace", optarg);
+			break;
+		case 'l':
+			if ((level = log_level_parse(optarg)) == -1) {
+				fprintf(stderr, "podvisord: --log-level: use "
+				    "error, warn, info or debug\n");
+				exit(2);
+			}
+			break;
+		case 'r':
+			snprintf(sv.runtime_path, sizeof sv.runtime_path, "%s",
+			    optarg);
+			break;
+		case 'V':
+			printf("podvisord %s\n", PACKAGE_VERSION_STR);
+			exit(0);
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "podvisord: unexpected argument '%s'\n%s",
+		    argv[optind], usage);
+		exit(2);
+	}
+	log_init("podvisord", level);
+}
+
+/* Fill in the defaults the options left. */
+static void
+apply_defaults(void)
+{
+	char	cause[256];
+
+	if (sv.socket_path[0] == '\0' &&
+	    default_socket_path(sv.socket_path, sizeof sv.socket_path) == -1)
+		startup_fail("cannot work out the default socket path");
+	if (sv.state_dir[0] == '\0' &&
+	    default_state_dir(sv.state_dir, sizeof sv.state_dir) == -1)
+		startup_fail("cannot work out the default state directory");
+	absolutize(sv.socket_path, sizeof sv.socket_path);
+	absolutize(sv.state_dir, sizeof sv.state_dir);
+	find_runtime();
+	if (access(sv.runtime_path, X_OK) == -1) {
+		snprintf(cause, sizeof cause, "cannot run the pod runtime %s: "
+		    "%s", sv.runtime_path, strerror(errno));
+		startup_fail(cause);
+	}
+}
+
+/* Fork; the parent exits once the child says it serves (or why not). */
+static void
+daemonize(void)
+{
+	char	buf[512];
+	int	p[2];
+	ssize_t	n;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	switch (fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		close(p[0]);
+		ready_fd = p[1];
+		setsid();
+		return;
+	default:
+		close(p[1]);
+		n = read(p[0], buf, sizeof buf - 1);
+		if (n == 2 && memcmp(buf, "ok", 2) == 0)
+			exit(0);
+		/* The child printed its reason on stderr already. */
+		exit(1);
+	}
+}
+
+/* Directories, locks, registry and socket; fails with a reason. */
+static void
+startup(void)
+{
+	char	cause[1024], lock[PATH_MAX + 16], dir[PATH_MAX];
+
+	if (mkdir_p(sv.state_dir, 0700) == -1) {
+		snprintf(cause, sizeof cause, "cannot create the state "
+		    "directory %s: %s", sv.state_dir, strerror(errno));
+		startup_fail(cause);
+	}
+	snprintf(dir, sizeof dir, "%s", sv.socket_path);
+	if (mkdir_p(dirname(dir), sv.uid == 0 ? 0755 : 0700) == -1) {
+		snprintf(cause, sizeof cause, "cannot create the socket's "
+		    "directory for %s: %s", sv.socket_path, strerror(errno));
+		startup_fail(cause);
+	}
+	snprintf(lock, sizeof lock, "%s/podvisord.lock", sv.state_dir);
+	if (take_lock(lock, sv.state_dir, cause, sizeof cause) == -1)
+		startup_fail(cause);
+	snprintf(lock, sizeof lock, "%s.lock", sv.socket_path);
+	if (take_lock(lock, sv.socket_path, cause, sizeof cause) == -1)
+		startup_fail(cause);
+	if (clear_stale_socket(cause, sizeof cause) == -1)
+		startup_fail(cause);
+	snprintf(dir, sizeof dir, "%s/pods", sv.state_dir);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(cause, sizeof cause, "cannot create %s: %s", dir,
+		    strerror(errno));
+		startup_fail(cause);
+	}
+	if (registry_open(cause, sizeof cause) == -1)
+		startup_fail(cause);
+	if (control_listen(cause, sizeof cause) == -1)
+		startup_fail(cause);
+}
+
+/* We serve: tell whoever waits for it. */
+static void
+announce_ready(void)
+{
+	int	fd;
+
+	sv_notify_systemd("READY=1");
+	log_info("serving on %s (state in %s)", sv.socket_path, sv.state_dir);
+	if (ready_fd == -1)
+		return;
+	write(ready_fd, "ok", 2);
+	close(ready_fd);
+	ready_fd = -1;
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+/* SIGTERM, SIGINT: stop every pod (reason shutdown), then exit. */
+static void
+shutdown_cb(int sig, short events, void *arg)
+{
+	if (sv.shutting_down) {
+		log_info("%s again: still stopping %zu pods; their graces are "
+		    "not shortened", signal_name(sig), podtab_live_count());
+		return;
+	}
+	sv.shutting_down = true;
+	log_info("%s: stopping %zu pods", signal_name(sig),
+	    podtab_live_count());
+	sv_notify_systemd("STOPPING=1");
+	stop_all("shutdown");
+	registry_flush_now();
+	sv_maybe_exit();
+}
+
+/* During shutdown, leave the loop once every pod is terminal. */
+void
+sv_maybe_exit(void)
+{
+	if (sv.shutting_down && podtab_live_count() == 0)
+		event_base_loopexit(sv.base, NULL);
+}
+
+/* SIGCHLD. */
+static void
+sigchld_cb(int sig, short events, void *arg)
+{
+	sv_reap_children();
+}
+
+/* Free every pod (valgrind should see nothing lost). */
+static void
+free_pods(void)
+{
+	struct pod	*pod;
+
+	while ((pod = podtab_at(0)) != NULL) {
+		podtab_remove(pod);
+		pod_free(pod);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct event	*ev_term, *ev_int, *ev_chld;
+	bool		 want_daemon = false;
+
+	sv.uid = geteuid();
+	sv.max_pods = 4096;
+	sv.cancel_grace_ms = 10000;
+	sv.term_grace_ms = 5000;
+	log_init("podvisord", LOG_LEVEL_INFO);
+	parse_options(argc, argv, &want_daemon);
+	apply_defaults();
+	if (want_daemon)
+		daemonize();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("cannot become a subreaper");
+	if ((sv.base = event_base_new()) == NULL)
+		startup_fail("cannot create the event loop");
+	startup();
+	ev_term = evsignal_new(sv.base, SIGTERM, shutdown_cb, NULL);
+	ev_int = evsignal_new(sv.base, SIGINT, shutdown_cb, NULL);
+	ev_chld = evsignal_new(sv.base, SIGCHLD, sigchld_cb, NULL);
+	evsignal_add(ev_term, NULL);
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_chld, NULL);
+	announce_ready();
+	sv_reap_children();	/* anything that exited before we listened */
+	event_base_dispatch(sv.base);
+
+	log_info("all pods stopped; exiting");
+	control_close();
+	registry_close();
+	clients_free();
+	free_pods();
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_chld);
+	event_base_free(sv.base);
+	return (0);
+}

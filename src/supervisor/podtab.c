@@ -1,1 +1,240 @@
-/* placeholder */
+/*
+ * The pod table: every pod the supervisor knows, live or terminal, kept in
+ * an array sorted by id (ids only grow, so inserts append), and the tree
+ * links between them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "supervisor.h"
+#include "seglog.h"
+
+static struct pod	**pods;
+static size_t		  npods, podcap;
+
+static const char *state_names[] = {
+	[POD_STARTING] = "starting",
+	[POD_RUNNING] = "running",
+	[POD_STOPPING] = "stopping",
+	[POD_TERMINATING] = "terminating",
+	[POD_KILLING] = "killing",
+	[POD_SUCCEEDED] = "succeeded",
+	[POD_FAILED] = "failed",
+	[POD_STOPPED] = "stopped",
+	[POD_TERMINATED] = "terminated",
+	[POD_KILLED] = "killed",
+	[POD_LOST] = "lost",
+};
+
+/* The contract's name for a state. */
+const char *
+pod_state_name(enum pod_state state)
+{
+	return (state_names[state]);
+}
+
+/* The state named s, or -1. */
+int
+pod_state_from_name(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof state_names / sizeof state_names[0]; i++) {
+		if (strcmp(state_names[i], s) == 0)
+			return (i);
+	}
+	return (-1);
+}
+
+/* A blank pod with the given id, in no table and no tree. */
+struct pod *
+pod_new(uint64_t id)
+{
+	struct pod	*pod;
+
+	pod = xcalloc(1, sizeof *pod);
+	pod->id = id;
+	TAILQ_INIT(&pod->children);
+	TAILQ_INIT(&pod->streams);
+	TAILQ_INIT(&pod->sends);
+	pod->exit_code = -1;
+	pod->signal = -1;
+	pod->timeout_ms = WIRE_NONE;
+	pod->started_at = pod->ended_at = pod->stop_requested_at = WIRE_NONE;
+	return (pod);
+}
+
+/* Free a pod that is out of the table and has no runtime. */
+void
+pod_free(struct pod *pod)
+{
+	if (pod->stage_timer != NULL)
+		event_free(pod->stage_timer);
+	if (pod->timeout_timer != NULL)
+		event_free(pod->timeout_timer);
+	if (pod->log_reader != NULL)
+		seglog_close(pod->log_reader);
+	free(pod->name);
+	strv_free(pod->argv);
+	free(pod->cwd);
+	free(pod->reason);
+	free(pod->error);
+	free(pod);
+}
+
+/* Index of the first pod with id >= id. */
+static size_t
+podtab_lower(uint64_t id)
+{
+	size_t	lo = 0, hi = npods, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (pods[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo);
+}
+
+/* Add a pod, keeping the table sorted (appending in the usual case). */
+void
+podtab_insert(struct pod *pod)
+{
+	size_t	at;
+
+	if (npods == podcap) {
+		podcap = podcap ? podcap * 2 : 64;
+		pods = xreallocarray(pods, podcap, sizeof *pods);
+	}
+	at = podtab_lower(pod->id);
+	memmove(&pods[at + 1], &pods[at], (npods - at) * sizeof *pods);
+	pods[at] = pod;
+	npods++;
+}
+
+/* Take a pod out of the table and out of its parent's children. */
+void
+podtab_remove(struct pod *pod)
+{
+	size_t	at;
+
+	pod_set_parent(pod, NULL);
+	at = podtab_lower(pod->id);
+	if (at < npods && pods[at] == pod) {
+		memmove(&pods[at], &pods[at + 1], (npods - at - 1) * sizeof *pods);
+		npods--;
+	}
+}
+
+/* The pod with this id, or NULL. */
+struct pod *
+podtab_find(uint64_t id)
+{
+	size_t	at = podtab_lower(id);
+
+	if (at < npods && pods[at]->id == id)
+		return (pods[at]);
+	return (NULL);
+}
+
+/* The live pod called name, or NULL. */
+struct pod *
+podtab_live_name(const char *name)
+{
+	size_t	i;
+
+	for (i = npods; i-- > 0;) {
+		if (pods[i]->name != NULL && !POD_TERMINAL(pods[i]) &&
+		    strcmp(pods[i]->name, name) == 0)
+			return (pods[i]);
+	}
+	return (NULL);
+}
+
+/* An id, or a name: the live pod of that name, else the newest that had it. */
+struct pod *
+podtab_resolve(const char *ref)
+{
+	struct pod	*pod;
+	uint64_t	 id;
+	size_t		 i;
+
+	if (pod_ref_is_id(ref, &id))
+		return (podtab_find(id));
+	if ((pod = podtab_live_name(ref)) != NULL)
+		return (pod);
+	for (i = npods; i-- > 0;) {
+		if (pods[i]->name != NULL && strcmp(pods[i]->name, ref) == 0)
+			return (pods[i]);
+	}
+	return (NULL);
+}
+
+/* The pod whose runtime has this pid, or NULL. */
+struct pod *
+podtab_find_runtime(pid_t pid)
+{
+	size_t	i;
+
+	for (i = npods; i-- > 0;) {
+		if (pods[i]->runtime_pid == pid && !POD_TERMINAL(pods[i]))
+			return (pods[i]);
+	}
+	return (NULL);
+}
+
+/* How many pods are not terminal. */
+size_t
+podtab_live_count(void)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < npods; i++) {
+		if (!POD_TERMINAL(pods[i]))
+			n++;
+	}
+	return (n);
+}
+
+size_t
+podtab_count(void)
+{
+	return (npods);
+}
+
+/* The i-th pod in id order. */
+struct pod *
+podtab_at(size_t i)
+{
+	return (i < npods ? pods[i] : NULL);
+}
+
+/* Move a pod under a new parent (NULL: top level). */
+void
+pod_set_parent(struct pod *pod, struct pod *parent)
+{
+	if (pod->parent != NULL)
+		TAILQ_REMOVE(&pod->parent->children, pod, sibling);
+	pod->parent = parent;
+	if (parent != NULL)
+		TAILQ_INSERT_TAIL(&parent->children, pod, sibling);
+}
+
+/* Is the pod and everything under it terminal? */
+bool
+pod_subtree_terminal(struct pod *pod)
+{
+	struct pod	*child;
+
+	if (!POD_TERMINAL(pod))
+		return (false);
+	TAILQ_FOREACH(child, &pod->children, sibling) {
+		if (!pod_subtree_terminal(child))
+			return (false);
+	}
+	return (true);
+}

@@ -1,1 +1,113 @@
-/* placeholder */
+/*
+ * A pod as a wire record (msg_pod): what status, inspect, stop and wait
+ * reply with, and what the registry stores.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor.h"
+
+/* Milliseconds left before the pod's next stop stage, or WIRE_NONE. */
+static int64_t
+stage_left_ms(struct pod *pod)
+{
+	int64_t	left;
+
+	if (pod->stage_deadline == 0 || POD_TERMINAL(pod))
+		return (WIRE_NONE);
+	left = pod->stage_deadline - mono_ms();
+	return (left < 0 ? 0 : left);
+}
+
+/* Fill msg with the pod's record; it borrows the pod's strings. */
+void
+pod_to_msg(struct pod *pod, struct msg *msg, bool with_children)
+{
+	struct msg_pod	*r = &msg->u.pod;
+	struct pod	*child;
+	size_t		 n = 0;
+
+	msg_init(msg, MSG_POD);
+	r->id = pod->id;
+	r->name = pod->name;
+	r->parent = pod->parent ? (int64_t)pod->parent->id : WIRE_NONE;
+	r->state = (char *)pod_state_name(pod->state);
+	r->pid = pod->pid > 0 && !POD_TERMINAL(pod) ? pod->pid : WIRE_NONE;
+	r->runtime_pid = pod->runtime_pid > 0 && !POD_TERMINAL(pod) ?
+	    pod->runtime_pid : WIRE_NONE;
+	r->argv = pod->argv;
+	r->cwd = pod->cwd;
+	r->exit_code = pod->exit_code;
+	r->signal = pod->signal;
+	r->reason = pod->reason;
+	r->error = pod->error;
+	r->owner = pod->owner;
+	r->created_at = pod->created_at;
+	r->started_at = pod->started_at;
+	r->ended_at = pod->ended_at;
+	r->stop_requested_at = pod->stop_requested_at;
+	r->stage_left_ms = stage_left_ms(pod);
+	r->cancel_grace_ms = pod->cancel_grace_ms;
+	r->term_grace_ms = pod->term_grace_ms;
+	r->stop_signal = pod->stop_signal;
+	r->timeout_ms = pod->timeout_ms;
+	r->on_parent_exit = pod->orphan_on_parent_exit ? "orphan" : "stop";
+	r->leftovers = pod->leftovers;
+	r->log_seq = pod->log_seq;
+	if (!with_children)
+		return;
+	TAILQ_FOREACH(child, &pod->children, sibling)
+		n++;
+	if (n == 0)
+		return;
+	r->children.v = xreallocarray(NULL, n, sizeof *r->children.v);
+	n = 0;
+	TAILQ_FOREACH(child, &pod->children, sibling)
+		r->children.v[n++] = child->id;
+	r->children.n = n;
+}
+
+/* Free what pod_to_msg allocated (the children array only). */
+void
+record_msg_release(struct msg *msg)
+{
+	free(msg->u.pod.children.v);
+	msg->u.pod.children.v = NULL;
+	msg->u.pod.children.n = 0;
+}
+
+/* A pod rebuilt from a stored record, with no parent link yet. */
+struct pod *
+pod_from_msg(struct msg_pod *r)
+{
+	struct pod	*pod;
+	int		 state;
+
+	if ((state = pod_state_from_name(r->state)) == -1 || r->argv == NULL)
+		return (NULL);
+	pod = pod_new(r->id);
+	pod->state = state;
+	pod->name = r->name ? xstrdup(r->name) : NULL;
+	pod->argv = xstrvdup(r->argv);
+	pod->cwd = xstrdup(r->cwd ? r->cwd : "/");
+	pod->exit_code = r->exit_code;
+	pod->signal = r->signal;
+	pod->reason = r->reason ? xstrdup(r->reason) : NULL;
+	pod->error = r->error ? xstrdup(r->error) : NULL;
+	pod->owner = r->owner;
+	pod->created_at = r->created_at;
+	pod->started_at = r->started_at;
+	pod->ended_at = r->ended_at;
+	pod->stop_requested_at = r->stop_requested_at;
+	pod->cancel_grace_ms = r->cancel_grace_ms;
+	pod->term_grace_ms = r->term_grace_ms;
+	pod->stop_signal = r->stop_signal;
+	pod->timeout_ms = r->timeout_ms;
+	pod->orphan_on_parent_exit = r->on_parent_exit != NULL &&
+	    strcmp(r->on_parent_exit, "orphan") == 0;
+	pod->leftovers = r->leftovers;
+	pod->log_seq = r->log_seq;
+	pod->pid = r->pid > 0 ? r->pid : 0;
+	pod->runtime_pid = r->runtime_pid > 0 ? r->runtime_pid : 0;
+	return (pod);
+}

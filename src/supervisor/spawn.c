@@ -1,1 +1,269 @@
-/* placeholder */
+/*
+ * Spawning pods: validate the request completely, then create the pod's
+ * directory and start its runtime with posix_spawn (vfork-based in glibc,
+ * so the cost does not grow with the supervisor's heap), with the control
+ * channel on WIRE_POD_FD and nothing else inherited.  Also the SIGCHLD
+ * reaper.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "supervisor.h"
+
+static void	pod_channel_cb(struct peer *, struct msg *, void *);
+
+/* The directory holding pod id's segment log. */
+void
+pod_dir(uint64_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/pods/%" PRIu64, sv.state_dir, id);
+}
+
+/* Check a spawn request before anything is created. */
+static int
+spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
+    char *cause, size_t len)
+{
+	size_t	i;
+
+	*parent = NULL;
+	if (m->cwd[0] != '/')
+		return (snprintf(cause, len, "cwd must be absolute: %s", m->cwd),
+		    -1);
+	if (m->name != NULL && parse_pod_name(m->name, cause, len) == -1)
+		return (-1);
+	if (m->name != NULL && podtab_live_name(m->name) != NULL)
+		return (snprintf(cause, len, "a live pod is already called %s",
+		    m->name), -1);
+	if ((m->cancel_grace_ms != WIRE_NONE && m->cancel_grace_ms < 0) ||
+	    (m->term_grace_ms != WIRE_NONE && m->term_grace_ms < 0) ||
+	    (m->timeout_ms != WIRE_NONE && m->timeout_ms < 0))
+		return (snprintf(cause, len, "durations must not be negative"),
+		    -1);
+	if (m->stop_signal != WIRE_NONE &&
+	    (m->stop_signal < 1 || m->stop_signal > 64))
+		return (snprintf(cause, len, "invalid stop signal %" PRId64,
+		    m->stop_signal), -1);
+	if (m->on_parent_exit != NULL && strcmp(m->on_parent_exit, "stop") &&
+	    strcmp(m->on_parent_exit, "orphan"))
+		return (snprintf(cause, len, "on_parent_exit must be stop or "
+		    "orphan, not %s", m->on_parent_exit), -1);
+	for (i = 0; m->env != NULL && m->env[i] != NULL; i++) {
+		if (strchr(m->env[i], '=') == NULL || m->env[i][0] == '=')
+			return (snprintf(cause, len, "invalid environment "
+			    "entry '%s': use K=V", m->env[i]), -1);
+	}
+	if (m->parent != NULL) {
+		if ((*parent = podtab_resolve(m->parent)) == NULL)
+			return (snprintf(cause, len, "no such parent pod: %s",
+			    m->parent), -1);
+		if ((*parent)->state != POD_STARTING &&
+		    (*parent)->state != POD_RUNNING)
+			return (snprintf(cause, len, "parent pod %" PRIu64
+			    " is %s", (*parent)->id,
+			    pod_state_name((*parent)->state)), -1);
+	}
+	return (0);
+}
+
+/* posix_spawn the runtime with chan on WIRE_POD_FD; returns its pid. */
+static pid_t
+spawn_runtime(int chan, char *cause, size_t len)
+{
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	sigset_t			 none, all;
+	char				*argv[] = { "podvisor-pod", NULL };
+	char				*envp[] = { NULL };
+	pid_t				 pid;
+	int				 rc;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, chan, WIRE_POD_FD);
+	posix_spawn_file_actions_addclosefrom_np(&fa, WIRE_POD_FD + 1);
+	rc = posix_spawn(&pid, sv.runtime_path, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		snprintf(cause, len, "cannot start the pod runtime %s: %s",
+		    sv.runtime_path, strerror(rc));
+		return (-1);
+	}
+	return (pid);
+}
+
+/* Fill a new pod from the request. */
+static struct pod *
+spawn_make_pod(struct client *c, struct msg_spawn *m, struct pod *parent)
+{
+	struct pod	*pod;
+
+	pod = pod_new(registry_next_id());
+	pod->name = m->name ? xstrdup(m->name) : NULL;
+	pod->argv = xstrvdup(m->argv);
+	pod->cwd = xstrdup(m->cwd);
+	pod->owner = c->uid;
+	pod->cancel_grace_ms = m->cancel_grace_ms != WIRE_NONE ?
+	    m->cancel_grace_ms : sv.cancel_grace_ms;
+	pod->term_grace_ms = m->term_grace_ms != WIRE_NONE ?
+	    m->term_grace_ms : sv.term_grace_ms;
+	pod->stop_signal = m->stop_signal != WIRE_NONE ? m->stop_signal : SIGINT;
+	pod->timeout_ms = m->timeout_ms > 0 ? m->timeout_ms : WIRE_NONE;
+	pod->orphan_on_parent_exit = m->on_parent_exit != NULL &&
+	    strcmp(m->on_parent_exit, "orphan") == 0;
+	pod->state = POD_STARTING;
+	pod->created_at = now_ns();
+	pod_set_parent(pod, parent);
+	return (pod);
+}
+
+/* Send the runtime its start message. */
+static void
+spawn_send_start(struct pod *pod, struct msg_spawn *m, const char *dir)
+{
+	struct msg	 msg;
+	struct msg_start *s = &msg.u.start;
+
+	msg_init(&msg, MSG_START);
+	s->id = pod->id;
+	s->argv = pod->argv;
+	s->env = workload_env(pod->owner, m->env, m->inherit_env, pod->id);
+	s->cwd = pod->cwd;
+	s->dir = (char *)dir;
+	s->stop_signal = pod->stop_signal;
+	s->cancel_grace_ms = pod->cancel_grace_ms;
+	s->term_grace_ms = pod->term_grace_ms;
+	peer_send(pod->peer, &msg);
+	strv_free(s->env);
+}
+
+/* Create the directory and the runtime; undo everything on failure. */
+static int
+spawn_launch(struct pod *pod, struct msg_spawn *m, char *cause, size_t len)
+{
+	char	 dir[PATH_MAX], label[64];
+	int	 sp[2];
+
+	pod_dir(pod->id, dir, sizeof dir);
+	if (mkdir(dir, 0700) == -1) {
+		snprintf(cause, len, "cannot create %s: %s", dir,
+		    strerror(errno));
+		return (-1);
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		snprintf(cause, len, "cannot create a socketpair: %s",
+		    strerror(errno));
+		rmdir(dir);
+		return (-1);
+	}
+	if ((pod->runtime_pid = spawn_runtime(sp[1], cause, len)) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		rmdir(dir);
+		return (-1);
+	}
+	close(sp[1]);
+	snprintf(label, sizeof label, "pod %" PRIu64, pod->id);
+	pod->peer = peer_new(sv.base, sp[0], pod_channel_cb, pod, label);
+	spawn_send_start(pod, m, dir);
+	return (0);
+}
+
+/* Handle a client's spawn request: reply ok{id} or an error. */
+void
+spawn_request(struct client *c, struct msg_spawn *m)
+{
+	struct pod	*parent, *pod;
+	struct msg	 reply;
+	char		 cause[512];
+
+	if (sv.shutting_down) {
+		client_reply_error(c, ERR_FAILED, "podvisord is shutting down");
+		return;
+	}
+	if (podtab_live_count() >= sv.max_pods) {
+		client_reply_error(c, ERR_FAILED, "too many pods: %zu are live "
+		    "and --max-pods is %u", podtab_live_count(), sv.max_pods);
+		return;
+	}
+	if (spawn_validate(c, m, &parent, cause, sizeof cause) == -1) {
+		client_reply_error(c, ERR_USAGE, "%s", cause);
+		return;
+	}
+	if (parent != NULL && !client_may(c, parent)) {
+		client_reply_error(c, ERR_DENIED, "pod %" PRIu64 " belongs to "
+		    "another user", parent->id);
+		return;
+	}
+	pod = spawn_make_pod(c, m, parent);
+	if (spawn_launch(pod, m, cause, sizeof cause) == -1) {
+		pod_set_parent(pod, NULL);
+		pod_free(pod);
+		client_reply_error(c, ERR_FAILED, "%s", cause);
+		return;
+	}
+	podtab_insert(pod);
+	registry_touch(pod);
+	pod_arm_timeout(pod);
+	log_debug("pod %" PRIu64 ": spawned runtime %d", pod->id,
+	    (int)pod->runtime_pid);
+	msg_init(&reply, MSG_OK);
+	reply.u.ok.id = pod->id;
+	peer_send(c->peer, &reply);
+}
+
+/* Messages from a pod runtime; NULL when its channel is gone. */
+static void
+pod_channel_cb(struct peer *peer, struct msg *msg, void *arg)
+{
+	struct pod	*pod = arg;
+
+	if (msg == NULL) {
+		pod->peer = NULL;
+		pod_runtime_lost(pod);
+		return;
+	}
+	pod_runtime_msg(pod, msg);
+}
+
+/* SIGCHLD: reap every child that has exited. */
+void
+sv_reap_children(void)
+{
+	struct pod	*pod;
+	pid_t		 pid;
+	int		 status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		if ((pod = podtab_find_runtime(pid)) != NULL)
+			pod_runtime_reaped(pod, status);
+		else
+			log_debug("reaped stray process %d", (int)pid);
+	}
+}

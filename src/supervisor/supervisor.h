@@ -1,0 +1,216 @@
+/*
+ * podvisord: one libevent loop that owns the pod tree.
+ *
+ * A pod is supervised as a small state machine.  `state` is what is (the
+ * contract's states); `stop_wanted` is what was asked.  Transitions are the
+ * named functions in stop.c and spawn.c, driven by runtime messages, timers
+ * and SIGCHLD.  Every change of a pod is persisted through registry.c in a
+ * batched LMDB transaction before anyone waiting on it is told.
+ */
+#ifndef PODVISOR_SUPERVISOR_H
+#define PODVISOR_SUPERVISOR_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+#ifndef TAILQ_FOREACH_SAFE	/* glibc's sys/queue.h lacks it */
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+struct event;
+struct event_base;
+struct peer;
+struct seglog;
+
+enum pod_state {
+	POD_STARTING,
+	POD_RUNNING,
+	POD_STOPPING,
+	POD_TERMINATING,
+	POD_KILLING,
+	/* Terminal states from here on. */
+	POD_SUCCEEDED,
+	POD_FAILED,
+	POD_STOPPED,
+	POD_TERMINATED,
+	POD_KILLED,
+	POD_LOST
+};
+#define POD_TERMINAL(p)	((p)->state >= POD_SUCCEEDED)
+
+struct logstream;
+struct send_req;
+
+TAILQ_HEAD(podlist, pod);
+TAILQ_HEAD(streamlist, logstream);
+TAILQ_HEAD(sendlist, send_req);
+
+struct pod {
+	uint64_t	 id;
+	char		*name;
+	struct pod	*parent;
+	struct podlist	 children;
+	TAILQ_ENTRY(pod) sibling;
+	TAILQ_ENTRY(pod) dirty_entry;
+	bool		 dirty;
+
+	char		**argv;
+	char		*cwd;
+	uid_t		 owner;
+	int64_t		 cancel_grace_ms;
+	int64_t		 term_grace_ms;
+	int		 stop_signal;
+	int64_t		 timeout_ms;	/* WIRE_NONE: none */
+	bool		 orphan_on_parent_exit;
+
+	enum pod_state	 state;
+	bool		 stop_wanted;
+	char		*reason;
+	int64_t		 created_at;
+	int64_t		 started_at;
+	int64_t		 ended_at;
+	int64_t		 stop_requested_at;
+	int64_t		 stage_deadline;	/* mono ms, 0: none */
+
+	/* The runtime and what it reported. */
+	pid_t		 runtime_pid;
+	pid_t		 pid;		/* workload main pid == its pgid */
+	struct peer	*peer;
+	bool		 runtime_reaped;
+	int		 runtime_status;
+	bool		 main_ended;
+	enum pod_state	 outcome;	/* decided when the main process ended */
+	bool		 exited;
+	int		 exit_code;	/* -1: none */
+	int		 signal;	/* -1: none */
+	char		*error;
+	uint64_t	 leftovers;
+	uint64_t	 log_seq;
+
+	struct event	*stage_timer;	/* stop escalation, runtime deadline */
+	struct event	*timeout_timer;	/* --timeout */
+
+	struct seglog	*log_reader;	/* shared by every stream of this pod */
+	struct streamlist streams;
+	struct sendlist	 sends;		/* clients waiting for MSG_NOTIFIED */
+};
+
+struct client {
+	struct peer	*peer;
+	uid_t		 uid;
+	pid_t		 pid;
+	bool		 busy;		/* a wait, stop or follow is pending */
+	struct waiter	*waiter;
+	struct logstream *stream;
+	struct send_req	*send;
+	TAILQ_ENTRY(client) entry;
+};
+
+/* A client waiting for a set of pods to become terminal (stop, wait). */
+struct waiter {
+	struct client	*client;
+	uint64_t	*ids;
+	size_t		 nids;
+	char		**missing;
+	bool		  tree;
+	TAILQ_ENTRY(waiter) entry;
+};
+
+struct supervisor {
+	struct event_base *base;
+	char		 socket_path[PATH_MAX];
+	char		 state_dir[PATH_MAX];
+	char		 runtime_path[PATH_MAX];
+	unsigned	 max_pods;
+	int64_t		 cancel_grace_ms;
+	int64_t		 term_grace_ms;
+	bool		 shutting_down;
+	uid_t		 uid;
+};
+extern struct supervisor sv;
+
+/* main.c */
+void		 sv_maybe_exit(void);
+void		 sv_notify_systemd(const char *);
+
+/* control.c */
+int		 control_listen(char *, size_t);
+void		 control_close(void);
+void		 clients_free(void);
+void		 client_done(struct client *);
+void		 client_reply_error(struct client *, const char *, const char *,
+		     ...) __attribute__((format(printf, 3, 4)));
+bool		 client_may(struct client *, struct pod *);
+
+/* podtab.c */
+struct pod	*pod_new(uint64_t);
+void		 pod_free(struct pod *);
+void		 podtab_insert(struct pod *);
+void		 podtab_remove(struct pod *);
+struct pod	*podtab_find(uint64_t);
+struct pod	*podtab_resolve(const char *);
+struct pod	*podtab_find_runtime(pid_t);
+struct pod	*podtab_live_name(const char *);
+size_t		 podtab_live_count(void);
+size_t		 podtab_count(void);
+struct pod	*podtab_at(size_t);
+void		 pod_set_parent(struct pod *, struct pod *);
+const char	*pod_state_name(enum pod_state);
+int		 pod_state_from_name(const char *);
+bool		 pod_subtree_terminal(struct pod *);
+
+/* registry.c */
+int		 registry_open(char *, size_t);
+void		 registry_close(void);
+uint64_t	 registry_next_id(void);
+void		 registry_touch(struct pod *);
+void		 registry_forget(struct pod *);
+void		 registry_flush_now(void);
+
+/* record.c */
+void		 pod_to_msg(struct pod *, struct msg *, bool);
+struct pod	*pod_from_msg(struct msg_pod *);
+void		 record_msg_release(struct msg *);
+
+/* env.c */
+char		**workload_env(uid_t, char **, bool, uint64_t);
+
+/* spawn.c */
+void		 spawn_request(struct client *, struct msg_spawn *);
+void		 sv_reap_children(void);
+void		 pod_dir(uint64_t, char *, size_t);
+
+/* stop.c */
+void		 pod_stop(struct pod *, const char *, int64_t, int64_t);
+void		 pod_stop_tree(struct pod *, const char *, int64_t, int64_t);
+void		 pod_runtime_msg(struct pod *, struct msg *);
+void		 pod_runtime_lost(struct pod *);
+void		 pod_runtime_reaped(struct pod *, int);
+void		 pod_arm_timeout(struct pod *);
+void		 stop_all(const char *);
+void		 waiter_add(struct client *, uint64_t *, size_t, char **,
+		     bool);
+void		 waiters_check(void);
+void		 waiter_cancel(struct waiter *);
+
+/* logs.c */
+void		 logs_request(struct client *, struct msg_logs *);
+void		 logs_advanced(struct pod *);
+void		 logstream_cancel(struct logstream *);
+void		 logstream_end(struct logstream *);
+void		 logs_close_reader(struct pod *);
+void		 sends_forget_client(struct client *);
+void		 send_request(struct client *, struct pod *, struct msg_send *);
+void		 sends_answer(struct pod *, uint64_t);
+void		 sends_fail(struct pod *);
+
+#endif
