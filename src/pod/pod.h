@@ -1,0 +1,137 @@
+/*
+ * The pod runtime: one process per pod, started by podvisord with its
+ * control channel on WIRE_POD_FD.  It runs the workload in its own process
+ * group, records its output in the segment log, forwards stop requests,
+ * reaps everything the workload leaves behind, and stops the workload on
+ * its own if podvisord goes away.
+ */
+#ifndef PODVISOR_POD_H
+#define PODVISOR_POD_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event;
+struct event_base;
+struct msg;
+struct msg_start;
+struct peer;
+struct seglog;
+
+#define POD_READ_CHUNK		(64 * 1024)	/* one read, one entry */
+#define POD_BURST_MAX		(4 * 1024 * 1024) /* one transaction */
+#define POD_PIPE_SIZE		(1024 * 1024)	/* asked of the kernel */
+#define POD_SYNC_MS		1000		/* fsync the log this often */
+#define POD_LEFTOVER_MS		1000		/* leftover_grace_ms 0 */
+#define POD_SETTLE_MS		100		/* let dying processes go first */
+#define POD_SWEEP_MS		200		/* repeat SIGKILL sweeps */
+#define POD_FLUSH_MS		5000		/* give up flushing the channel */
+#define POD_NOTIFY_MAX		256		/* notifies kept in memory */
+
+/* What the runtime is doing. */
+enum pod_state {
+	POD_IDLE,		/* waiting for MSG_START */
+	POD_RUNNING,		/* the main process is alive */
+	POD_CLEANUP,		/* main process reaped: leftovers, pipes */
+	POD_DONE		/* exit entry synced; flushing the channel */
+};
+
+/* The stop the runtime runs itself when podvisord is gone. */
+enum pod_stop {
+	POD_STOP_NONE,
+	POD_STOP_CANCEL,	/* stop signal sent, within cancel grace */
+	POD_STOP_TERM,		/* SIGTERM sent, within term grace */
+	POD_STOP_KILL		/* SIGKILL sent */
+};
+
+/* Leftover cleanup after the main process ended. */
+enum pod_sweep {
+	POD_SWEEP_NONE,
+	POD_SWEEP_SETTLE,	/* main reaped; what is dying gets to finish */
+	POD_SWEEP_TERM,		/* SIGTERM sent, within leftover grace */
+	POD_SWEEP_KILL		/* SIGKILL sent, repeated until none remain */
+};
+
+/* One of the workload's output pipes. */
+struct pod_stream {
+	struct pod	*pod;
+	int		 fd;		/* read end, -1 once at EOF */
+	int		 kind;		/* LOG_STDOUT or LOG_STDERR */
+	struct event	*ev;
+};
+
+/* A notify message waiting for the workload. */
+struct pod_notify {
+	TAILQ_ENTRY(pod_notify)	 entry;
+	uint64_t		 seq;
+	size_t			 len;
+	uint8_t			 data[];
+};
+TAILQ_HEAD(pod_notifies, pod_notify);
+
+struct pod {
+	struct event_base	*base;
+	struct peer		*peer;		/* NULL once lost */
+	struct seglog		*log;
+	enum pod_state		 state;
+	enum pod_stop		 stop;
+	enum pod_sweep		 sweep;
+	int			 exit_status;	/* the runtime's own */
+
+	/* From MSG_START. */
+	uint64_t		 id;
+	char			**argv;
+	char			**env;
+	char			*cwd;
+	char			*dir;
+	int			 stop_signal;
+	uint64_t		 cancel_grace_ms;
+	uint64_t		 term_grace_ms;
+	uint64_t		 leftover_grace_ms;
+
+	/* The workload. */
+	pid_t			 pid;		/* main process == its pgid */
+	bool			 reaped;	/* main process waited for */
+	bool			 nochild;	/* waitpid said ECHILD */
+	int			 wstatus;
+	char			*error;		/* why it could not start */
+	struct pod_stream	 out[2];
+	pid_t			*leftovers;	/* distinct pids swept */
+	size_t			 nleftovers;
+
+	/* Events and deadlines. */
+	struct event		*ev_sigchld;
+	struct event		*ev_sigterm;
+	struct event		*ev_sigint;
+	struct event		*ev_sighup;
+	struct event		*stop_timer;
+	struct event		*sweep_timer;
+	struct event		*drain_timer;
+	struct event		*sync_timer;
+	struct event		*flush_timer;
+	bool			 dirty;		/* committed since last sync */
+	uint64_t		 logged_seq;	/* last seq told to podvisord */
+
+	struct pod_notifies	 notifies;
+	size_t			 nnotifies;
+};
+
+/* runtime.c */
+void		 pod_init(struct pod *, struct event_base *);
+void		 pod_free(struct pod *);
+void		 pod_dispatch(struct peer *, struct msg *, void *);
+void		 pod_committed(struct pod *);
+void		 pod_check_done(struct pod *);
+
+/* workload.c */
+int		 workload_start(struct pod *, char *, size_t);
+void		 workload_close_stream(struct pod_stream *);
+void		 workload_drain(struct pod_stream *);
+int		 workload_signal(struct pod *, int, bool);
+size_t		 workload_sweep(struct pod *, int);
+
+#endif

@@ -1,1 +1,385 @@
-/* placeholder */
+/*
+ * The workload: fork and exec it in its own process group, capture its
+ * output into the segment log, and signal it (and what it leaves behind).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wire.h"
+#include "seglog.h"
+#include "proctree.h"
+#include "pod.h"
+
+extern char	**environ;
+
+/* Which step of the child's set-up failed, sent up the status pipe. */
+enum workload_step {
+	WORKLOAD_SETUP,
+	WORKLOAD_CHDIR,
+	WORKLOAD_EXEC
+};
+
+struct workload_err {
+	int	 step;
+	int	 err;
+};
+
+/* One read buffer for every burst: the runtime is single-threaded. */
+static uint8_t	 workload_buf[POD_READ_CHUNK];
+
+/* Close every fd from 3 up except keep. */
+static void
+workload_closefrom(int keep)
+{
+	long	 max, fd;
+
+	if ((keep <= 3 || close_range(3, keep - 1, 0) == 0) &&
+	    close_range(keep + 1, ~0U, 0) == 0)
+		return;
+	if ((max = sysconf(_SC_OPEN_MAX)) <= 0 || max > 65536)
+		max = 65536;
+	for (fd = 3; fd < max; fd++) {
+		if (fd != keep)
+			(void)close((int)fd);
+	}
+}
+
+/* In the child: reset signals, wire up stdio, chdir, exec. */
+static void __attribute__((noreturn))
+workload_child(struct pod *pod, pid_t runtime, int outw, int errw,
+    int statusw)
+{
+	static char		*empty[] = { NULL };
+	struct workload_err	 we;
+	struct sigaction	 sa;
+	sigset_t		 set;
+	int			 sig, fd;
+
+	(void)setpgid(0, 0);
+	/* Should the runtime die unexpectedly, nobody would watch us. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 &&
+	    getppid() != runtime)
+		_exit(127);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+
+	we.step = WORKLOAD_SETUP;
+	if ((fd = open("/dev/null", O_RDONLY)) == -1 || dup2(fd, 0) == -1 ||
+	    dup2(outw, 1) == -1 || dup2(errw, 2) == -1)
+		goto fail;
+	workload_closefrom(statusw);
+
+	we.step = WORKLOAD_CHDIR;
+	if (chdir(pod->cwd) == -1)
+		goto fail;
+
+	/* execvp searches the PATH of the environment it is given. */
+	we.step = WORKLOAD_EXEC;
+	environ = pod->env != NULL ? pod->env : empty;
+	execvp(pod->argv[0], pod->argv);
+fail:
+	we.err = errno;
+	(void)write(statusw, &we, sizeof we);
+	_exit(127);
+}
+
+/* strerror, starting lower case for use inside a sentence. */
+static void
+workload_strerror(int err, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strerror(err));
+	if (buf[0] != '\0' && buf[1] != '\0' && !isupper((unsigned char)buf[1]))
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+}
+
+/* Turn the child's report into a reason a user can read. */
+static void
+workload_reason(struct pod *pod, const struct workload_err *we, char *cause,
+    size_t len)
+{
+	char	 err[128];
+
+	workload_strerror(we->err, err, sizeof err);
+	switch (we->step) {
+	case WORKLOAD_CHDIR:
+		snprintf(cause, len, "cannot chdir to %s: %s", pod->cwd, err);
+		break;
+	case WORKLOAD_EXEC:
+		if (we->err == ENOENT)
+			snprintf(cause, len, "no such file: %s", pod->argv[0]);
+		else if (we->err == EACCES)
+			snprintf(cause, len, "permission denied: %s",
+			    pod->argv[0]);
+		else
+			snprintf(cause, len, "cannot execute %s: %s",
+			    pod->argv[0], err);
+		break;
+	default:
+		snprintf(cause, len, "cannot set up the workload: %s", err);
+		break;
+	}
+}
+
+/* Wait for exec (EOF on the status pipe) or the child's failure. */
+static int
+workload_status(struct pod *pod, int fd, char *cause, size_t len)
+{
+	struct workload_err	 we;
+	size_t			 got = 0;
+	ssize_t			 n;
+
+	while (got < sizeof we) {
+		n = read(fd, (char *)&we + got, sizeof we - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got == 0)
+		return (0);
+	if (got < sizeof we) {
+		snprintf(cause, len, "the workload failed to start");
+		return (-1);
+	}
+	workload_reason(pod, &we, cause, len);
+	return (-1);
+}
+
+/* Read what a pipe holds (up to a burst) into one transaction. */
+static void
+workload_read(int fd, short what, void *arg)
+{
+	struct pod_stream	*st = arg;
+	struct pod		*pod = st->pod;
+	size_t			 total = 0;
+	ssize_t			 n;
+	int			 batch, eof = 0;
+
+	batch = seglog_begin(pod->log) == 0;
+	while (total < POD_BURST_MAX) {
+		n = read(fd, workload_buf, sizeof workload_buf);
+		if (n > 0) {
+			(void)seglog_append(pod->log, st->kind, workload_buf,
+			    (size_t)n);
+			total += (size_t)n;
+			if ((size_t)n < sizeof workload_buf)
+				break;
+			continue;
+		}
+		if (n == 0)
+			eof = 1;
+		else if (errno == EINTR)
+			continue;
+		else if (errno != EAGAIN) {
+			log_warn("read %s", log_kind_name(st->kind));
+			eof = 1;
+		}
+		break;
+	}
+	if (batch)
+		(void)seglog_commit(pod->log);
+	if (total > 0)
+		pod_committed(pod);
+	if (eof) {
+		workload_close_stream(st);
+		pod_check_done(pod);
+	}
+}
+
+/* Watch a pipe's read end. */
+static void
+workload_open_stream(struct pod *pod, struct pod_stream *st, int fd)
+{
+	int	 flags;
+
+	st->fd = fd;
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		log_warn("fcntl O_NONBLOCK");
+	(void)fcntl(fd, F_SETPIPE_SZ, POD_PIPE_SIZE);
+	st->ev = event_new(pod->base, fd, EV_READ | EV_PERSIST, workload_read,
+	    st);
+	if (st->ev == NULL || event_add(st->ev, NULL) == -1)
+		fatalx("cannot watch the workload's %s", log_kind_name(st->kind));
+}
+
+/* Drain what a pipe still holds, then close it. */
+void
+workload_drain(struct pod_stream *st)
+{
+	if (st->fd == -1)
+		return;
+	workload_read(st->fd, EV_READ, st);
+	workload_close_stream(st);
+}
+
+/* Stop watching a pipe and close it. */
+void
+workload_close_stream(struct pod_stream *st)
+{
+	if (st->fd == -1)
+		return;
+	if (st->ev != NULL)
+		event_free(st->ev);
+	st->ev = NULL;
+	(void)close(st->fd);
+	st->fd = -1;
+}
+
+/* The three pipes: stdout, stderr and the child's status. */
+static int
+workload_pipes(int outp[2], int errp[2], int stp[2])
+{
+	if (pipe2(outp, O_CLOEXEC) == -1)
+		return (-1);
+	if (pipe2(errp, O_CLOEXEC) == -1)
+		goto out;
+	if (pipe2(stp, O_CLOEXEC) == -1)
+		goto err;
+	return (0);
+err:
+	close(errp[0]);
+	close(errp[1]);
+out:
+	close(outp[0]);
+	close(outp[1]);
+	return (-1);
+}
+
+/* Fork and exec the workload; -1 with a reason if it did not start
+ * (pod->pid is then still set if a child exists to be reaped). */
+int
+workload_start(struct pod *pod, char *cause, size_t len)
+{
+	sigset_t	 all, old;
+	int		 outp[2], errp[2], stp[2], rc, saved;
+	pid_t		 pid, self = getpid();
+
+	if (workload_pipes(outp, errp, stp) == -1) {
+		snprintf(cause, len, "cannot make a pipe: %s", strerror(errno));
+		return (-1);
+	}
+
+	/* No handler of ours may run in the child before it resets them. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == 0)
+		workload_child(pod, self, outp[1], errp[1], stp[1]);
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(outp[1]);
+	close(errp[1]);
+	close(stp[1]);
+	if (pid == -1) {
+		close(outp[0]);
+		close(errp[0]);
+		close(stp[0]);
+		snprintf(cause, len, "cannot fork: %s", strerror(saved));
+		return (-1);
+	}
+
+	/* Both sides set the group, so neither can signal it too early. */
+	if (setpgid(pid, pid) == -1 && errno != EACCES && errno != ESRCH)
+		log_warn("setpgid %ld", (long)pid);
+	pod->pid = pid;
+	workload_open_stream(pod, &pod->out[0], outp[0]);
+	workload_open_stream(pod, &pod->out[1], errp[0]);
+	rc = workload_status(pod, stp[0], cause, len);
+	close(stp[0]);
+	return (rc);
+}
+
+/* Signal one process; a process already gone is not an error. */
+static void
+workload_kill(pid_t pid, int sig)
+{
+	if (pid > 1 && kill(pid, sig) == -1 && errno != ESRCH)
+		log_warn("kill %ld %s", (long)pid, signal_name(sig));
+}
+
+/* Signal the workload's group, and with tree every descendant too. Once
+ * the main process is reaped its pgid may be reused: the group is then
+ * reached through the runtime's descendants only. */
+int
+workload_signal(struct pod *pod, int sig, bool tree)
+{
+	pid_t	*pids;
+	size_t	 n, i;
+
+	if (pod->pid > 1 && !pod->reaped &&
+	    kill(-pod->pid, sig) == -1 && errno != ESRCH)
+		log_warn("kill -%ld %s", (long)pod->pid, signal_name(sig));
+	if (!tree && !pod->reaped)
+		return (0);
+	if (proc_descendants(getpid(), &pids, &n) == -1) {
+		log_warn("cannot list the pod's processes");
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		workload_kill(pids[i], sig);
+		if (sig == SIGTERM)
+			workload_kill(pids[i], SIGCONT);
+	}
+	free(pids);
+	return (0);
+}
+
+/* Remember a swept pid; leftovers are counted once each. */
+static void
+workload_note_leftover(struct pod *pod, pid_t pid)
+{
+	size_t	 i;
+
+	for (i = 0; i < pod->nleftovers; i++) {
+		if (pod->leftovers[i] == pid)
+			return;
+	}
+	pod->leftovers = xreallocarray(pod->leftovers, pod->nleftovers + 1,
+	    sizeof *pod->leftovers);
+	pod->leftovers[pod->nleftovers++] = pid;
+}
+
+/* Signal everything left once the main process is gone; returns how many
+ * processes were signalled this time. */
+size_t
+workload_sweep(struct pod *pod, int sig)
+{
+	pid_t	*pids;
+	size_t	 n, i;
+
+	if (proc_descendants(getpid(), &pids, &n) == -1) {
+		log_warn("cannot list the pod's processes");
+		return (0);
+	}
+	for (i = 0; i < n; i++) {
+		workload_kill(pids[i], sig);
+		if (sig == SIGTERM)
+			workload_kill(pids[i], SIGCONT);
+		workload_note_leftover(pod, pids[i]);
+	}
+	free(pids);
+	if (n > 0)
+		log_debug("sent %s to %zu leftover processes", signal_name(sig),
+		    n);
+	return (n);
+}
