@@ -1,1 +1,307 @@
-/* placeholder */
+/*
+ * podctl spawn: start a pod, print its id, and with --wait exit with the
+ * pod's own status once it ends.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+extern char	**environ;
+
+static int	cmd_spawn_exec(struct ctl *, int, char **);
+
+const struct cmd_entry cmd_spawn_entry = {
+	.name = "spawn",
+	.usage = "[OPTIONS] [--] CMD [ARG...]",
+	.summary = "start a pod running CMD and print its id",
+	.help =
+	    "  -n, --name NAME     name the pod ([A-Za-z0-9._-], not all"
+	    " digits)\n"
+	    "  -p, --parent POD    the parent pod (default: $PODVISOR_POD,"
+	    " else none)\n"
+	    "  --cwd DIR           working directory (default: the current"
+	    " one)\n"
+	    "  -e, --env K=V       add K=V to the environment (repeatable)\n"
+	    "  --inherit-env       start from this environment, not a clean"
+	    " one\n"
+	    "  --cancel-grace DUR  time to end after the cancel (default:"
+	    " podvisord's)\n"
+	    "  --term-grace DUR    time to end after SIGTERM (default:"
+	    " podvisord's)\n"
+	    "  --stop-signal SIG   the cancel's signal (default: SIGINT)\n"
+	    "  --timeout DUR       stop the pod (reason timeout) after DUR\n"
+	    "  --on-parent-exit stop|orphan\n"
+	    "                      when the parent ends: stop this pod too"
+	    " (default)\n"
+	    "                      or make it top level\n"
+	    "  -w, --wait          wait for the pod and exit with its"
+	    " status\n",
+	.exec = cmd_spawn_exec
+};
+
+static const struct option spawn_options[] = {
+	{ "name", required_argument, NULL, 'n' },
+	{ "parent", required_argument, NULL, 'p' },
+	{ "cwd", required_argument, NULL, OPT_CWD },
+	{ "env", required_argument, NULL, 'e' },
+	{ "inherit-env", no_argument, NULL, OPT_INHERIT_ENV },
+	{ "cancel-grace", required_argument, NULL, OPT_CANCEL_GRACE },
+	{ "term-grace", required_argument, NULL, OPT_TERM_GRACE },
+	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "on-parent-exit", required_argument, NULL, OPT_ON_PARENT_EXIT },
+	{ "wait", no_argument, NULL, 'w' },
+	CTL_COMMON_OPTIONS,
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What the options asked for, besides the message fields. */
+struct spawn {
+	struct ctl	*ctl;
+	struct msg	 m;
+	char		**extra;	/* -e values, pointing into argv */
+	size_t		 nextra;
+	const char	*cwd;
+	bool		 wait;
+	uint64_t	 id;		/* the new pod */
+	bool		 ended;		/* its record arrived */
+	int		 status;	/* its own status */
+};
+
+/* Check one option that is not a plain flag; -1 after a usage error. */
+static int
+spawn_value(struct spawn *sp, int ch, const char *arg)
+{
+	struct msg_spawn	*s = &sp->m.u.spawn;
+	char			 cause[256];
+	int			 sig;
+
+	switch (ch) {
+	case 'n':
+		if (parse_pod_name(arg, cause, sizeof cause) != 0) {
+			ctl_bad_value(sp->ctl, "--name", cause);
+			return (-1);
+		}
+		s->name = (char *)arg;
+		return (0);
+	case 'e':
+		if (arg[0] == '=' || strchr(arg, '=') == NULL) {
+			ctl_usage_error(sp->ctl, "--env: '%s' is not K=V", arg);
+			return (-1);
+		}
+		sp->extra[sp->nextra++] = (char *)arg;
+		return (0);
+	case OPT_CANCEL_GRACE:
+		return (ctl_duration(sp->ctl, "--cancel-grace", arg,
+		    &s->cancel_grace_ms));
+	case OPT_TERM_GRACE:
+		return (ctl_duration(sp->ctl, "--term-grace", arg,
+		    &s->term_grace_ms));
+	case OPT_TIMEOUT:
+		return (ctl_duration(sp->ctl, "--timeout", arg,
+		    &s->timeout_ms));
+	case OPT_STOP_SIGNAL:
+		if (ctl_signal(sp->ctl, "--stop-signal", arg, &sig) != 0)
+			return (-1);
+		s->stop_signal = sig;
+		return (0);
+	}
+	/* OPT_ON_PARENT_EXIT */
+	if (strcmp(arg, "stop") != 0 && strcmp(arg, "orphan") != 0) {
+		ctl_usage_error(sp->ctl, "--on-parent-exit: '%s' is neither"
+		    " stop nor orphan", arg);
+		return (-1);
+	}
+	s->on_parent_exit = (char *)arg;
+	return (0);
+}
+
+/* Parse the options; -1 to stop with ctl_exit_status(). */
+static int
+spawn_parse(struct spawn *sp, int argc, char **argv)
+{
+	struct msg_spawn	*s = &sp->m.u.spawn;
+	int			 ch;
+
+	while ((ch = ctl_getopt(sp->ctl, argc, argv, "+:n:p:e:wh",
+	    spawn_options)) != -1) {
+		switch (ch) {
+		case 'p':
+			s->parent = optarg;
+			break;
+		case OPT_CWD:
+			if (*optarg == '\0') {
+				ctl_usage_error(sp->ctl,
+				    "--cwd needs a directory");
+				return (-1);
+			}
+			sp->cwd = optarg;
+			break;
+		case OPT_INHERIT_ENV:
+			s->inherit_env = true;
+			break;
+		case 'w':
+			sp->wait = true;
+			break;
+		case 'n':
+		case 'e':
+		case OPT_CANCEL_GRACE:
+		case OPT_TERM_GRACE:
+		case OPT_TIMEOUT:
+		case OPT_STOP_SIGNAL:
+		case OPT_ON_PARENT_EXIT:
+			if (spawn_value(sp, ch, optarg) != 0)
+				return (-1);
+			break;
+		default:
+			return (-1);
+		}
+	}
+	if (optind >= argc) {
+		ctl_usage_error(sp->ctl, "no command to run");
+		return (-1);
+	}
+	s->argv = argv + optind;
+	return (0);
+}
+
+/* The working directory to send, made absolute; NULL after an error. */
+static char *
+spawn_cwd(const char *dir)
+{
+	char	*here, *abs;
+
+	if (dir != NULL && dir[0] == '/')
+		return (xstrdup(dir));
+	if ((here = getcwd(NULL, 0)) == NULL) {
+		fprintf(stderr, "podctl: cannot tell the current directory:"
+		    " %m (pass --cwd DIR)\n");
+		return (NULL);
+	}
+	if (dir == NULL)
+		return (here);
+	xasprintf(&abs, "%s/%s", strcmp(here, "/") == 0 ? "" : here, dir);
+	free(here);
+	return (abs);
+}
+
+/* The env to send: -e values, after the caller's with --inherit-env. */
+static char **
+spawn_env(struct spawn *sp)
+{
+	char	**env;
+	size_t	  n = 0, i;
+
+	if (sp->m.u.spawn.inherit_env)
+		n = strv_len(environ);
+	env = xcalloc(n + sp->nextra + 1, sizeof *env);
+	for (i = 0; i < n; i++)
+		env[i] = environ[i];
+	for (i = 0; i < sp->nextra; i++)
+		env[n + i] = sp->extra[i];
+	return (env);
+}
+
+/* The spawn reply: MSG_OK with the new id. */
+static int
+spawn_reply(struct msg *m, void *arg)
+{
+	struct spawn	*sp = arg;
+
+	if (m->type != MSG_OK || m->u.ok.id == 0)
+		return (reply_unexpected(m));
+	sp->id = m->u.ok.id;
+	if (sp->ctl->json)
+		json_print(json_pack("{sI}", "id", (json_int_t)sp->id), 0);
+	else
+		printf("%llu\n", (unsigned long long)sp->id);
+	fflush(stdout);
+	return (0);
+}
+
+/* The wait reply: the pod's record, then the end. */
+static int
+spawn_wait_reply(struct msg *m, void *arg)
+{
+	struct spawn	*sp = arg;
+
+	switch (m->type) {
+	case MSG_POD:
+		if (m->u.pod.id == sp->id && !sp->ended) {
+			sp->ended = true;
+			sp->status = pod_exit_status(&m->u.pod);
+		}
+		return (REPLY_MORE);
+	case MSG_END:
+		if (!sp->ended) {
+			fprintf(stderr, "podctl: pod %llu vanished before it"
+			    " ended\n", (unsigned long long)sp->id);
+			return (EXIT_NOTFOUND);
+		}
+		return (sp->status);
+	default:
+		return (reply_unexpected(m));
+	}
+}
+
+/* Send the spawn and, with --wait, the wait on the same connection. */
+static int
+spawn_send(struct spawn *sp)
+{
+	struct client	*c;
+	struct msg	 w;
+	char		 idbuf[32], *pods[2] = { idbuf, NULL };
+	int		 status;
+
+	if ((status = client_open(sp->ctl, &c)) != 0)
+		return (status);
+	status = client_request(c, &sp->m, spawn_reply, sp);
+	if (status == 0 && sp->wait) {
+		snprintf(idbuf, sizeof idbuf, "%llu",
+		    (unsigned long long)sp->id);
+		msg_init(&w, MSG_WAIT);
+		w.u.wait.pods = pods;
+		status = client_request(c, &w, spawn_wait_reply, sp);
+	}
+	client_close(c);
+	return (status);
+}
+
+/* podctl spawn [OPTIONS] [--] CMD [ARG...] */
+static int
+cmd_spawn_exec(struct ctl *ctl, int argc, char **argv)
+{
+	struct spawn	 sp;
+	struct msg_spawn *s = &sp.m.u.spawn;
+	const char	*pod;
+	int		 status;
+
+	memset(&sp, 0, sizeof sp);
+	sp.ctl = ctl;
+	msg_init(&sp.m, MSG_SPAWN);
+	sp.extra = xcalloc(argc + 1, sizeof *sp.extra);
+	if (spawn_parse(&sp, argc, argv) != 0) {
+		status = ctl_exit_status();
+		goto out;
+	}
+	if (s->parent == NULL && (pod = getenv("PODVISOR_POD")) != NULL &&
+	    *pod != '\0')
+		s->parent = (char *)pod;
+	if ((s->cwd = spawn_cwd(sp.cwd)) == NULL) {
+		status = EXIT_FAILED;
+		goto out;
+	}
+	if (s->inherit_env || sp.nextra > 0)
+		s->env = spawn_env(&sp);
+	status = spawn_send(&sp);
+out:
+	free(s->cwd);
+	free(s->env);
+	free(sp.extra);
+	return (status);
+}

@@ -1,1 +1,110 @@
-/* placeholder */
+/*
+ * podctl status: the pod tree, as a table drawn like pstree, or as nested
+ * JSON objects.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "ctl.h"
+
+static int	cmd_status_exec(struct ctl *, int, char **);
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.usage = "[-a] [POD]",
+	.summary = "show the pod tree (or one pod's subtree)",
+	.help =
+	    "  -a, --all           include terminal pods (always with POD)\n",
+	.exec = cmd_status_exec
+};
+
+static const struct option status_options[] = {
+	{ "all", no_argument, NULL, 'a' },
+	CTL_COMMON_OPTIONS,
+	{ NULL, 0, NULL, 0 }
+};
+
+struct status {
+	struct ctl	*ctl;
+	const char	*pod;		/* the subtree asked for, or NULL */
+	struct podtree	 tree;
+};
+
+/* Print the records as JSON: an array of roots, or POD's subtree. */
+static int
+status_json(struct status *st)
+{
+	struct podtree	*t = &st->tree;
+	json_t		*a;
+	size_t		 i;
+
+	if (st->pod != NULL) {
+		if (t->n == 0 || t->up[0] != POD_NONE) {
+			fprintf(stderr, "podctl: no such pod: %s\n", st->pod);
+			return (EXIT_NOTFOUND);
+		}
+		return (json_print(podtree_json(t, 0), 0) == 0 ? 0 :
+		    EXIT_FAILED);
+	}
+	a = json_array();
+	for (i = 0; i < t->n; i++) {
+		if (t->up[i] == POD_NONE)
+			json_array_append_new(a, podtree_json(t, i));
+	}
+	return (json_print(a, 0) == 0 ? 0 : EXIT_FAILED);
+}
+
+/* The status reply: pod records, parents first, then the end. */
+static int
+status_reply(struct msg *m, void *arg)
+{
+	struct status	*st = arg;
+	int		 status;
+
+	switch (m->type) {
+	case MSG_POD:
+		podtree_add(&st->tree, &m->u.pod);
+		return (REPLY_MORE);
+	case MSG_END:
+		if ((status = reply_missing(m->u.end.missing)) != 0)
+			return (status);
+		podtree_link(&st->tree);
+		if (st->ctl->json)
+			return (status_json(st));
+		podtree_table(&st->tree, stdout);
+		return (0);
+	default:
+		return (reply_unexpected(m));
+	}
+}
+
+/* podctl status [-a] [POD] */
+static int
+cmd_status_exec(struct ctl *ctl, int argc, char **argv)
+{
+	struct status	st = { ctl, NULL, { 0 } };
+	struct msg	m;
+	int		ch, status;
+
+	msg_init(&m, MSG_STATUS);
+	while ((ch = ctl_getopt(ctl, argc, argv, ":ah", status_options)) != -1) {
+		switch (ch) {
+		case 'a':
+			m.u.status.all = true;
+			break;
+		default:
+			return (ctl_exit_status());
+		}
+	}
+	if (argc - optind > 1)
+		return (ctl_usage_error(ctl, "one pod at most"));
+	if (optind < argc) {
+		st.pod = argv[optind];
+		m.u.status.pod = argv[optind];
+		m.u.status.all = true;
+	}
+	status = client_run(ctl, &m, status_reply, &st);
+	podtree_free(&st.tree);
+	return (status);
+}

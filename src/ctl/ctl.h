@@ -1,0 +1,141 @@
+/*
+ * podctl: the command-line client.  podctl.c parses the global options and
+ * picks a command from the table; each cmd-*.c file holds one command as a
+ * struct cmd_entry; client.c talks to podvisord; output.c renders records.
+ */
+#ifndef PODVISOR_CTL_H
+#define PODVISOR_CTL_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "wire.h"
+
+/* Exit status, as the contract lists them. */
+#define EXIT_FAILED		1	/* the operation failed */
+#define EXIT_USAGE		2	/* usage error */
+#define EXIT_NOTFOUND		3	/* no such pod */
+#define EXIT_UNREACHABLE	4	/* podvisord cannot be reached */
+#define EXIT_DENIED		5	/* permission denied */
+
+/* A reply handler returns this to read on; anything else ends the reply
+ * and is the exit status. */
+#define REPLY_MORE		(-1)
+
+/* Long-only option values, shared so that every command spells them alike. */
+enum {
+	OPT_JSON = 0x100,
+	OPT_CANCEL_GRACE,
+	OPT_TERM_GRACE,
+	OPT_STOP_SIGNAL,
+	OPT_TIMEOUT,
+	OPT_ON_PARENT_EXIT,
+	OPT_CWD,
+	OPT_INHERIT_ENV,
+	OPT_REASON,
+	OPT_NO_WAIT,
+	OPT_FROM,
+	OPT_TAIL,
+	OPT_EVENTS,
+	OPT_TREE,
+	OPT_VERSION
+};
+
+/* Every command accepts these besides its own options. */
+#define CTL_COMMON_OPTIONS \
+	{ "json", no_argument, NULL, OPT_JSON }, \
+	{ "help", no_argument, NULL, 'h' }
+
+struct client;
+struct cmd_entry;
+
+/* What the global options chose, and the command being run. */
+struct ctl {
+	const char		*socket;	/* control socket path */
+	bool			 json;		/* machine output */
+	const struct cmd_entry	*cmd;
+};
+
+struct cmd_entry {
+	const char	*name;
+	const char	*usage;		/* the arguments, after "podctl NAME" */
+	const char	*summary;	/* one line for podctl -h */
+	const char	*help;		/* the options, for podctl NAME -h */
+	int		 (*exec)(struct ctl *, int, char **);
+};
+
+/* Handles one reply message; returns REPLY_MORE or the exit status. */
+typedef int	(*reply_cb)(struct msg *, void *);
+
+/* A deep copy of received pod records, linked into a tree. */
+#define POD_NONE	SIZE_MAX
+struct podtree {
+	struct msg_pod	*pods;
+	size_t		 n;
+	size_t		 size;
+	size_t		*up;		/* parent's index, or POD_NONE */
+	size_t		*first;		/* first child's index */
+	size_t		*last;		/* last child's index */
+	size_t		*next;		/* next sibling's index */
+};
+
+extern const struct cmd_entry cmd_spawn_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_kill_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_wait_entry;
+extern const struct cmd_entry cmd_send_entry;
+extern const struct cmd_entry cmd_inspect_entry;
+extern const struct cmd_entry cmd_rm_entry;
+
+/* podctl.c */
+int		 ctl_getopt(struct ctl *, int, char **, const char *,
+		     const struct option *);
+int		 ctl_exit_status(void);
+int		 ctl_usage_error(struct ctl *, const char *, ...)
+		     __attribute__((format(printf, 2, 3)));
+int		 ctl_bad_value(struct ctl *, const char *, const char *);
+int		 ctl_duration(struct ctl *, const char *, const char *,
+		     int64_t *);
+int		 ctl_signal(struct ctl *, const char *, const char *, int *);
+int		 ctl_count(struct ctl *, const char *, const char *,
+		     uint64_t *);
+
+/* client.c */
+int		 client_open(struct ctl *, struct client **);
+int		 client_request(struct client *, const struct msg *, reply_cb,
+		     void *);
+void		 client_close(struct client *);
+int		 client_run(struct ctl *, const struct msg *, reply_cb, void *);
+int		 reply_unexpected(const struct msg *);
+int		 reply_missing(char **);
+
+/* output.c */
+json_t		*json_text(const char *);
+json_t		*json_time(int64_t);
+json_t		*json_signal(int64_t);
+json_t		*pod_json(const struct msg_pod *);
+int		 json_print(json_t *, size_t);
+const char	*pod_name(const struct msg_pod *);
+void		 pod_state_text(const struct msg_pod *, char *, size_t);
+int		 pod_exit_status(const struct msg_pod *);
+void		 pod_copy(struct msg_pod *, const struct msg_pod *);
+void		 pod_clear(struct msg_pod *);
+void		 podtree_add(struct podtree *, const struct msg_pod *);
+void		 podtree_link(struct podtree *);
+json_t		*podtree_json(const struct podtree *, size_t);
+void		 podtree_table(const struct podtree *, FILE *);
+void		 podtree_free(struct podtree *);
+
+/* base64.c */
+char		*base64_encode(const void *, size_t);
+bool		 utf8_valid(const void *, size_t);
+char		*utf8_lossy(const void *, size_t);
+char		*text_escape(const void *, size_t);
+
+#endif
