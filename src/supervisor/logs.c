@@ -233,6 +233,17 @@ sends_answer(struct pod *pod, uint64_t seq)
 	peer_send(c->peer, &msg);
 }
 
+/* The runtime could not log the oldest pending notify. */
+void
+sends_fail_one(struct pod *pod, const char *why)
+{
+	struct client	*c;
+
+	if ((c = sends_pop(pod)) != NULL)
+		client_reply_error(c, ERR_FAILED, "pod %" PRIu64 ": %s",
+		    pod->id, why);
+}
+
 /* The runtime is gone: pending sends fail. */
 void
 sends_fail(struct pod *pod)

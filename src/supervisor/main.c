@@ -216,6 +216,7 @@ parse_options(int argc, char **argv, bool *daemonize)
 			sv.term_grace_ms = duration_arg("--term-grace", optarg);
 			break;
 		case 'l':
+			sv.log_level = optarg;
 			if ((level = log_level_parse(optarg)) == -1) {
 				fprintf(stderr, "podvisord: --log-level: use "
 				    "error, warn, info or debug\n");
@@ -407,6 +408,7 @@ main(int argc, char **argv)
 
 	sv.uid = geteuid();
 	sv.max_pods = 4096;
+	sv.log_level = "info";
 	sv.cancel_grace_ms = 10000;
 	sv.term_grace_ms = 5000;
 	log_init("podvisord", LOG_LEVEL_INFO);

@@ -107,8 +107,10 @@ registry_load(char *cause, size_t len)
 		return (-1);
 	}
 	while ((rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) == 0) {
-		size_t	k = *(size_t *)key.mv_data;
+		size_t	k;
 
+		/* LMDB does not align keys. */
+		memcpy(&k, key.mv_data, sizeof k);
 		if (k == REGISTRY_META_KEY) {
 			if (val.mv_size == sizeof next_id)
 				memcpy(&next_id, val.mv_data, sizeof next_id);

@@ -35,7 +35,7 @@ pod_dir(uint64_t id, char *buf, size_t len)
 /* Check a spawn request before anything is created. */
 static int
 spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
-    char *cause, size_t len)
+    const char **code, char *cause, size_t len)
 {
 	size_t	i;
 
@@ -45,9 +45,11 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 		    -1);
 	if (m->name != NULL && parse_pod_name(m->name, cause, len) == -1)
 		return (-1);
-	if (m->name != NULL && podtab_live_name(m->name) != NULL)
+	if (m->name != NULL && podtab_live_name(m->name) != NULL) {
+		*code = ERR_FAILED;
 		return (snprintf(cause, len, "a live pod is already called %s",
 		    m->name), -1);
+	}
 	if ((m->cancel_grace_ms != WIRE_NONE && m->cancel_grace_ms < 0) ||
 	    (m->term_grace_ms != WIRE_NONE && m->term_grace_ms < 0) ||
 	    (m->timeout_ms != WIRE_NONE && m->timeout_ms < 0))
@@ -67,9 +69,11 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 			    "entry '%s': use K=V", m->env[i]), -1);
 	}
 	if (m->parent != NULL) {
+		*code = ERR_NOTFOUND;
 		if ((*parent = podtab_resolve(m->parent)) == NULL)
 			return (snprintf(cause, len, "no such parent pod: %s",
 			    m->parent), -1);
+		*code = ERR_FAILED;
 		if ((*parent)->state != POD_STARTING &&
 		    (*parent)->state != POD_RUNNING)
 			return (snprintf(cause, len, "parent pod %" PRIu64
@@ -86,7 +90,9 @@ spawn_runtime(int chan, char *cause, size_t len)
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
 	sigset_t			 none, all;
-	char				*argv[] = { "podvisor-pod", NULL };
+	char				*argv[] = { "podvisor-pod",
+					    "--log-level", (char *)sv.log_level,
+					    NULL };
 	char				*envp[] = { NULL };
 	pid_t				 pid;
 	int				 rc;
@@ -196,6 +202,7 @@ spawn_request(struct client *c, struct msg_spawn *m)
 {
 	struct pod	*parent, *pod;
 	struct msg	 reply;
+	const char	*code = ERR_USAGE;
 	char		 cause[512];
 
 	if (sv.shutting_down) {
@@ -207,8 +214,8 @@ spawn_request(struct client *c, struct msg_spawn *m)
 		    "and --max-pods is %u", podtab_live_count(), sv.max_pods);
 		return;
 	}
-	if (spawn_validate(c, m, &parent, cause, sizeof cause) == -1) {
-		client_reply_error(c, ERR_USAGE, "%s", cause);
+	if (spawn_validate(c, m, &parent, &code, cause, sizeof cause) == -1) {
+		client_reply_error(c, code, "%s", cause);
 		return;
 	}
 	if (parent != NULL && !client_may(c, parent)) {
@@ -263,7 +270,10 @@ sv_reap_children(void)
 			break;
 		if ((pod = podtab_find_runtime(pid)) != NULL)
 			pod_runtime_reaped(pod, status);
-		else
+		else {
+			/* Its children are reparented to us now. */
 			log_debug("reaped stray process %d", (int)pid);
+			sweep_strays();
+		}
 	}
 }

@@ -248,6 +248,13 @@ pod_runtime_msg(struct pod *pod, struct msg *msg)
 		pod->leftovers = msg->u.exited.leftovers;
 		pod->exited = true;
 		break;
+	case MSG_ERROR:
+		/* A request we sent failed (a notify it could not log): the
+		 * runtime is fine, so the channel stays. */
+		log_warnx("pod %" PRIu64 ": runtime: %s", pod->id,
+		    msg->u.error.message);
+		sends_fail_one(pod, msg->u.error.message);
+		break;
 	default:
 		peer_error(pod->peer, ERR_PROTOCOL, "unexpected message '%s' "
 		    "from a pod runtime", msg_type_name(msg->type));
@@ -280,9 +287,24 @@ pod_runtime_reaped(struct pod *pod, int status)
 		pod_conclude(pod);
 }
 
-/* Our own children that are not live runtimes are orphans of a dead
- * runtime's workload (we are a subreaper): kill them and their trees. */
-static void
+/* Is pid inside a live pod, i.e. below (or equal to) a live runtime? */
+static bool
+under_live_runtime(pid_t pid)
+{
+	pid_t	self = getpid();
+
+	while (pid > 1 && pid != self) {
+		if (podtab_find_runtime(pid) != NULL)
+			return (true);
+		pid = proc_parent(pid);
+	}
+	return (false);
+}
+
+/* Processes below us that no live runtime watches are what a dead
+ * runtime left (they reparent to us: we are a subreaper). Kill them all,
+ * not just our direct children: a grandchild may still be on its way. */
+void
 sweep_strays(void)
 {
 	pid_t	*pids;
@@ -291,8 +313,7 @@ sweep_strays(void)
 	if (proc_descendants(getpid(), &pids, &n) == -1)
 		return;
 	for (i = 0; i < n; i++) {
-		if (proc_parent(pids[i]) == getpid() &&
-		    podtab_find_runtime(pids[i]) == NULL) {
+		if (!under_live_runtime(pids[i])) {
 			log_info("killing stray process %d", (int)pids[i]);
 			kill(pids[i], SIGKILL);
 		}
@@ -342,7 +363,7 @@ pod_release_children(struct pod *pod)
 	TAILQ_FOREACH_SAFE(child, &pod->children, sibling, next) {
 		if (POD_TERMINAL(child) && pod_subtree_terminal(child))
 			continue;
-		if (child->orphan_on_parent_exit && !POD_TERMINAL(child)) {
+		if (child->orphan_on_parent_exit && !child->stop_wanted) {
 			log_info("pod %" PRIu64 ": orphaned, now top level",
 			    child->id);
 			pod_set_parent(child, NULL);

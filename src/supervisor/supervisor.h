@@ -134,6 +134,7 @@ struct supervisor {
 	int64_t		 cancel_grace_ms;
 	int64_t		 term_grace_ms;
 	bool		 shutting_down;
+	const char	*log_level;	/* passed on to every runtime */
 	uid_t		 uid;
 };
 extern struct supervisor sv;
@@ -197,6 +198,7 @@ void		 pod_runtime_lost(struct pod *);
 void		 pod_runtime_reaped(struct pod *, int);
 void		 pod_arm_timeout(struct pod *);
 void		 stop_all(const char *);
+void		 sweep_strays(void);
 void		 waiter_add(struct client *, uint64_t *, size_t, char **,
 		     bool);
 void		 waiters_check(void);
@@ -212,5 +214,6 @@ void		 sends_forget_client(struct client *);
 void		 send_request(struct client *, struct pod *, struct msg_send *);
 void		 sends_answer(struct pod *, uint64_t);
 void		 sends_fail(struct pod *);
+void		 sends_fail_one(struct pod *, const char *);
 
 #endif
