@@ -1,0 +1,64 @@
+#!/bin/sh
+# When the supervisor dies, no workload outlives it unwatched, and a
+# restarted supervisor shows those pods lost with their logs.  When a pod
+# runtime dies, its workload dies with it and the daemon keeps serving.
+# A second daemon on the same socket or state directory refuses to start.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+start_daemon --cancel-grace 300ms --term-grace 300ms
+
+# a second daemon is refused and the first keeps serving
+expect_status 1 "a second daemon on the same socket and state" \
+    "$PODVISORD" --socket "$SOCK" --state-dir "$STATE"
+expect_status 1 "a second daemon on the same state directory" \
+    "$PODVISORD" --socket "$T/other.sock" --state-dir "$STATE"
+expect_status 1 "a second daemon on the same socket" \
+    "$PODVISORD" --socket "$SOCK" --state-dir "$T/other-state"
+check "the first still serves" pc status
+
+# kill -9 of a pod runtime: its workload goes too, others stay
+pc spawn -n victim -- sh -c 'setsid sleep 1000 & sleep 1000' >/dev/null
+pc spawn -n bystander -- sleep 1000 >/dev/null
+wait_for 5 "victim running" state_is victim running
+wait_for 5 "bystander running" state_is bystander running
+rpid=$(field victim runtime_pid)
+wpid=$(field victim pid)
+check "kill -9 the runtime" kill -KILL "$rpid"
+wait_for 5 "victim terminal" state_is victim lost
+field victim error | grep -q "runtime died" || fail "no reason recorded"
+wait_for 5 "the victim's workload is gone" sh -c "! kill -0 $wpid 2>/dev/null"
+check "bystander still running" state_is bystander running
+
+# kill -9 of the supervisor: every workload is stopped by its runtime
+pc spawn -n coop -- sh -c 'echo before; exec sleep 1000' >/dev/null
+pc spawn -n stubborn -- sh -c 'trap "" INT TERM; echo before; sleep 1000' >/dev/null
+wait_for 5 "coop running" state_is coop running
+wait_for 5 "stubborn running" state_is stubborn running
+wait_for 5 "coop has logged" sh -c "$PODCTL -S $SOCK logs coop | grep -q before"
+kill -KILL "$DPID"
+wait "$DPID" 2>/dev/null
+DPID=
+wait_for 10 "every workload gone after the supervisor died" none_running
+
+# restart: the pods are lost, with reason supervisor-lost and their logs
+start_daemon
+check "coop is lost" state_is coop lost
+check "stubborn is lost" state_is stubborn lost
+check "bystander is lost" state_is bystander lost
+check "reason supervisor-lost" [ "$(field coop reason)" = supervisor-lost ]
+check "coop's log survived" sh -c "$PODCTL -S $SOCK logs coop | grep -q before"
+check "the runtime recorded its supervisor-lost stop" \
+    has_entry stubborn '.kind == "cancel" and (.data | test("supervisor-lost"))' 
+pc --json logs stubborn | jq -s -e '.[-1].kind == "exit"' >/dev/null ||
+    fail "the log does not end with the exit entry"
+
+# ids are never reused, not after rm nor after a restart
+last=$(pc spawn -- true) || fail "spawn"
+check "rm a terminal pod" pc rm coop
+stop_daemon
+start_daemon
+next=$(pc spawn -- true) || fail "spawn after restart"
+check "ids grow across restarts" [ "$next" -gt "$last" ]
+expect_status 3 "a removed pod is gone" pc inspect coop
+check "no zombies" no_zombies
+stop_daemon

@@ -1,0 +1,138 @@
+# Shared helpers for the integration tests: each test sources this, starts
+# its own podvisord on a private socket and state directory, and drives it
+# with podctl and real workloads.  Waits are polls against a deadline.
+set -u
+
+: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_srcdir:=$top_builddir}"
+PODVISORD=$top_builddir/podvisord
+PODCTL=$top_builddir/podctl
+SPEW=$top_builddir/tests/workloads/spew
+RAWSEND=$top_builddir/tests/workloads/rawsend
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/podvisor-test.XXXXXX")
+SOCK=$T/run/podvisor.sock
+STATE=$T/state
+DAEMON_LOG=$T/daemon.log
+DPID=
+CHECKS=0
+unset PODVISOR_SOCKET PODVISOR_POD
+
+# podctl against this test's daemon.
+pc() {
+	"$PODCTL" -S "$SOCK" "$@"
+}
+
+# Print the daemon log and fail the test.
+fail() {
+	echo "FAIL: $*" >&2
+	echo "--- daemon log ---" >&2
+	tail -n 40 "$DAEMON_LOG" >&2 2>/dev/null
+	exit 1
+}
+
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() {
+	desc=$1
+	shift
+	CHECKS=$((CHECKS + 1))
+	"$@" || fail "$desc"
+}
+
+# expect_status N DESCRIPTION COMMAND...: the command must exit with N.
+expect_status() {
+	want=$1 desc=$2
+	shift 2
+	CHECKS=$((CHECKS + 1))
+	"$@"
+	got=$?
+	[ "$got" -eq "$want" ] || fail "$desc: exit status $got, wanted $want"
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll until the command succeeds.
+wait_for() {
+	limit=$1 desc=$2
+	shift 2
+	deadline=$(($(date +%s%N) / 1000000 + limit * 1000))
+	until "$@" >/dev/null 2>&1; do
+		[ $(($(date +%s%N) / 1000000)) -lt "$deadline" ] ||
+		    fail "timed out after ${limit}s waiting for: $desc"
+		sleep 0.02
+	done
+	CHECKS=$((CHECKS + 1))
+}
+
+# Start podvisord in the background and wait until it answers.
+start_daemon() {
+	"$PODVISORD" --socket "$SOCK" --state-dir "$STATE" "$@" \
+	    >>"$DAEMON_LOG" 2>&1 &
+	DPID=$!
+	wait_for 10 "podvisord to answer" pc status
+}
+
+# Stop podvisord with SIGTERM and require a clean exit.
+stop_daemon() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID"
+	rc=$?
+	DPID=
+	[ "$rc" -eq 0 ] || fail "podvisord exited with status $rc"
+}
+
+# A field of a pod's inspect record (jq syntax, raw output).
+field() {
+	pc --json inspect "$1" | jq -r ".$2"
+}
+
+# has_entry POD JQ-CONDITION: does some log entry of the pod satisfy it?
+has_entry() {
+	pc --json logs "$1" | jq -s -e "any(.[]; $2)" >/dev/null
+}
+
+# Is pod $1 in state $2?
+state_is() {
+	[ "$(field "$1" state)" = "$2" ]
+}
+
+# Live processes started for this test's pods (found by the socket path
+# every workload has in its environment).
+test_procs() {
+	for e in /proc/[0-9]*/environ; do
+		if grep -qas "PODVISOR_SOCKET=$SOCK" "$e" 2>/dev/null; then
+			p=${e#/proc/}
+			p=${p%/environ}
+			# zombies are reaped soon; only count live ones
+			grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null ||
+			    echo "$p"
+		fi
+	done
+}
+
+# Nothing started by this test's pods is running.
+none_running() {
+	[ -z "$(test_procs)" ]
+}
+
+# Does the daemon have any zombie children?
+no_zombies() {
+	[ -z "$(ps -o stat= --ppid "$DPID" 2>/dev/null | grep Z)" ]
+}
+
+# At exit: stop everything, report, clean up.
+finish() {
+	rc=$?
+	if [ -n "$DPID" ]; then
+		kill -KILL "$DPID" 2>/dev/null
+		wait "$DPID" 2>/dev/null
+	fi
+	for p in $(test_procs); do kill -KILL "$p" 2>/dev/null; done
+	if [ "$rc" -eq 0 ]; then
+		echo "ok: $CHECKS checks"
+		rm -rf "$T"
+	else
+		echo "state kept in $T" >&2
+	fi
+	exit "$rc"
+}
+trap finish EXIT
