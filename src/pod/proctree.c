@@ -164,8 +164,8 @@ proc_mark(const struct proc_ent *v, size_t n, pid_t root, bool *mark)
 }
 
 /* Every live process whose ancestry reaches root, root excluded. */
-int
-proc_descendants(pid_t root, pid_t **pids, size_t *n)
+static int
+proc_descendants_scan(pid_t root, pid_t **pids, size_t *n)
 {
 	struct proc_ent	*v;
 	size_t		 len, i, k, count;
@@ -194,6 +194,92 @@ proc_descendants(pid_t root, pid_t **pids, size_t *n)
 	*n = k;
 	free(mark);
 	free(v);
+	return (0);
+}
+
+/* Append pid to a growing array. */
+static int
+proc_push(pid_t **v, size_t *n, size_t *cap, pid_t pid)
+{
+	pid_t	*nv;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((nv = reallocarray(*v, *cap, sizeof **v)) == NULL)
+			return (-1);
+		*v = nv;
+	}
+	(*v)[(*n)++] = pid;
+	return (0);
+}
+
+/* Append the children of pid (listed per thread by the kernel in
+ * /proc/PID/task/TID/children). Returns -1 when the file is missing
+ * (a kernel without CONFIG_PROC_CHILDREN) or memory runs out. */
+static int
+proc_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
+{
+	char		 path[96];
+	struct dirent	*de;
+	DIR		*d;
+	FILE		*f;
+	long		 child;
+	int		 rc = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return (errno == ENOENT ? 0 : -1);	/* gone: no children */
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (proc_name_pid(de->d_name) <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/task/%s/children",
+		    (long)pid, de->d_name);
+		if ((f = fopen(path, "re")) == NULL) {
+			/* A thread may just have exited; a live process whose
+			 * main thread has no such file means no support. */
+			if (errno == ENOENT && proc_name_pid(de->d_name) == pid &&
+			    proc_stat_parent(pid) != -1)
+				rc = -1;
+			continue;
+		}
+		while (rc == 0 && fscanf(f, "%ld", &child) == 1)
+			rc = proc_push(v, n, cap, (pid_t)child);
+		fclose(f);
+	}
+	closedir(d);
+	return (rc);
+}
+
+/* Every live process below root, found by walking the kernel's children
+ * lists: the cost grows with the pod's own processes, not with every
+ * process on the machine (a stop of a thousand pods signals them all at
+ * once). Falls back to a scan of /proc where those lists do not exist. */
+int
+proc_descendants(pid_t root, pid_t **pids, size_t *n)
+{
+	pid_t	*v = NULL;
+	size_t	 len = 0, cap = 0, i;
+
+	if (proc_children(root, &v, &len, &cap) == -1) {
+		free(v);
+		return (proc_descendants_scan(root, pids, n));
+	}
+	for (i = 0; i < len && i < PROC_DEPTH_MAX * 16; i++) {
+		if (proc_children(v[i], &v, &len, &cap) == -1) {
+			free(v);
+			return (proc_descendants_scan(root, pids, n));
+		}
+	}
+	/* Zombies are listed too; they are not processes here. */
+	for (i = 0, *n = 0; i < len; i++) {
+		if (proc_stat_parent(v[i]) != -1)
+			v[(*n)++] = v[i];
+	}
+	if (*n == 0) {
+		free(v);
+		v = NULL;
+	}
+	*pids = v;
 	return (0);
 }
 

@@ -267,6 +267,24 @@ pod_notify(struct pod *pod, const struct wire_bin *data)
 	pod_send(pod, &m);
 }
 
+/* MSG_RECORD: a lifecycle entry only podvisord knows of (a child pod's
+ * spawn or end, this pod's orphaning). */
+static void
+pod_record(struct pod *pod, const struct msg_record *r)
+{
+	int	kind = log_kind_from_name(r->kind);
+
+	if (kind != LOG_CHILD && kind != LOG_PARENT) {
+		peer_reply_error(pod->peer, ERR_USAGE, "cannot record an "
+		    "entry of kind '%s'", r->kind);
+		return;
+	}
+	if (pod->log == NULL ||
+	    seglog_append(pod->log, kind, r->data.ptr, r->data.len) == -1)
+		return;
+	pod_committed(pod);
+}
+
 /* Stop the workload without podvisord: cancel, SIGTERM, SIGKILL. */
 static void
 pod_stop_self(struct pod *pod, const char *reason)
@@ -572,6 +590,11 @@ pod_dispatch(struct peer *peer, struct msg *m, void *arg)
 		if (pod->state == POD_IDLE)
 			goto bad;
 		pod_notify(pod, &m->u.notify.data);
+		break;
+	case MSG_RECORD:
+		if (pod->state == POD_IDLE)
+			goto bad;
+		pod_record(pod, &m->u.record);
 		break;
 	default:
 		goto bad;

@@ -51,11 +51,40 @@ client_may(struct client *c, struct pod *pod)
 	return (c->uid == 0 || c->uid == pod->owner);
 }
 
+/* May the client change this pod (stop, kill, send, rm, spawn under)?
+ * Beyond ownership, a caller inside a pod may touch only its subtree. */
+bool
+client_may_change(struct client *c, struct pod *pod)
+{
+	struct pod	*home;
+
+	if (!client_may(c, pod))
+		return (false);
+	if (c->pod_id == 0)
+		return (true);
+	home = podtab_find(c->pod_id);
+	return (home != NULL && pod_in_subtree(pod, home));
+}
+
+/* Reply denied, naming the rule that refused it. */
+static void
+reply_denied(struct client *c, struct pod *pod)
+{
+	if (!client_may(c, pod))
+		client_reply_error(c, ERR_DENIED, "permission denied: pod %"
+		    PRIu64 " belongs to another user", pod->id);
+	else
+		client_reply_error(c, ERR_DENIED, "permission denied: pod %"
+		    PRIu64 " is outside the subtree of pod %" PRIu64 ", where "
+		    "this request comes from (a pod may act only on its own "
+		    "subtree)", pod->id, c->pod_id);
+}
+
 /* Resolve pod refs: found ids (deduplicated) and missing refs. Replies
  * denied (and returns -1) if the client may not act on one of them. */
 static int
-resolve_refs(struct client *c, char **refs, uint64_t **ids, size_t *nids,
-    char ***missing)
+resolve_refs(struct client *c, char **refs, bool change, uint64_t **ids,
+    size_t *nids, char ***missing)
 {
 	struct pod	*pod;
 	size_t		 i, j, nmiss = 0;
@@ -68,9 +97,8 @@ resolve_refs(struct client *c, char **refs, uint64_t **ids, size_t *nids,
 			(*missing)[nmiss++] = xstrdup(refs[i]);
 			continue;
 		}
-		if (!client_may(c, pod)) {
-			client_reply_error(c, ERR_DENIED, "pod %s belongs to "
-			    "another user", refs[i]);
+		if (change ? !client_may_change(c, pod) : !client_may(c, pod)) {
+			reply_denied(c, pod);
 			free(*ids);
 			strv_free(*missing);
 			return (-1);
@@ -85,7 +113,7 @@ resolve_refs(struct client *c, char **refs, uint64_t **ids, size_t *nids,
 
 /* Look up one pod a request names; replies not-found or denied. */
 static struct pod *
-resolve_one(struct client *c, const char *ref)
+resolve_one(struct client *c, const char *ref, bool change)
 {
 	struct pod	*pod;
 
@@ -93,9 +121,8 @@ resolve_one(struct client *c, const char *ref)
 		client_reply_error(c, ERR_NOTFOUND, "no such pod: %s", ref);
 		return (NULL);
 	}
-	if (!client_may(c, pod)) {
-		client_reply_error(c, ERR_DENIED, "pod %s belongs to another "
-		    "user", ref);
+	if (change ? !client_may_change(c, pod) : !client_may(c, pod)) {
+		reply_denied(c, pod);
 		return (NULL);
 	}
 	return (pod);
@@ -126,7 +153,7 @@ stop_request(struct client *c, struct msg_stop *m)
 		client_reply_error(c, ERR_USAGE, "graces must not be negative");
 		return;
 	}
-	if (resolve_refs(c, m->pods, &ids, &n, &missing) == -1)
+	if (resolve_refs(c, m->pods, true, &ids, &n, &missing) == -1)
 		return;
 	for (i = 0; i < n; i++)
 		pod_stop_tree(podtab_find(ids[i]), reason, m->cancel_grace_ms,
@@ -148,7 +175,7 @@ wait_request(struct client *c, struct msg_wait *m)
 	char		**missing;
 	size_t		 n;
 
-	if (resolve_refs(c, m->pods, &ids, &n, &missing) == -1)
+	if (resolve_refs(c, m->pods, false, &ids, &n, &missing) == -1)
 		return;
 	waiter_add(c, ids, n, missing, m->tree);
 }
@@ -165,7 +192,7 @@ kill_request(struct client *c, struct msg_kill *m)
 		    m->signal);
 		return;
 	}
-	if ((pod = resolve_one(c, m->pod)) == NULL)
+	if ((pod = resolve_one(c, m->pod, true)) == NULL)
 		return;
 	if (POD_TERMINAL(pod) || pod->peer == NULL || pod->main_ended) {
 		client_reply_error(c, ERR_FAILED, "pod %" PRIu64 " is %s: "
@@ -209,7 +236,7 @@ status_request(struct client *c, struct msg_status *m)
 	size_t		 i;
 
 	if (m->pod != NULL) {
-		if ((pod = resolve_one(c, m->pod)) == NULL)
+		if ((pod = resolve_one(c, m->pod, false)) == NULL)
 			return;
 		status_emit(c, pod, true);
 		reply_end(c, NULL);
@@ -232,7 +259,7 @@ inspect_request(struct client *c, struct msg_inspect *m)
 	struct pod	*pod;
 	struct msg	 msg;
 
-	if ((pod = resolve_one(c, m->pod)) == NULL)
+	if ((pod = resolve_one(c, m->pod, false)) == NULL)
 		return;
 	pod_to_msg(pod, &msg, true);
 	peer_send(c->peer, &msg);
@@ -292,7 +319,7 @@ rm_request(struct client *c, struct msg_rm *m)
 	size_t		 n, i;
 	struct pod	*pod;
 
-	if (resolve_refs(c, m->pods, &ids, &n, &missing) == -1)
+	if (resolve_refs(c, m->pods, true, &ids, &n, &missing) == -1)
 		return;
 	for (i = 0; i < n; i++) {
 		pod = podtab_find(ids[i]);
@@ -320,7 +347,7 @@ send_dispatch(struct client *c, struct msg_send *m)
 {
 	struct pod	*pod;
 
-	if ((pod = resolve_one(c, m->pod)) == NULL)
+	if ((pod = resolve_one(c, m->pod, true)) == NULL)
 		return;
 	if (POD_TERMINAL(pod) || pod->peer == NULL || pod->main_ended) {
 		client_reply_error(c, ERR_FAILED, "pod %" PRIu64 " is %s: it "
@@ -436,12 +463,15 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct client	*c;
+	struct pod	*pod;
 
 	c = xcalloc(1, sizeof *c);
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 	c->peer = peer_new(sv.base, fd, client_cb, c, "client");
 	c->uid = peer_uid(c->peer);
 	c->pid = peer_pid(c->peer);
+	if (c->pid > 0 && (pod = podtab_caller(c->pid)) != NULL)
+		c->pod_id = pod->id;
 }
 
 /* Bind and listen on sv.socket_path (which must be free by now). */

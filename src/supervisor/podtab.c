@@ -5,10 +5,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "supervisor.h"
+#include "proctree.h"
 #include "seglog.h"
 
 static struct pod	**pods;
@@ -59,6 +61,7 @@ pod_new(uint64_t id)
 	TAILQ_INIT(&pod->children);
 	TAILQ_INIT(&pod->streams);
 	TAILQ_INIT(&pod->sends);
+	TAILQ_INIT(&pod->journal);
 	pod->exit_code = -1;
 	pod->signal = -1;
 	pod->timeout_ms = WIRE_NONE;
@@ -76,6 +79,7 @@ pod_free(struct pod *pod)
 		event_free(pod->timeout_timer);
 	if (pod->log_reader != NULL)
 		seglog_close(pod->log_reader);
+	journal_discard(pod);
 	free(pod->name);
 	strv_free(pod->argv);
 	free(pod->cwd);
@@ -185,6 +189,34 @@ podtab_find_runtime(pid_t pid)
 			return (pods[i]);
 	}
 	return (NULL);
+}
+
+/* The live pod a process runs in, found by its ancestry: every process
+ * of a pod descends from the pod's runtime (a subreaper, so even one that
+ * called setsid stays below it). NULL for a process outside any pod. */
+struct pod *
+podtab_caller(pid_t pid)
+{
+	struct pod	*pod;
+	pid_t		 self = getpid();
+
+	while (pid > 1 && pid != self) {
+		if ((pod = podtab_find_runtime(pid)) != NULL)
+			return (pod);
+		pid = proc_parent(pid);
+	}
+	return (NULL);
+}
+
+/* Is pod inside the subtree rooted at root (root included)? */
+bool
+pod_in_subtree(struct pod *pod, struct pod *root)
+{
+	for (; pod != NULL; pod = pod->parent) {
+		if (pod == root)
+			return (true);
+	}
+	return (false);
 }
 
 /* How many pods are not terminal. */

@@ -2,6 +2,7 @@
  * A pod as a wire record (msg_pod): what status, inspect, stop and wait
  * reply with, and what the registry stores.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,4 +111,18 @@ pod_from_msg(struct msg_pod *r)
 	pod->pid = r->pid > 0 ? r->pid : 0;
 	pod->runtime_pid = r->runtime_pid > 0 ? r->runtime_pid : 0;
 	return (pod);
+}
+
+/* "stopped (SIGINT)", "failed (exit 3)", "succeeded": a terminal outcome. */
+void
+pod_outcome_text(struct pod *pod, char *buf, size_t len)
+{
+	const char	*state = pod_state_name(pod->state);
+
+	if (pod->signal > 0 && signal_name(pod->signal) != NULL)
+		snprintf(buf, len, "%s (%s)", state, signal_name(pod->signal));
+	else if (pod->exit_code > 0)
+		snprintf(buf, len, "%s (exit %d)", state, pod->exit_code);
+	else
+		snprintf(buf, len, "%s", state);
 }

@@ -202,6 +202,14 @@ registry_touch(struct pod *pod)
 		event_active(flush_ev, EV_TIMEOUT, 0);
 }
 
+/* Make sure the end-of-pass flush runs (for other batched writers). */
+void
+registry_kick(void)
+{
+	if (flush_ev != NULL)
+		event_active(flush_ev, EV_TIMEOUT, 0);
+}
+
 /* Delete a pod's record (the pod is about to be freed). */
 void
 registry_forget(struct pod *pod)
@@ -323,6 +331,7 @@ registry_flush_now(void)
 static void
 registry_flush_cb(int fd, short events, void *arg)
 {
+	journal_write_pending();
 	registry_flush_now();
 	waiters_check();
 	sv_maybe_exit();

@@ -218,9 +218,17 @@ spawn_request(struct client *c, struct msg_spawn *m)
 		client_reply_error(c, code, "%s", cause);
 		return;
 	}
-	if (parent != NULL && !client_may(c, parent)) {
-		client_reply_error(c, ERR_DENIED, "pod %" PRIu64 " belongs to "
-		    "another user", parent->id);
+	if (parent != NULL && !client_may_change(c, parent)) {
+		client_reply_error(c, ERR_DENIED, "permission denied: cannot "
+		    "spawn under pod %" PRIu64 " (another user's, or outside "
+		    "the subtree of the pod this request comes from)",
+		    parent->id);
+		return;
+	}
+	if (parent == NULL && c->pod_id != 0) {
+		client_reply_error(c, ERR_DENIED, "permission denied: a request "
+		    "from inside pod %" PRIu64 " may spawn only inside its own "
+		    "subtree (pass --parent)", c->pod_id);
 		return;
 	}
 	pod = spawn_make_pod(c, m, parent);
@@ -235,6 +243,10 @@ spawn_request(struct client *c, struct msg_spawn *m)
 	pod_arm_timeout(pod);
 	log_debug("pod %" PRIu64 ": spawned runtime %d", pod->id,
 	    (int)pod->runtime_pid);
+	if (parent != NULL)
+		journal(parent, LOG_CHILD, "spawned pod %" PRIu64 "%s%s: %s",
+		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
+		    pod->argv[0]);
 	msg_init(&reply, MSG_OK);
 	reply.u.ok.id = pod->id;
 	peer_send(c->peer, &reply);

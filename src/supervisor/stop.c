@@ -366,6 +366,11 @@ pod_release_children(struct pod *pod)
 		if (child->orphan_on_parent_exit && !child->stop_wanted) {
 			log_info("pod %" PRIu64 ": orphaned, now top level",
 			    child->id);
+			journal(pod, LOG_CHILD, "pod %" PRIu64 " orphaned: now "
+			    "top level", child->id);
+			journal(child, LOG_PARENT, "parent pod %" PRIu64 " ended "
+			    "(%s): orphaned, now top level", pod->id,
+			    pod_state_name(pod->state));
 			pod_set_parent(child, NULL);
 			registry_touch(child);
 		} else
@@ -378,6 +383,8 @@ pod_release_children(struct pod *pod)
 static void
 pod_conclude(struct pod *pod)
 {
+	char	outcome[64];
+
 	pod_disarm_stage(pod);
 	if (pod->timeout_timer != NULL)
 		evtimer_del(pod->timeout_timer);
@@ -388,7 +395,13 @@ pod_conclude(struct pod *pod)
 	if (pod->state == POD_LOST && pod->reason == NULL)
 		pod->reason = xstrdup("supervisor-lost");
 	pod->ended_at = now_ns();
-	log_info("pod %" PRIu64 ": %s", pod->id, pod_state_name(pod->state));
+	pod_outcome_text(pod, outcome, sizeof outcome);
+	log_info("pod %" PRIu64 ": %s", pod->id, outcome);
+	if (pod->parent != NULL)
+		journal(pod->parent, LOG_CHILD, "pod %" PRIu64 "%s%s ended: %s",
+		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
+		    outcome);
+	journal_flush(pod);
 	pod_release_children(pod);
 	logs_advanced(pod);
 	registry_touch(pod);

@@ -49,10 +49,12 @@ enum pod_state {
 
 struct logstream;
 struct send_req;
+struct journal_entry;
 
 TAILQ_HEAD(podlist, pod);
 TAILQ_HEAD(streamlist, logstream);
 TAILQ_HEAD(sendlist, send_req);
+TAILQ_HEAD(journallist, journal_entry);
 
 struct pod {
 	uint64_t	 id;
@@ -102,12 +104,16 @@ struct pod {
 	struct seglog	*log_reader;	/* shared by every stream of this pod */
 	struct streamlist streams;
 	struct sendlist	 sends;		/* clients waiting for MSG_NOTIFIED */
+	struct journallist journal;	/* lifecycle entries not yet logged */
+	bool		 journal_pending;
+	TAILQ_ENTRY(pod) journal_link;
 };
 
 struct client {
 	struct peer	*peer;
 	uid_t		 uid;
 	pid_t		 pid;
+	uint64_t	 pod_id;	/* the pod it runs in, 0: none */
 	bool		 busy;		/* a wait, stop or follow is pending */
 	struct waiter	*waiter;
 	struct logstream *stream;
@@ -151,6 +157,7 @@ void		 client_done(struct client *);
 void		 client_reply_error(struct client *, const char *, const char *,
 		     ...) __attribute__((format(printf, 3, 4)));
 bool		 client_may(struct client *, struct pod *);
+bool		 client_may_change(struct client *, struct pod *);
 
 /* podtab.c */
 struct pod	*pod_new(uint64_t);
@@ -160,6 +167,8 @@ void		 podtab_remove(struct pod *);
 struct pod	*podtab_find(uint64_t);
 struct pod	*podtab_resolve(const char *);
 struct pod	*podtab_find_runtime(pid_t);
+struct pod	*podtab_caller(pid_t);
+bool		 pod_in_subtree(struct pod *, struct pod *);
 struct pod	*podtab_live_name(const char *);
 size_t		 podtab_live_count(void);
 size_t		 podtab_count(void);
@@ -176,11 +185,13 @@ uint64_t	 registry_next_id(void);
 void		 registry_touch(struct pod *);
 void		 registry_forget(struct pod *);
 void		 registry_flush_now(void);
+void		 registry_kick(void);
 
 /* record.c */
 void		 pod_to_msg(struct pod *, struct msg *, bool);
 struct pod	*pod_from_msg(struct msg_pod *);
 void		 record_msg_release(struct msg *);
+void		 pod_outcome_text(struct pod *, char *, size_t);
 
 /* env.c */
 char		**workload_env(uid_t, char **, bool, uint64_t);
@@ -203,6 +214,13 @@ void		 waiter_add(struct client *, uint64_t *, size_t, char **,
 		     bool);
 void		 waiters_check(void);
 void		 waiter_cancel(struct waiter *);
+
+/* journal.c */
+void		 journal(struct pod *, int, const char *, ...)
+		     __attribute__((format(printf, 3, 4)));
+void		 journal_flush(struct pod *);
+void		 journal_discard(struct pod *);
+void		 journal_write_pending(void);
 
 /* logs.c */
 void		 logs_request(struct client *, struct msg_logs *);

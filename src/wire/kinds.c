@@ -22,6 +22,7 @@ static const char *const log_kind_names[LOG__MAX] = {
 	[LOG_TRUNCATED] = "truncated",
 	[LOG_ERROR] = "error",
 	[LOG_LEFTOVER] = "leftover",
+	[LOG_PARENT] = "parent",
 };
 
 /* The name of a kind, e.g. "stdout"; NULL if unknown. */

@@ -176,6 +176,10 @@ static const struct field signal_fields[] = {
 static const struct field notify_fields[] = {
 	F(notify, data, BIN, REQ),
 };
+static const struct field record_fields[] = {
+	F(record, kind, STR, REQ),
+	F(record, data, BIN, 0),
+};
 static const struct field started_fields[] = {
 	F(started, pid, U64, REQ),
 };
@@ -209,6 +213,7 @@ static const struct schema schemas[MSG__COUNT] = {
 	[MSG_NOTIFY] = S(notify),	[MSG_STARTED] = S(started),
 	[MSG_LOGGED] = S(logged),	[MSG_NOTIFIED] = S(notified),
 	[MSG_ENDED] = S(ended),		[MSG_EXITED] = S(exited),
+	[MSG_RECORD] = S(record),
 };
 
 /* What the decoder carries around: the owned memory and the cause. */

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTOCOL_VERSION	1
+#define PROTOCOL_VERSION	2
 #define WIRE_FRAME_MAX		(1024 * 1024)	/* default frame limit */
 #define WIRE_NONE		(-1)		/* int64 nil */
 
@@ -81,6 +81,8 @@ enum msg_type {
 	MSG_SIGNAL,	/* signal tree: signal the workload group (and, with
 			   tree, every descendant that left it) */
 	MSG_NOTIFY,	/* data: log a notify entry, queue it for the workload */
+	MSG_RECORD,	/* kind data: append a lifecycle entry the supervisor
+			   knows of (a child spawned or ended, orphaning) */
 
 	/* pod runtime -> podvisord. */
 	MSG_STARTED,	/* pid: the workload is running (pid == its pgid) */
@@ -239,6 +241,11 @@ struct msg_notify {
 	struct wire_bin	  data;		/* required */
 };
 
+struct msg_record {
+	char		 *kind;		/* required: "child" or "parent" */
+	struct wire_bin	  data;
+};
+
 struct msg_started {
 	uint64_t	  pid;		/* required */
 };
@@ -283,6 +290,7 @@ struct msg {
 		struct msg_cancel	cancel;
 		struct msg_signal	signal;
 		struct msg_notify	notify;
+		struct msg_record	record;
 		struct msg_started	started;
 		struct msg_logged	logged;
 		struct msg_notified	notified;

@@ -117,6 +117,7 @@ enum log_kind {
 	LOG_TRUNCATED,
 	LOG_ERROR,
 	LOG_LEFTOVER,
+	LOG_PARENT,	/* what happened to this pod's parent (orphaning) */
 	LOG__MAX
 };
 const char	*log_kind_name(int);	/* "stdout"; NULL if unknown */

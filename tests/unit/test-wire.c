@@ -131,6 +131,8 @@ static const struct tfield t_cancel[] = { TF(cancel, reason, STR, RQ) };
 static const struct tfield t_signal[] = { TF(signal, signal, U64, RQ),
 	TF(signal, tree, BOOL, 0) };
 static const struct tfield t_notify[] = { TF(notify, data, BIN, RQ) };
+static const struct tfield t_record[] = { TF(record, kind, STR, RQ),
+	TF(record, data, BIN, 0) };
 static const struct tfield t_started[] = { TF(started, pid, U64, RQ) };
 static const struct tfield t_logged[] = { TF(logged, seq, U64, RQ) };
 static const struct tfield t_notified[] = { TF(notified, seq, U64, RQ) };
@@ -157,7 +159,7 @@ static const struct ttype ttypes[] = {
 	TT(MSG_SIGNAL, signal), TT(MSG_NOTIFY, notify),
 	TT(MSG_STARTED, started), TT(MSG_LOGGED, logged),
 	TT(MSG_NOTIFIED, notified), TT(MSG_ENDED, ended),
-	TT(MSG_EXITED, exited),
+	TT(MSG_EXITED, exited), TT(MSG_RECORD, record),
 };
 #define NTTYPES	(sizeof ttypes / sizeof ttypes[0])
 

@@ -1,0 +1,140 @@
+/*
+ * Lifecycle entries that only the supervisor knows of — a child pod
+ * spawned or ended, a pod orphaned — written into a pod's segment log so
+ * that its log tells its whole story.
+ *
+ * The runtime is the log's only writer while it runs, so the entry goes
+ * to it as a record message.  Once the runtime has reported its exit it
+ * takes no more messages: entries wait on the pod until the runtime is
+ * reaped, and from then on the supervisor, now the only writer, appends
+ * them itself, batched like the registry: once per loop pass, one
+ * transaction and one sync per pod.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor.h"
+#include "seglog.h"
+
+static struct podlist	pending = TAILQ_HEAD_INITIALIZER(pending);
+
+struct journal_entry {
+	int	 kind;
+	char	*text;
+	TAILQ_ENTRY(journal_entry) entry;
+};
+
+/* Append entries to a pod whose runtime is gone. */
+static void
+journal_write(struct pod *pod)
+{
+	struct journal_entry	*e;
+	struct seglog		*log;
+	char			 dir[PATH_MAX], cause[256];
+
+	/* One LMDB handle per environment per process: drop the reader
+	 * (streams reopen it on their next read). */
+	if (pod->log_reader != NULL) {
+		seglog_close(pod->log_reader);
+		pod->log_reader = NULL;
+	}
+	pod_dir(pod->id, dir, sizeof dir);
+	if ((log = seglog_create(dir, 0, cause, sizeof cause)) == NULL)
+		log_warnx("pod %" PRIu64 ": %s", pod->id, cause);
+	else if (seglog_begin(log) == -1) {
+		seglog_close(log);
+		log = NULL;
+	}
+	while ((e = TAILQ_FIRST(&pod->journal)) != NULL) {
+		TAILQ_REMOVE(&pod->journal, e, entry);
+		if (log != NULL)
+			seglog_append(log, e->kind, e->text, strlen(e->text));
+		free(e->text);
+		free(e);
+	}
+	if (log != NULL) {
+		seglog_commit(log);
+		seglog_sync(log);
+		pod->log_seq = seglog_last_seq(log);
+		seglog_close(log);
+	}
+	logs_advanced(pod);
+}
+
+/* Send queued entries to the runtime, or write them if it is gone. */
+void
+journal_flush(struct pod *pod)
+{
+	struct journal_entry	*e;
+	struct msg		 msg;
+
+	if (TAILQ_EMPTY(&pod->journal))
+		return;
+	if (pod->peer != NULL && !pod->exited) {
+		while ((e = TAILQ_FIRST(&pod->journal)) != NULL) {
+			TAILQ_REMOVE(&pod->journal, e, entry);
+			msg_init(&msg, MSG_RECORD);
+			msg.u.record.kind = (char *)log_kind_name(e->kind);
+			msg.u.record.data.ptr = (uint8_t *)e->text;
+			msg.u.record.data.len = strlen(e->text);
+			peer_send(pod->peer, &msg);
+			free(e->text);
+			free(e);
+		}
+	} else if (POD_TERMINAL(pod) && !pod->journal_pending) {
+		pod->journal_pending = true;
+		TAILQ_INSERT_TAIL(&pending, pod, journal_link);
+		registry_kick();
+	}
+	/* else: the runtime is finishing; pod_conclude() flushes again. */
+}
+
+/* Write the entries of every terminal pod that has some queued. */
+void
+journal_write_pending(void)
+{
+	struct pod	*pod;
+
+	while ((pod = TAILQ_FIRST(&pending)) != NULL) {
+		TAILQ_REMOVE(&pending, pod, journal_link);
+		pod->journal_pending = false;
+		journal_write(pod);
+	}
+}
+
+/* Record a lifecycle entry of the given kind in the pod's log. */
+void
+journal(struct pod *pod, int kind, const char *fmt, ...)
+{
+	struct journal_entry	*e;
+	va_list			 ap;
+
+	e = xcalloc(1, sizeof *e);
+	e->kind = kind;
+	va_start(ap, fmt);
+	if (vasprintf(&e->text, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	TAILQ_INSERT_TAIL(&pod->journal, e, entry);
+	journal_flush(pod);
+}
+
+/* Drop unwritten entries (the pod is being freed). */
+void
+journal_discard(struct pod *pod)
+{
+	struct journal_entry	*e;
+
+	if (pod->journal_pending) {
+		TAILQ_REMOVE(&pending, pod, journal_link);
+		pod->journal_pending = false;
+	}
+	while ((e = TAILQ_FIRST(&pod->journal)) != NULL) {
+		TAILQ_REMOVE(&pod->journal, e, entry);
+		free(e->text);
+		free(e);
+	}
+}
