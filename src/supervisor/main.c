@@ -4,6 +4,7 @@
  */
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -246,6 +247,22 @@ parse_options(int argc, char **argv, bool *daemonize)
 	log_init("podvisord", level);
 }
 
+/* Each pod holds one descriptor here: take what the hard limit allows. */
+static void
+raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("cannot raise the descriptor limit");
+	if (rl.rlim_cur < sv.max_pods + 64)
+		log_warnx("the descriptor limit (%llu) is below --max-pods",
+		    (unsigned long long)rl.rlim_cur);
+}
+
 /* Fill in the defaults the options left. */
 static void
 apply_defaults(void)
@@ -414,6 +431,7 @@ main(int argc, char **argv)
 	log_init("podvisord", LOG_LEVEL_INFO);
 	parse_options(argc, argv, &want_daemon);
 	apply_defaults();
+	raise_nofile();
 	if (want_daemon)
 		daemonize();
 	signal(SIGPIPE, SIG_IGN);

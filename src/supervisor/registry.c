@@ -4,6 +4,12 @@
  * restart.  Changes are batched: registry_touch() marks a pod dirty and one
  * transaction per loop iteration writes every dirty pod, after which the
  * waiters are told (persist first, then announce).
+ *
+ * Commits are not synced one by one: a committed transaction is in the
+ * page cache and survives a crash of podvisord; only an OS crash could
+ * lose it, so the environment is synced at most once a second (and at
+ * exit).  Hundreds of pods ending together then cost one fsync, not
+ * hundreds.
  */
 #include <sys/stat.h>
 
@@ -22,6 +28,7 @@
 
 #define REGISTRY_MAP_SIZE	(1ULL << 30)
 #define REGISTRY_META_KEY	0	/* holds next_id; pod ids start at 1 */
+#define REGISTRY_SYNC_MS	1000
 
 static MDB_env		*env;
 static MDB_dbi		 dbi;
@@ -31,8 +38,10 @@ static struct podlist	 dirty = TAILQ_HEAD_INITIALIZER(dirty);
 static uint64_t		*forgotten;
 static size_t		 nforgotten;
 static struct event	*flush_ev;
+static struct event	*sync_ev;
 
 static void	registry_flush_cb(int, short, void *);
+static void	registry_sync_cb(int, short, void *);
 
 /* Open the LMDB environment; returns -1 with a cause. */
 static int
@@ -50,7 +59,7 @@ registry_env_open(char *cause, size_t len)
 	}
 	if ((rc = mdb_env_create(&env)) != 0 ||
 	    (rc = mdb_env_set_mapsize(env, REGISTRY_MAP_SIZE)) != 0 ||
-	    (rc = mdb_env_open(env, dir, MDB_NOTLS, 0600)) != 0 ||
+	    (rc = mdb_env_open(env, dir, MDB_NOTLS | MDB_NOSYNC, 0600)) != 0 ||
 	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
 		snprintf(cause, len, "cannot open the registry in %s: %s", dir,
 		    mdb_strerror(rc));
@@ -159,6 +168,7 @@ int
 registry_open(char *cause, size_t len)
 {
 	flush_ev = event_new(sv.base, -1, 0, registry_flush_cb, NULL);
+	sync_ev = evtimer_new(sv.base, registry_sync_cb, NULL);
 	if (registry_env_open(cause, len) == -1)
 		return (-1);
 	if (registry_load(cause, len) == -1)
@@ -172,12 +182,17 @@ void
 registry_close(void)
 {
 	registry_flush_now();
-	if (env != NULL)
+	if (env != NULL) {
+		mdb_env_sync(env, 1);
 		mdb_env_close(env);
+	}
 	env = NULL;
 	if (flush_ev != NULL)
 		event_free(flush_ev);
 	flush_ev = NULL;
+	if (sync_ev != NULL)
+		event_free(sync_ev);
+	sync_ev = NULL;
 	free(forgotten);
 }
 
@@ -325,6 +340,22 @@ registry_flush_now(void)
 	}
 	nforgotten = 0;
 	next_id_dirty = false;
+	if (!evtimer_pending(sync_ev, NULL)) {
+		struct timeval	tv = { REGISTRY_SYNC_MS / 1000,
+		    (REGISTRY_SYNC_MS % 1000) * 1000 };
+
+		evtimer_add(sync_ev, &tv);
+	}
+}
+
+/* Push the committed transactions to disk. */
+static void
+registry_sync_cb(int fd, short events, void *arg)
+{
+	int	rc;
+
+	if (env != NULL && (rc = mdb_env_sync(env, 1)) != 0)
+		log_warnx("registry: cannot sync: %s", mdb_strerror(rc));
 }
 
 /* The loop pass is over: persist, then tell whoever waits. */
