@@ -272,7 +272,8 @@ pod_notify(struct pod *pod, const struct wire_bin *data)
 static void
 pod_record(struct pod *pod, const struct msg_record *r)
 {
-	int	kind = log_kind_from_name(r->kind);
+	struct msg	m;
+	int		kind = log_kind_from_name(r->kind);
 
 	if (kind != LOG_CHILD && kind != LOG_PARENT) {
 		peer_reply_error(pod->peer, ERR_USAGE, "cannot record an "
@@ -283,6 +284,10 @@ pod_record(struct pod *pod, const struct msg_record *r)
 	    seglog_append(pod->log, kind, r->data.ptr, r->data.len) == -1)
 		return;
 	pod_committed(pod);
+	/* The ack tells podvisord it need not write the entry itself. */
+	msg_init(&m, MSG_OK);
+	m.u.ok.seq = seglog_last_seq(pod->log);
+	pod_send(pod, &m);
 }
 
 /* Stop the workload without podvisord: cancel, SIGTERM, SIGKILL. */

@@ -4,11 +4,13 @@
  * that its log tells its whole story.
  *
  * The runtime is the log's only writer while it runs, so the entry goes
- * to it as a record message.  Once the runtime has reported its exit it
- * takes no more messages: entries wait on the pod until the runtime is
- * reaped, and from then on the supervisor, now the only writer, appends
- * them itself, batched like the registry: once per loop pass, one
- * transaction and one sync per pod.
+ * to it as a record message, and stays in flight until the runtime
+ * acknowledges it (a runtime that is finishing may never read it).  Once
+ * the runtime has reported its exit it takes no more messages: entries
+ * wait on the pod until the runtime is reaped, and from then on the
+ * supervisor, now the only writer, appends them itself — the unacknowledged
+ * ones first — batched like the registry: once per loop pass, one
+ * transaction per pod.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -64,6 +66,32 @@ journal_write(struct pod *pod)
 	logs_advanced(pod);
 }
 
+/* The runtime is gone: what it never acknowledged goes back to the
+ * front of the queue, in order. */
+static void
+journal_requeue(struct pod *pod)
+{
+	struct journal_entry	*e;
+
+	while ((e = TAILQ_LAST(&pod->journal_sent, journallist)) != NULL) {
+		TAILQ_REMOVE(&pod->journal_sent, e, entry);
+		TAILQ_INSERT_HEAD(&pod->journal, e, entry);
+	}
+}
+
+/* The runtime committed the oldest entry in flight. */
+void
+journal_acked(struct pod *pod)
+{
+	struct journal_entry	*e;
+
+	if ((e = TAILQ_FIRST(&pod->journal_sent)) == NULL)
+		return;
+	TAILQ_REMOVE(&pod->journal_sent, e, entry);
+	free(e->text);
+	free(e);
+}
+
 /* Send queued entries to the runtime, or write them if it is gone. */
 void
 journal_flush(struct pod *pod)
@@ -71,7 +99,7 @@ journal_flush(struct pod *pod)
 	struct journal_entry	*e;
 	struct msg		 msg;
 
-	if (TAILQ_EMPTY(&pod->journal))
+	if (TAILQ_EMPTY(&pod->journal) && TAILQ_EMPTY(&pod->journal_sent))
 		return;
 	if (pod->peer != NULL && !pod->exited) {
 		while ((e = TAILQ_FIRST(&pod->journal)) != NULL) {
@@ -81,10 +109,12 @@ journal_flush(struct pod *pod)
 			msg.u.record.data.ptr = (uint8_t *)e->text;
 			msg.u.record.data.len = strlen(e->text);
 			peer_send(pod->peer, &msg);
-			free(e->text);
-			free(e);
+			TAILQ_INSERT_TAIL(&pod->journal_sent, e, entry);
 		}
-	} else if (POD_TERMINAL(pod) && !pod->journal_pending) {
+		return;
+	}
+	journal_requeue(pod);
+	if (POD_TERMINAL(pod) && !pod->journal_pending) {
 		pod->journal_pending = true;
 		TAILQ_INSERT_TAIL(&pending, pod, journal_link);
 		registry_kick();
@@ -132,6 +162,7 @@ journal_discard(struct pod *pod)
 		TAILQ_REMOVE(&pending, pod, journal_link);
 		pod->journal_pending = false;
 	}
+	journal_requeue(pod);
 	while ((e = TAILQ_FIRST(&pod->journal)) != NULL) {
 		TAILQ_REMOVE(&pod->journal, e, entry);
 		free(e->text);

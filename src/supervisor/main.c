@@ -253,11 +253,15 @@ raise_nofile(void)
 {
 	struct rlimit	rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		log_warn("cannot raise the descriptor limit");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warn("cannot raise the descriptor limit");
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if (rl.rlim_cur < sv.max_pods + 64)
 		log_warnx("the descriptor limit (%llu) is below --max-pods",
 		    (unsigned long long)rl.rlim_cur);
@@ -411,7 +415,9 @@ free_pods(void)
 {
 	struct pod	*pod;
 
-	while ((pod = podtab_at(0)) != NULL) {
+	/* Newest first: a child is always newer than its parent. */
+	while (podtab_count() > 0) {
+		pod = podtab_at(podtab_count() - 1);
 		podtab_remove(pod);
 		pod_free(pod);
 	}

@@ -62,6 +62,7 @@ pod_new(uint64_t id)
 	TAILQ_INIT(&pod->streams);
 	TAILQ_INIT(&pod->sends);
 	TAILQ_INIT(&pod->journal);
+	TAILQ_INIT(&pod->journal_sent);
 	pod->exit_code = -1;
 	pod->signal = -1;
 	pod->timeout_ms = WIRE_NONE;

@@ -248,6 +248,9 @@ pod_runtime_msg(struct pod *pod, struct msg *msg)
 		pod->leftovers = msg->u.exited.leftovers;
 		pod->exited = true;
 		break;
+	case MSG_OK:
+		journal_acked(pod);
+		break;
 	case MSG_ERROR:
 		/* A request we sent failed (a notify it could not log): the
 		 * runtime is fine, so the channel stays. */

@@ -105,6 +105,7 @@ struct pod {
 	struct streamlist streams;
 	struct sendlist	 sends;		/* clients waiting for MSG_NOTIFIED */
 	struct journallist journal;	/* lifecycle entries not yet logged */
+	struct journallist journal_sent; /* sent, not yet acknowledged */
 	bool		 journal_pending;
 	TAILQ_ENTRY(pod) journal_link;
 };
@@ -219,6 +220,7 @@ void		 waiter_cancel(struct waiter *);
 void		 journal(struct pod *, int, const char *, ...)
 		     __attribute__((format(printf, 3, 4)));
 void		 journal_flush(struct pod *);
+void		 journal_acked(struct pod *);
 void		 journal_discard(struct pod *);
 void		 journal_write_pending(void);
 

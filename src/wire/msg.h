@@ -82,7 +82,8 @@ enum msg_type {
 			   tree, every descendant that left it) */
 	MSG_NOTIFY,	/* data: log a notify entry, queue it for the workload */
 	MSG_RECORD,	/* kind data: append a lifecycle entry the supervisor
-			   knows of (a child spawned or ended, orphaning) */
+			   knows of (a child spawned or ended, orphaning);
+			   acknowledged with ok{seq} once committed */
 
 	/* pod runtime -> podvisord. */
 	MSG_STARTED,	/* pid: the workload is running (pid == its pgid) */
