@@ -70,11 +70,10 @@ cmd_inspect_exec(struct ctl *ctl, int argc, char **argv)
 			return (ctl_exit_status());
 		}
 	}
-	if (argc - optind != 1)
-		return (ctl_usage_error(ctl, "needs exactly one pod"));
-	in.pod = argv[optind];
+	if ((in.pod = ctl_one_pod(ctl, argc, argv)) == NULL)
+		return (EXIT_USAGE);
 	msg_init(&m, MSG_INSPECT);
-	m.u.inspect.pod = argv[optind];
+	m.u.inspect.pod = (char *)in.pod;
 	status = client_run(ctl, &m, inspect_reply, &in);
 	json_decref(in.out);
 	return (status);

@@ -53,12 +53,9 @@ cmd_kill_exec(struct ctl *ctl, int argc, char **argv)
 			return (ctl_exit_status());
 		}
 	}
-	if (optind >= argc)
-		return (ctl_usage_error(ctl, "no pod named"));
-	if (argc - optind > 1)
-		return (ctl_usage_error(ctl, "one pod at a time"));
 	msg_init(&m, MSG_KILL);
-	m.u.kill.pod = argv[optind];
+	if ((m.u.kill.pod = (char *)ctl_one_pod(ctl, argc, argv)) == NULL)
+		return (EXIT_USAGE);
 	m.u.kill.signal = (uint64_t)sig;
 	return (client_run(ctl, &m, kill_reply, NULL));
 }

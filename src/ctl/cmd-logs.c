@@ -228,10 +228,7 @@ cmd_logs_exec(struct ctl *ctl, int argc, char **argv)
 			return (ctl_exit_status());
 		}
 	}
-	if (optind >= argc)
-		return (ctl_usage_error(ctl, "no pod named"));
-	if (argc - optind > 1)
-		return (ctl_usage_error(ctl, "one pod at a time"));
-	l->pod = argv[optind];
+	if ((l->pod = (char *)ctl_one_pod(ctl, argc, argv)) == NULL)
+		return (EXIT_USAGE);
 	return (logs_run(&lg, &m));
 }

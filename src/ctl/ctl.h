@@ -97,6 +97,7 @@ extern const struct cmd_entry cmd_rm_entry;
 int		 ctl_getopt(struct ctl *, int, char **, const char *,
 		     const struct option *);
 int		 ctl_exit_status(void);
+const char	*ctl_one_pod(struct ctl *, int, char **);
 int		 ctl_usage_error(struct ctl *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 int		 ctl_bad_value(struct ctl *, const char *, const char *);

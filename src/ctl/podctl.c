@@ -112,6 +112,22 @@ opt_text(char **argv, char *buf, size_t len)
 	return (buf);
 }
 
+/* The one pod a command's remaining arguments must name, or NULL after
+ * a usage error (none, or more than one). */
+const char *
+ctl_one_pod(struct ctl *ctl, int argc, char **argv)
+{
+	if (optind >= argc) {
+		ctl_usage_error(ctl, "no pod named");
+		return (NULL);
+	}
+	if (argc - optind > 1) {
+		ctl_usage_error(ctl, "one pod at a time");
+		return (NULL);
+	}
+	return (argv[optind]);
+}
+
 /* Print a usage error for the current command; returns EXIT_USAGE. */
 int
 ctl_usage_error(struct ctl *ctl, const char *fmt, ...)
