@@ -469,9 +469,27 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 	c->peer = peer_new(sv.base, fd, client_cb, c, "client");
 	c->uid = peer_uid(c->peer);
+	c->gid = peer_gid(c->peer);
 	c->pid = peer_pid(c->peer);
 	if (c->pid > 0 && (pod = podtab_caller(c->pid)) != NULL)
 		c->pod_id = pod->id;
+}
+
+/* The socket is the first gate: 0600, or 0660 for the socket group. It
+ * was bound 0600, so it is never more open than meant, even briefly. */
+static int
+control_socket_access(char *cause, size_t len)
+{
+	if (!sv.socket_group_set)
+		return (0);
+	if (chown(sv.socket_path, (uid_t)-1, sv.socket_gid) == -1)
+		return (snprintf(cause, len, "cannot give %s to group %u: %s",
+		    sv.socket_path, (unsigned)sv.socket_gid, strerror(errno)),
+		    -1);
+	if (chmod(sv.socket_path, 0660) == -1)
+		return (snprintf(cause, len, "cannot chmod %s: %s",
+		    sv.socket_path, strerror(errno)), -1);
+	return (0);
 }
 
 /* Bind and listen on sv.socket_path (which must be free by now). */
@@ -500,6 +518,11 @@ control_listen(char *cause, size_t len)
 		return (-1);
 	}
 	umask(old);
+	if (control_socket_access(cause, len) == -1) {
+		close(fd);
+		unlink(sv.socket_path);
+		return (-1);
+	}
 	listener = evconnlistener_new(sv.base, control_accept_cb, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
 	if (listener == NULL) {

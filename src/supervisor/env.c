@@ -4,7 +4,6 @@
  * caller's -e K=V entries, then PODVISOR_POD and PODVISOR_SOCKET.
  */
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,32 +51,23 @@ env_set(struct envbuf *e, const char *key, const char *value)
 
 /* The clean base: PATH, the owner's identity, and a language. */
 static void
-env_clean(struct envbuf *e, uid_t owner)
+env_clean(struct envbuf *e, const struct identity *id)
 {
-	struct passwd	*pw;
 	const char	*lang;
-	char		 uidstr[32];
 
 	env_set(e, "PATH", WORKLOAD_PATH);
-	if ((pw = getpwuid(owner)) != NULL) {
-		env_set(e, "HOME", pw->pw_dir);
-		env_set(e, "USER", pw->pw_name);
-		env_set(e, "LOGNAME", pw->pw_name);
-		env_set(e, "SHELL", pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
-	} else {
-		snprintf(uidstr, sizeof uidstr, "%u", (unsigned)owner);
-		env_set(e, "HOME", "/");
-		env_set(e, "USER", uidstr);
-		env_set(e, "LOGNAME", uidstr);
-		env_set(e, "SHELL", "/bin/sh");
-	}
+	env_set(e, "HOME", id->home);
+	env_set(e, "USER", id->user);
+	env_set(e, "LOGNAME", id->user);
+	env_set(e, "SHELL", id->shell);
 	lang = getenv("LANG");
 	env_set(e, "LANG", lang != NULL ? lang : "C.UTF-8");
 }
 
 /* The complete environment for pod id; the caller frees it. */
 char **
-workload_env(uid_t owner, char **given, bool inherit, uint64_t id)
+workload_env(const struct identity *owner, char **given, bool inherit,
+    uint64_t id)
 {
 	struct envbuf	 e = { NULL, 0 };
 	char		 idstr[32];

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <signal.h>
@@ -31,7 +32,10 @@ static const char usage[] =
     "usage: podvisord [--socket PATH] [--state-dir DIR] [--daemonize] "
     "[--max-pods N]\n"
     "                 [--cancel-grace DUR] [--term-grace DUR] "
-    "[--log-level LEVEL] [--version]\n";
+    "[--socket-group GROUP]\n"
+    "                 [--keep-terminal N] [--keep-terminal-for DUR] "
+    "[--log-max SIZE]\n"
+    "                 [--log-level LEVEL] [--version]\n";
 
 /* Start-up failed: say why (to the waiting parent too) and exit 1. */
 static void __attribute__((noreturn))
@@ -164,6 +168,63 @@ duration_arg(const char *opt, const char *s)
 	return (ms);
 }
 
+/* Parse a count option (1 to max) or exit with usage status. */
+static unsigned
+count_arg(const char *opt, const char *s, long max)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || end == s || n < 1 || n > max) {
+		fprintf(stderr, "podvisord: %s: invalid number '%s' (1 to "
+		    "%ld)\n", opt, s, max);
+		exit(2);
+	}
+	return ((unsigned)n);
+}
+
+/* --socket-group: a group name or number that must exist. */
+static void
+socket_group_arg(const char *s)
+{
+	struct group	*gr;
+	char		*end;
+	unsigned long	 n;
+
+	if ((gr = getgrnam(s)) != NULL)
+		sv.socket_gid = gr->gr_gid;
+	else {
+		errno = 0;
+		n = strtoul(s, &end, 10);
+		if (errno || *end || end == s || n >= (gid_t)-1) {
+			fprintf(stderr, "podvisord: --socket-group: no such "
+			    "group '%s'\n", s);
+			exit(2);
+		}
+		sv.socket_gid = (gid_t)n;
+	}
+	sv.socket_group_set = true;
+}
+
+/* --log-max: a size, 0 for no cap. */
+static void
+log_max_arg(const char *s)
+{
+	char	cause[256];
+
+	if (parse_size(s, &sv.log_max, cause, sizeof cause) == -1) {
+		fprintf(stderr, "podvisord: --log-max: %s\n", cause);
+		exit(2);
+	}
+	if (sv.log_max != 0 && sv.log_max < LOG_MAX_MIN) {
+		fprintf(stderr, "podvisord: --log-max: %s is below the "
+		    "minimum of 64K (0 means no cap)\n", s);
+		exit(2);
+	}
+}
+
 /* Command-line options into sv. */
 static void
 parse_options(int argc, char **argv, bool *daemonize)
@@ -177,12 +238,14 @@ parse_options(int argc, char **argv, bool *daemonize)
 		{ "term-grace", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "runtime", required_argument, NULL, 'r' },
+		{ "socket-group", required_argument, NULL, 'g' },
+		{ "keep-terminal", required_argument, NULL, 'k' },
+		{ "keep-terminal-for", required_argument, NULL, 'K' },
+		{ "log-max", required_argument, NULL, 'L' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char	*end;
-	long	 n;
 	int	 ch, level = LOG_LEVEL_INFO;
 
 	while ((ch = getopt_long(argc, argv, "S:h", longopts, NULL)) != -1) {
@@ -199,15 +262,21 @@ parse_options(int argc, char **argv, bool *daemonize)
 			*daemonize = true;
 			break;
 		case 'm':
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || n < 1 ||
-			    n > 1000000) {
-				fprintf(stderr, "podvisord: --max-pods: invalid "
-				    "number '%s' (1 to 1000000)\n", optarg);
-				exit(2);
-			}
-			sv.max_pods = n;
+			sv.max_pods = count_arg("--max-pods", optarg, 1000000);
+			break;
+		case 'g':
+			socket_group_arg(optarg);
+			break;
+		case 'k':
+			sv.keep_terminal = count_arg("--keep-terminal", optarg,
+			    100000000);
+			break;
+		case 'K':
+			sv.keep_terminal_ms = duration_arg("--keep-terminal-for",
+			    optarg);
+			break;
+		case 'L':
+			log_max_arg(optarg);
 			break;
 		case 'c':
 			sv.cancel_grace_ms = duration_arg("--cancel-grace",
@@ -247,14 +316,19 @@ parse_options(int argc, char **argv, bool *daemonize)
 	log_init("podvisord", level);
 }
 
-/* Each pod holds one descriptor here: take what the hard limit allows. */
+/* Each pod holds one descriptor here: take what the hard limit allows.
+ * Workloads get the soft limit we started with back (select() users
+ * break above 1024). */
 static void
 raise_nofile(void)
 {
 	struct rlimit	rl;
 
+	sv.nofile_soft = WIRE_NONE;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
+	if (rl.rlim_cur != RLIM_INFINITY)
+		sv.nofile_soft = (int64_t)rl.rlim_cur;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
@@ -271,7 +345,8 @@ raise_nofile(void)
 static void
 apply_defaults(void)
 {
-	char	cause[256];
+	struct group	*gr;
+	char		 cause[256];
 
 	if (sv.socket_path[0] == '\0' &&
 	    default_socket_path(sv.socket_path, sizeof sv.socket_path) == -1)
@@ -281,6 +356,11 @@ apply_defaults(void)
 		startup_fail("cannot work out the default state directory");
 	absolutize(sv.socket_path, sizeof sv.socket_path);
 	absolutize(sv.state_dir, sizeof sv.state_dir);
+	if (sv.uid == 0 && !sv.socket_group_set &&
+	    (gr = getgrnam(SOCKET_GROUP)) != NULL) {
+		sv.socket_gid = gr->gr_gid;
+		sv.socket_group_set = true;
+	}
 	find_runtime();
 	if (access(sv.runtime_path, X_OK) == -1) {
 		snprintf(cause, sizeof cause, "cannot run the pod runtime %s: "
@@ -317,6 +397,33 @@ daemonize(void)
 	}
 }
 
+/* A directory we keep our socket or state in must be ours (or root's),
+ * and nobody else may replace what is in it. */
+static void
+check_dir_owner(const char *dir, const char *what)
+{
+	struct stat	sb;
+	char		cause[PATH_MAX + 128];
+
+	if (stat(dir, &sb) == -1) {
+		snprintf(cause, sizeof cause, "cannot use %s as the %s: %s",
+		    dir, what, strerror(errno));
+		startup_fail(cause);
+	}
+	if (sb.st_uid != sv.uid && sb.st_uid != 0) {
+		snprintf(cause, sizeof cause, "the %s %s belongs to uid %u, "
+		    "not to us (uid %u)", what, dir, (unsigned)sb.st_uid,
+		    (unsigned)sv.uid);
+		startup_fail(cause);
+	}
+	if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (sb.st_mode & S_ISVTX) == 0) {
+		snprintf(cause, sizeof cause, "the %s %s is writable by "
+		    "others: chmod go-w it", what, dir);
+		startup_fail(cause);
+	}
+}
+
 /* Directories, locks, registry and socket; fails with a reason. */
 static void
 startup(void)
@@ -328,12 +435,16 @@ startup(void)
 		    "directory %s: %s", sv.state_dir, strerror(errno));
 		startup_fail(cause);
 	}
+	check_dir_owner(sv.state_dir, "state directory");
+	/* Others reach a group socket through its directory. */
 	snprintf(dir, sizeof dir, "%s", sv.socket_path);
-	if (mkdir_p(dirname(dir), sv.uid == 0 ? 0755 : 0700) == -1) {
+	if (mkdir_p(dirname(dir), sv.uid == 0 || sv.socket_group_set ?
+	    0755 : 0700) == -1) {
 		snprintf(cause, sizeof cause, "cannot create the socket's "
 		    "directory for %s: %s", sv.socket_path, strerror(errno));
 		startup_fail(cause);
 	}
+	check_dir_owner(dir, "socket directory");
 	snprintf(lock, sizeof lock, "%s/podvisord.lock", sv.state_dir);
 	if (take_lock(lock, sv.state_dir, cause, sizeof cause) == -1)
 		startup_fail(cause);
@@ -434,6 +545,7 @@ main(int argc, char **argv)
 	sv.log_level = "info";
 	sv.cancel_grace_ms = 10000;
 	sv.term_grace_ms = 5000;
+	sv.log_max = LOG_MAX_DEFAULT;
 	log_init("podvisord", LOG_LEVEL_INFO);
 	parse_options(argc, argv, &want_daemon);
 	apply_defaults();

@@ -55,6 +55,11 @@ pod_to_msg(struct pod *pod, struct msg *msg, bool with_children)
 	r->on_parent_exit = pod->orphan_on_parent_exit ? "orphan" : "stop";
 	r->leftovers = pod->leftovers;
 	r->log_seq = pod->log_seq;
+	r->limit_nofile = pod->limit_nofile;
+	r->limit_nproc = pod->limit_nproc;
+	r->limit_as = pod->limit_as;
+	r->limit_cpu = pod->limit_cpu;
+	r->log_max = pod->log_max;
 	if (!with_children)
 		return;
 	TAILQ_FOREACH(child, &pod->children, sibling)
@@ -108,6 +113,11 @@ pod_from_msg(struct msg_pod *r)
 	    strcmp(r->on_parent_exit, "orphan") == 0;
 	pod->leftovers = r->leftovers;
 	pod->log_seq = r->log_seq;
+	pod->limit_nofile = r->limit_nofile;
+	pod->limit_nproc = r->limit_nproc;
+	pod->limit_as = r->limit_as;
+	pod->limit_cpu = r->limit_cpu;
+	pod->log_max = r->log_max;
 	pod->pid = r->pid > 0 ? r->pid : 0;
 	pod->runtime_pid = r->runtime_pid > 0 ? r->runtime_pid : 0;
 	return (pod);

@@ -5,6 +5,7 @@
  * channel on WIRE_POD_FD and nothing else inherited.  Also the SIGCHLD
  * reaper.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -30,6 +31,53 @@ void
 pod_dir(uint64_t id, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/pods/%" PRIu64, sv.state_dir, id);
+}
+
+/* The --limit values of a request, by name, with their resources. */
+struct limit_arg {
+	const char	*name;
+	int		 resource;
+	int64_t		 value;
+};
+
+static void
+spawn_limits(const struct msg_spawn *m, struct limit_arg l[4])
+{
+	l[0] = (struct limit_arg){ "nofile", RLIMIT_NOFILE, m->limit_nofile };
+	l[1] = (struct limit_arg){ "nproc", RLIMIT_NPROC, m->limit_nproc };
+	l[2] = (struct limit_arg){ "as", RLIMIT_AS, m->limit_as };
+	l[3] = (struct limit_arg){ "cpu", RLIMIT_CPU, m->limit_cpu };
+}
+
+/* Limits must be sane; only root may raise one above our hard limit (the
+ * runtime runs as root and could). */
+static int
+spawn_validate_limits(struct client *c, struct msg_spawn *m,
+    const char **code, char *cause, size_t len)
+{
+	struct limit_arg	l[4];
+	struct rlimit		rl;
+	size_t			i;
+
+	spawn_limits(m, l);
+	for (i = 0; i < 4; i++) {
+		if (l[i].value == WIRE_NONE)
+			continue;
+		if (l[i].value < 0)
+			return (snprintf(cause, len, "invalid limit %s=%" PRId64
+			    ": must not be negative", l[i].name, l[i].value),
+			    -1);
+		if (c->uid == 0 || getrlimit(l[i].resource, &rl) == -1 ||
+		    rl.rlim_max == RLIM_INFINITY ||
+		    (uint64_t)l[i].value <= rl.rlim_max)
+			continue;
+		*code = ERR_DENIED;
+		return (snprintf(cause, len, "permission denied: limit %s=%"
+		    PRId64 " is above the hard limit %llu, which only root may "
+		    "raise", l[i].name, l[i].value,
+		    (unsigned long long)rl.rlim_max), -1);
+	}
+	return (0);
 }
 
 /* Check a spawn request before anything is created. */
@@ -67,6 +115,14 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 		if (strchr(m->env[i], '=') == NULL || m->env[i][0] == '=')
 			return (snprintf(cause, len, "invalid environment "
 			    "entry '%s': use K=V", m->env[i]), -1);
+	}
+	if (spawn_validate_limits(c, m, code, cause, len) == -1)
+		return (-1);
+	if (sv.uid != 0 && c->uid != sv.uid && c->uid != 0) {
+		*code = ERR_DENIED;
+		return (snprintf(cause, len, "permission denied: this podvisord "
+		    "runs as uid %u and can run pods only as that user",
+		    (unsigned)sv.uid), -1);
 	}
 	if (m->parent != NULL) {
 		*code = ERR_NOTFOUND;
@@ -129,7 +185,13 @@ spawn_make_pod(struct client *c, struct msg_spawn *m, struct pod *parent)
 	pod->name = m->name ? xstrdup(m->name) : NULL;
 	pod->argv = xstrvdup(m->argv);
 	pod->cwd = xstrdup(m->cwd);
-	pod->owner = c->uid;
+	/* A daemon that cannot switch users owns (and runs) every pod. */
+	pod->owner = sv.uid == 0 ? c->uid : sv.uid;
+	pod->limit_nofile = m->limit_nofile;
+	pod->limit_nproc = m->limit_nproc;
+	pod->limit_as = m->limit_as;
+	pod->limit_cpu = m->limit_cpu;
+	pod->log_max = sv.log_max;
 	pod->cancel_grace_ms = m->cancel_grace_ms != WIRE_NONE ?
 	    m->cancel_grace_ms : sv.cancel_grace_ms;
 	pod->term_grace_ms = m->term_grace_ms != WIRE_NONE ?
@@ -144,29 +206,45 @@ spawn_make_pod(struct client *c, struct msg_spawn *m, struct pod *parent)
 	return (pod);
 }
 
-/* Send the runtime its start message. */
+/* Send the runtime its start message: what to run, as whom, with which
+ * limits. */
 static void
-spawn_send_start(struct pod *pod, struct msg_spawn *m, const char *dir)
+spawn_send_start(struct pod *pod, struct client *c, struct msg_spawn *m,
+    const char *dir)
 {
 	struct msg	 msg;
 	struct msg_start *s = &msg.u.start;
+	struct identity	 id;
 
+	identity_lookup(&id, pod->owner, c->gid);
 	msg_init(&msg, MSG_START);
 	s->id = pod->id;
 	s->argv = pod->argv;
-	s->env = workload_env(pod->owner, m->env, m->inherit_env, pod->id);
+	s->env = workload_env(&id, m->env, m->inherit_env, pod->id);
 	s->cwd = pod->cwd;
 	s->dir = (char *)dir;
 	s->stop_signal = pod->stop_signal;
 	s->cancel_grace_ms = pod->cancel_grace_ms;
 	s->term_grace_ms = pod->term_grace_ms;
+	s->uid = id.uid;
+	s->gid = id.gid;
+	s->groups.v = id.groups;
+	s->groups.n = id.ngroups;
+	s->limit_nofile = pod->limit_nofile;
+	s->limit_nproc = pod->limit_nproc;
+	s->limit_as = pod->limit_as;
+	s->limit_cpu = pod->limit_cpu;
+	s->nofile_soft = sv.nofile_soft;
+	s->log_max = pod->log_max;
 	peer_send(pod->peer, &msg);
 	strv_free(s->env);
+	identity_free(&id);
 }
 
 /* Create the directory and the runtime; undo everything on failure. */
 static int
-spawn_launch(struct pod *pod, struct msg_spawn *m, char *cause, size_t len)
+spawn_launch(struct pod *pod, struct client *c, struct msg_spawn *m,
+    char *cause, size_t len)
 {
 	char	 dir[PATH_MAX], label[64];
 	int	 sp[2];
@@ -192,7 +270,7 @@ spawn_launch(struct pod *pod, struct msg_spawn *m, char *cause, size_t len)
 	close(sp[1]);
 	snprintf(label, sizeof label, "pod %" PRIu64, pod->id);
 	pod->peer = peer_new(sv.base, sp[0], pod_channel_cb, pod, label);
-	spawn_send_start(pod, m, dir);
+	spawn_send_start(pod, c, m, dir);
 	return (0);
 }
 
@@ -232,7 +310,7 @@ spawn_request(struct client *c, struct msg_spawn *m)
 		return;
 	}
 	pod = spawn_make_pod(c, m, parent);
-	if (spawn_launch(pod, m, cause, sizeof cause) == -1) {
+	if (spawn_launch(pod, c, m, cause, sizeof cause) == -1) {
 		pod_set_parent(pod, NULL);
 		pod_free(pod);
 		client_reply_error(c, ERR_FAILED, "%s", cause);

@@ -26,6 +26,10 @@
 	    (var) = (tvar))
 #endif
 
+#define LOG_MAX_DEFAULT	(64ULL * 1024 * 1024)	/* --log-max */
+#define LOG_MAX_MIN	(64ULL * 1024)
+#define SOCKET_GROUP	"podvisor"	/* a root daemon's socket group */
+
 struct event;
 struct event_base;
 struct peer;
@@ -73,6 +77,11 @@ struct pod {
 	int		 stop_signal;
 	int64_t		 timeout_ms;	/* WIRE_NONE: none */
 	bool		 orphan_on_parent_exit;
+	int64_t		 limit_nofile;	/* --limit, WIRE_NONE: inherited */
+	int64_t		 limit_nproc;
+	int64_t		 limit_as;
+	int64_t		 limit_cpu;
+	uint64_t	 log_max;	/* segment log cap, 0: none */
 
 	enum pod_state	 state;
 	bool		 stop_wanted;
@@ -113,6 +122,7 @@ struct pod {
 struct client {
 	struct peer	*peer;
 	uid_t		 uid;
+	gid_t		 gid;
 	pid_t		 pid;
 	uint64_t	 pod_id;	/* the pod it runs in, 0: none */
 	bool		 busy;		/* a wait, stop or follow is pending */
@@ -143,6 +153,13 @@ struct supervisor {
 	bool		 shutting_down;
 	const char	*log_level;	/* passed on to every runtime */
 	uid_t		 uid;
+	gid_t		 socket_gid;	/* group of a 0660 socket */
+	bool		 socket_group_set; /* else the socket is 0600 */
+	unsigned	 keep_terminal;	/* terminal pods kept, 0: all */
+	int64_t		 keep_terminal_ms; /* how long, 0: for ever */
+	uint64_t	 log_max;	/* default segment log cap */
+	int64_t		 nofile_soft;	/* our soft descriptor limit at start,
+					   restored for workloads */
 };
 extern struct supervisor sv;
 
@@ -194,8 +211,24 @@ struct pod	*pod_from_msg(struct msg_pod *);
 void		 record_msg_release(struct msg *);
 void		 pod_outcome_text(struct pod *, char *, size_t);
 
+/* Who a pod's workload runs as, and the identity its environment shows. */
+struct identity {
+	int64_t		 uid;		/* WIRE_NONE: the runtime's own */
+	int64_t		 gid;
+	uint64_t	*groups;
+	size_t		 ngroups;
+	char		*home;
+	char		*user;		/* also LOGNAME */
+	char		*shell;
+};
+
+/* identity.c */
+void		 identity_lookup(struct identity *, uid_t, gid_t);
+void		 identity_free(struct identity *);
+
 /* env.c */
-char		**workload_env(uid_t, char **, bool, uint64_t);
+char		**workload_env(const struct identity *, char **, bool,
+		     uint64_t);
 
 /* spawn.c */
 void		 spawn_request(struct client *, struct msg_spawn *);

@@ -82,6 +82,10 @@ static const struct field spawn_fields[] = {
 	F(spawn, stop_signal, I64, 0),
 	F(spawn, timeout_ms, I64, 0),
 	F(spawn, on_parent_exit, STR, 0),
+	F(spawn, limit_nofile, I64, 0),
+	F(spawn, limit_nproc, I64, 0),
+	F(spawn, limit_as, I64, 0),
+	F(spawn, limit_cpu, I64, 0),
 };
 static const struct field stop_fields[] = {
 	F(stop, pods, STRV, REQNE),
@@ -145,6 +149,11 @@ static const struct field pod_fields[] = {
 	F(pod, leftovers, U64, 0),
 	F(pod, log_seq, U64, 0),
 	F(pod, children, U64V, 0),
+	F(pod, limit_nofile, I64, 0),
+	F(pod, limit_nproc, I64, 0),
+	F(pod, limit_as, I64, 0),
+	F(pod, limit_cpu, I64, 0),
+	F(pod, log_max, U64, 0),
 };
 /* The decoder keeps one bit per field; msg_pod is the largest. */
 _Static_assert(sizeof pod_fields / sizeof pod_fields[0] <= 64,
@@ -165,6 +174,15 @@ static const struct field start_fields[] = {
 	F(start, cancel_grace_ms, U64, 0),
 	F(start, term_grace_ms, U64, 0),
 	F(start, leftover_grace_ms, U64, 0),
+	F(start, uid, I64, 0),
+	F(start, gid, I64, 0),
+	F(start, groups, U64V, 0),
+	F(start, limit_nofile, I64, 0),
+	F(start, limit_nproc, I64, 0),
+	F(start, limit_as, I64, 0),
+	F(start, limit_cpu, I64, 0),
+	F(start, nofile_soft, I64, 0),
+	F(start, log_max, U64, 0),
 };
 static const struct field cancel_fields[] = {
 	F(cancel, reason, STR, REQ),

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTOCOL_VERSION	2
+#define PROTOCOL_VERSION	3
 #define WIRE_FRAME_MAX		(1024 * 1024)	/* default frame limit */
 #define WIRE_NONE		(-1)		/* int64 nil */
 
@@ -60,7 +60,8 @@ enum msg_type {
 
 	/* podctl -> podvisord requests. */
 	MSG_SPAWN,	/* argv cwd env inherit_env name parent cancel_grace_ms
-			   term_grace_ms stop_signal timeout_ms on_parent_exit */
+			   term_grace_ms stop_signal timeout_ms on_parent_exit
+			   limit_nofile limit_nproc limit_as limit_cpu */
 	MSG_STOP,	/* pods reason cancel_grace_ms term_grace_ms wait */
 	MSG_KILL,	/* pod signal */
 	MSG_STATUS,	/* pod all: replies pod* end */
@@ -76,7 +77,8 @@ enum msg_type {
 
 	/* podvisord -> pod runtime. */
 	MSG_START,	/* id argv env cwd dir stop_signal cancel_grace_ms
-			   term_grace_ms leftover_grace_ms */
+			   term_grace_ms leftover_grace_ms uid gid groups
+			   limit_* nofile_soft log_max */
 	MSG_CANCEL,	/* reason: cooperative stop */
 	MSG_SIGNAL,	/* signal tree: signal the workload group (and, with
 			   tree, every descendant that left it) */
@@ -134,6 +136,11 @@ struct msg_spawn {
 	int64_t		  stop_signal;		/* WIRE_NONE: SIGINT */
 	int64_t		  timeout_ms;		/* WIRE_NONE: no timeout */
 	char		 *on_parent_exit;	/* "stop" (NULL) or "orphan" */
+	/* --limit: soft and hard resource limits, WIRE_NONE: inherited. */
+	int64_t		  limit_nofile;		/* descriptors */
+	int64_t		  limit_nproc;		/* processes of the owner */
+	int64_t		  limit_as;		/* address space, bytes */
+	int64_t		  limit_cpu;		/* CPU seconds */
 };
 
 struct msg_stop {
@@ -208,6 +215,11 @@ struct msg_pod {
 	uint64_t	  leftovers;	/* processes killed after main exit */
 	uint64_t	  log_seq;	/* last committed log seq */
 	struct wire_u64v  children;
+	int64_t		  limit_nofile;	/* as in msg_spawn */
+	int64_t		  limit_nproc;
+	int64_t		  limit_as;
+	int64_t		  limit_cpu;
+	uint64_t	  log_max;	/* segment log cap, bytes; 0: none */
 };
 
 struct msg_entry {
@@ -227,6 +239,17 @@ struct msg_start {
 	uint64_t	  cancel_grace_ms;	/* for a supervisor-lost stop */
 	uint64_t	  term_grace_ms;
 	uint64_t	  leftover_grace_ms;	/* 0: 1000 */
+	/* Who the workload runs as: WIRE_NONE keeps the runtime's own. */
+	int64_t		  uid;
+	int64_t		  gid;
+	struct wire_u64v  groups;	/* supplementary groups, with uid */
+	int64_t		  limit_nofile;	/* as in msg_spawn */
+	int64_t		  limit_nproc;
+	int64_t		  limit_as;
+	int64_t		  limit_cpu;
+	int64_t		  nofile_soft;	/* soft descriptor limit to restore
+					   when limit_nofile is WIRE_NONE */
+	uint64_t	  log_max;	/* segment log cap, bytes; 0: none */
 };
 
 struct msg_cancel {

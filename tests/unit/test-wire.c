@@ -87,7 +87,9 @@ static const struct tfield t_spawn[] = { TF(spawn, argv, STRV, NE),
 	TF(spawn, inherit_env, BOOL, 0), TF(spawn, name, STR, 0),
 	TF(spawn, parent, STR, 0), TF(spawn, cancel_grace_ms, I64, 0),
 	TF(spawn, term_grace_ms, I64, 0), TF(spawn, stop_signal, I64, 0),
-	TF(spawn, timeout_ms, I64, 0), TF(spawn, on_parent_exit, STR, 0) };
+	TF(spawn, timeout_ms, I64, 0), TF(spawn, on_parent_exit, STR, 0),
+	TF(spawn, limit_nofile, I64, 0), TF(spawn, limit_nproc, I64, 0),
+	TF(spawn, limit_as, I64, 0), TF(spawn, limit_cpu, I64, 0) };
 static const struct tfield t_stop[] = { TF(stop, pods, STRV, NE),
 	TF(stop, reason, STR, 0), TF(stop, cancel_grace_ms, I64, 0),
 	TF(stop, term_grace_ms, I64, 0), TF(stop, wait, BOOL, 0) };
@@ -117,7 +119,9 @@ static const struct tfield t_pod[] = { TF(pod, id, U64, RQ),
 	TF(pod, term_grace_ms, I64, 0), TF(pod, stop_signal, I64, 0),
 	TF(pod, timeout_ms, I64, 0), TF(pod, on_parent_exit, STR, 0),
 	TF(pod, leftovers, U64, 0), TF(pod, log_seq, U64, 0),
-	TF(pod, children, U64V, 0) };
+	TF(pod, children, U64V, 0), TF(pod, limit_nofile, I64, 0),
+	TF(pod, limit_nproc, I64, 0), TF(pod, limit_as, I64, 0),
+	TF(pod, limit_cpu, I64, 0), TF(pod, log_max, U64, 0) };
 static const struct tfield t_entry[] = { TF(entry, seq, U64, RQ),
 	TF(entry, ts, I64, RQ), TF(entry, kind, STR, RQ),
 	TF(entry, data, BIN, 0) };
@@ -126,7 +130,11 @@ static const struct tfield t_start[] = { TF(start, id, U64, RQ),
 	TF(start, cwd, STR, RQ), TF(start, dir, STR, RQ),
 	TF(start, stop_signal, U64, RQ), TF(start, cancel_grace_ms, U64, 0),
 	TF(start, term_grace_ms, U64, 0),
-	TF(start, leftover_grace_ms, U64, 0) };
+	TF(start, leftover_grace_ms, U64, 0), TF(start, uid, I64, 0),
+	TF(start, gid, I64, 0), TF(start, groups, U64V, 0),
+	TF(start, limit_nofile, I64, 0), TF(start, limit_nproc, I64, 0),
+	TF(start, limit_as, I64, 0), TF(start, limit_cpu, I64, 0),
+	TF(start, nofile_soft, I64, 0), TF(start, log_max, U64, 0) };
 static const struct tfield t_cancel[] = { TF(cancel, reason, STR, RQ) };
 static const struct tfield t_signal[] = { TF(signal, signal, U64, RQ),
 	TF(signal, tree, BOOL, 0) };
