@@ -1,8 +1,11 @@
 #!/bin/sh
 # Install podvisor's build and test dependencies (Debian packages).
 set -e
+# systemd: systemd-analyze checks the units, and its systemd.pc names
+# their directories; util-linux: setpriv runs test clients as nobody.
 pkgs="build-essential autoconf automake pkg-config libevent-dev
-libmsgpack-dev liblmdb-dev libjansson-dev jq procps"
+libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
+util-linux"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 $sudo apt-get update -qq

@@ -116,9 +116,9 @@ static int
 connect_error(struct ctl *ctl, int error)
 {
 	if (error == EACCES || error == EPERM) {
-		fprintf(stderr, "podctl: permission denied on %s: %s (the"
-		    " socket belongs to another user; use your own podvisord"
-		    " or ask its owner)\n", ctl->socket, strerror(error));
+		fprintf(stderr, "podctl: permission denied on %s: %s (use"
+		    " your own podvisord, or join the socket's group, e.g."
+		    " podvisor)\n", ctl->socket, strerror(error));
 		return (EXIT_DENIED);
 	}
 	fprintf(stderr, "podctl: cannot reach podvisord at %s: %s (is it"

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,9 @@ const struct cmd_entry cmd_spawn_entry = {
 	    "                      when the parent ends: stop this pod too"
 	    " (default)\n"
 	    "                      or make it top level\n"
+	    "  --limit NAME=VALUE  a resource limit, soft and hard (repeatable):\n"
+	    "                      nofile=N, nproc=N, as=SIZE (bytes; 64K, 1G),\n"
+	    "                      cpu=SECS (90, 90s, 2m; rounded up)\n"
 	    "  -w, --wait          wait for the pod and exit with its"
 	    " status\n",
 	.exec = cmd_spawn_exec
@@ -55,10 +59,31 @@ static const struct option spawn_options[] = {
 	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "on-parent-exit", required_argument, NULL, OPT_ON_PARENT_EXIT },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "wait", no_argument, NULL, 'w' },
 	CTL_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
+
+/* How a --limit value is written. */
+enum limit_unit {
+	LIMIT_COUNT,		/* a non-negative integer */
+	LIMIT_SIZE,		/* bytes, as parse_size reads them */
+	LIMIT_SECONDS		/* a duration, rounded up to seconds */
+};
+
+/* The --limit names and the spawn fields they set. */
+static const struct {
+	const char	*name;
+	enum limit_unit	 unit;
+	size_t		 field;		/* an int64_t in struct msg_spawn */
+} spawn_limits[] = {
+	{ "nofile", LIMIT_COUNT, offsetof(struct msg_spawn, limit_nofile) },
+	{ "nproc", LIMIT_COUNT, offsetof(struct msg_spawn, limit_nproc) },
+	{ "as", LIMIT_SIZE, offsetof(struct msg_spawn, limit_as) },
+	{ "cpu", LIMIT_SECONDS, offsetof(struct msg_spawn, limit_cpu) }
+};
+#define SPAWN_NLIMITS	(sizeof spawn_limits / sizeof spawn_limits[0])
 
 /* What the options asked for, besides the message fields. */
 struct spawn {
@@ -72,6 +97,67 @@ struct spawn {
 	bool		 ended;		/* its record arrived */
 	int		 status;	/* its own status */
 };
+
+/* A --limit value in its unit; -1 after a usage error. */
+static int
+spawn_limit_value(struct ctl *ctl, const char *opt, enum limit_unit unit,
+    const char *arg, int64_t *value)
+{
+	uint64_t	 v = 0;
+	int64_t		 ms;
+	char		 cause[256];
+
+	switch (unit) {
+	case LIMIT_COUNT:
+		if (ctl_count(ctl, opt, arg, &v) != 0)
+			return (-1);
+		break;
+	case LIMIT_SIZE:
+		if (parse_size(arg, &v, cause, sizeof cause) != 0)
+			return (ctl_bad_value(ctl, opt, cause), -1);
+		break;
+	case LIMIT_SECONDS:
+		if (ctl_duration(ctl, opt, arg, &ms) != 0)
+			return (-1);
+		v = ((uint64_t)ms + 999) / 1000;
+		break;
+	}
+	if (v > INT64_MAX) {
+		ctl_usage_error(ctl, "%s: '%s' is too large", opt, arg);
+		return (-1);
+	}
+	*value = (int64_t)v;
+	return (0);
+}
+
+/* --limit NAME=VALUE; -1 after a usage error. */
+static int
+spawn_limit(struct spawn *sp, const char *arg)
+{
+	const char	*eq;
+	char		 opt[32];
+	size_t		 i, n;
+
+	if ((eq = strchr(arg, '=')) == NULL) {
+		ctl_usage_error(sp->ctl, "--limit: '%s' is not NAME=VALUE",
+		    arg);
+		return (-1);
+	}
+	n = (size_t)(eq - arg);
+	for (i = 0; i < SPAWN_NLIMITS; i++) {
+		if (strlen(spawn_limits[i].name) == n &&
+		    strncmp(spawn_limits[i].name, arg, n) == 0)
+			break;
+	}
+	if (i == SPAWN_NLIMITS) {
+		ctl_usage_error(sp->ctl, "--limit: unknown limit '%.*s': use "
+		    "nofile, nproc, as or cpu", (int)(n > 32 ? 32 : n), arg);
+		return (-1);
+	}
+	snprintf(opt, sizeof opt, "--limit %s", spawn_limits[i].name);
+	return (spawn_limit_value(sp->ctl, opt, spawn_limits[i].unit, eq + 1,
+	    (int64_t *)((char *)&sp->m.u.spawn + spawn_limits[i].field)));
+}
 
 /* Check one option that is not a plain flag; -1 after a usage error. */
 static int
@@ -110,6 +196,8 @@ spawn_value(struct spawn *sp, int ch, const char *arg)
 			return (-1);
 		s->stop_signal = sig;
 		return (0);
+	case OPT_LIMIT:
+		return (spawn_limit(sp, arg));
 	}
 	/* OPT_ON_PARENT_EXIT */
 	if (strcmp(arg, "stop") != 0 && strcmp(arg, "orphan") != 0) {
@@ -155,6 +243,7 @@ spawn_parse(struct spawn *sp, int argc, char **argv)
 		case OPT_TIMEOUT:
 		case OPT_STOP_SIGNAL:
 		case OPT_ON_PARENT_EXIT:
+		case OPT_LIMIT:
 			if (spawn_value(sp, ch, optarg) != 0)
 				return (-1);
 			break;

@@ -42,7 +42,8 @@ enum {
 	OPT_TAIL,
 	OPT_EVENTS,
 	OPT_TREE,
-	OPT_VERSION
+	OPT_VERSION,
+	OPT_LIMIT
 };
 
 /* Every command accepts these besides its own options. */

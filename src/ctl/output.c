@@ -38,6 +38,7 @@ struct table {
 static json_t	*json_ms(int64_t);
 static json_t	*json_strv(char **);
 static json_t	*json_owner(uint64_t);
+static json_t	*json_limits(const struct msg_pod *);
 static void	 json_add(json_t *, const char *, json_t *);
 static size_t	 pod_find(const struct podtree *, const size_t *, uint64_t);
 static void	 format_age(int64_t, char *, size_t);
@@ -129,6 +130,24 @@ json_owner(uint64_t uid)
 	return (json_string(buf));
 }
 
+/* The limits the pod was given, by --limit name; {} when none. */
+static json_t *
+json_limits(const struct msg_pod *p)
+{
+	static const char	*names[] = { "nofile", "nproc", "as", "cpu" };
+	int64_t			 v[] = { p->limit_nofile, p->limit_nproc,
+				     p->limit_as, p->limit_cpu };
+	json_t			*o;
+	size_t			 i;
+
+	o = json_object();
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		if (v[i] >= 0)
+			json_add(o, names[i], json_integer(v[i]));
+	}
+	return (o);
+}
+
 /* Set a key, tolerating a NULL value (out of memory) as null. */
 static void
 json_add(json_t *o, const char *key, json_t *v)
@@ -168,6 +187,8 @@ pod_json(const struct msg_pod *p)
 	json_add(o, "timeout_ms", json_ms(p->timeout_ms));
 	json_add(o, "on_parent_exit",
 	    json_text(p->on_parent_exit != NULL ? p->on_parent_exit : "stop"));
+	json_add(o, "limits", json_limits(p));
+	json_add(o, "log_max", json_integer((json_int_t)p->log_max));
 	json_add(o, "leftovers", json_integer((json_int_t)p->leftovers));
 	json_add(o, "log_seq", json_integer((json_int_t)p->log_seq));
 	kids = json_array();

@@ -32,6 +32,15 @@ struct seglog;
 #define POD_FLUSH_MS		5000		/* give up flushing the channel */
 #define POD_NOTIFY_MAX		256		/* notifies kept in memory */
 
+/* The --limit resources, in the order of the wire's limit_* fields. */
+enum pod_limit {
+	POD_LIMIT_NOFILE,
+	POD_LIMIT_NPROC,
+	POD_LIMIT_AS,
+	POD_LIMIT_CPU,
+	POD_NLIMITS
+};
+
 /* What the runtime is doing. */
 enum pod_state {
 	POD_IDLE,		/* waiting for MSG_START */
@@ -92,6 +101,14 @@ struct pod {
 	uint64_t		 cancel_grace_ms;
 	uint64_t		 term_grace_ms;
 	uint64_t		 leftover_grace_ms;
+	int64_t			 uid;		/* WIRE_NONE: the runtime's own */
+	int64_t			 gid;
+	gid_t			*groups;	/* supplementary, with uid */
+	size_t			 ngroups;
+	int64_t			 limits[POD_NLIMITS]; /* WIRE_NONE: inherited */
+	int64_t			 nofile_soft;	/* restored without a limit */
+	uint64_t		 log_max;	/* segment log cap, 0: none */
+	size_t			 burst_max;	/* output bytes per transaction */
 
 	/* The workload. */
 	pid_t			 pid;		/* main process == its pgid */

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,73 @@ pod_start_failed(struct pod *pod, const char *cause)
 	pod_check_done(pod);
 }
 
+/* Is v a uid or gid we can pass on ((uid_t)-1 means "unchanged")? */
+static bool
+pod_valid_id(int64_t v)
+{
+	return (v >= 0 && v < (int64_t)(uid_t)-1);
+}
+
+/* Copy who the workload runs as; -1 with a reason if it is unusable. */
+static int
+pod_take_identity(struct pod *pod, const struct msg_start *s, char *cause,
+    size_t len)
+{
+	size_t	 i;
+
+	pod->uid = pod->gid = WIRE_NONE;
+	if (s->uid == WIRE_NONE)
+		return (0);
+	if (!pod_valid_id(s->uid) || !pod_valid_id(s->gid)) {
+		snprintf(cause, len, "bad identity uid %lld gid %lld",
+		    (long long)s->uid, (long long)s->gid);
+		return (-1);
+	}
+	for (i = 0; i < s->groups.n; i++) {
+		if (!pod_valid_id((int64_t)s->groups.v[i])) {
+			snprintf(cause, len, "bad supplementary group %llu",
+			    (unsigned long long)s->groups.v[i]);
+			return (-1);
+		}
+	}
+	pod->uid = s->uid;
+	pod->gid = s->gid;
+	pod->ngroups = s->groups.n;
+	pod->groups = xreallocarray(NULL, s->groups.n + 1, sizeof *pod->groups);
+	for (i = 0; i < s->groups.n; i++)
+		pod->groups[i] = (gid_t)s->groups.v[i];
+	return (0);
+}
+
+/* Copy the resource limits; -1 with a reason if one is negative. */
+static int
+pod_take_limits(struct pod *pod, const struct msg_start *s, char *cause,
+    size_t len)
+{
+	size_t	 i;
+
+	pod->limits[POD_LIMIT_NOFILE] = s->limit_nofile;
+	pod->limits[POD_LIMIT_NPROC] = s->limit_nproc;
+	pod->limits[POD_LIMIT_AS] = s->limit_as;
+	pod->limits[POD_LIMIT_CPU] = s->limit_cpu;
+	for (i = 0; i < POD_NLIMITS; i++) {
+		if (pod->limits[i] < 0 && pod->limits[i] != WIRE_NONE) {
+			snprintf(cause, len, "bad limit %lld",
+			    (long long)pod->limits[i]);
+			return (-1);
+		}
+	}
+	pod->nofile_soft = s->nofile_soft >= 0 ? s->nofile_soft : WIRE_NONE;
+	pod->log_max = s->log_max;
+	/* LMDB reuses the pages a transaction frees only after it commits:
+	 * next to a small cap, short bursts keep the file near the cap. */
+	pod->burst_max = POD_BURST_MAX;
+	if (s->log_max != 0 && s->log_max / 4 < POD_BURST_MAX)
+		pod->burst_max = s->log_max / 4 > POD_READ_CHUNK ?
+		    (size_t)(s->log_max / 4) : POD_READ_CHUNK;
+	return (0);
+}
+
 /* Copy what MSG_START says; -1 with a reason if it is unusable. */
 static int
 pod_take_start(struct pod *pod, const struct msg_start *s, char *cause,
@@ -147,6 +215,9 @@ pod_take_start(struct pod *pod, const struct msg_start *s, char *cause,
 		    (unsigned long long)s->stop_signal);
 		return (-1);
 	}
+	if (pod_take_identity(pod, s, cause, len) == -1 ||
+	    pod_take_limits(pod, s, cause, len) == -1)
+		return (-1);
 	pod->id = s->id;
 	pod->argv = xstrvdup(s->argv);
 	pod->env = s->env != NULL ? xstrvdup(s->env) : NULL;
@@ -201,6 +272,9 @@ pod_start(struct pod *pod, const struct msg_start *s)
 		pod_start_failed(pod, cause);
 		return;
 	}
+	if (seglog_set_cap(pod->log, pod->log_max) == -1)
+		log_warnx("pod %llu: cannot cap the log: output is kept whole",
+		    (unsigned long long)pod->id);
 	pod_log_spawn(pod);
 	if (workload_start(pod, cause, sizeof cause) == -1) {
 		pod_start_failed(pod, cause);
@@ -644,6 +718,7 @@ pod_init(struct pod *pod, struct event_base *base)
 	memset(pod, 0, sizeof *pod);
 	pod->base = base;
 	pod->state = POD_IDLE;
+	pod->burst_max = POD_BURST_MAX;
 	TAILQ_INIT(&pod->notifies);
 	for (i = 0; i < 2; i++) {
 		pod->out[i].pod = pod;
@@ -695,4 +770,5 @@ pod_free(struct pod *pod)
 	free(pod->dir);
 	free(pod->error);
 	free(pod->leftovers);
+	free(pod->groups);
 }

@@ -6,6 +6,11 @@
  * map fills up, output is dropped (and counted) rather than stopping the
  * workload; a small reserve is then added to the map so that control
  * entries (exit, cancel, ...) and `truncated` entries still fit.
+ *
+ * With a cap (seglog_set_cap), the oldest output entries are deleted to
+ * make room for new ones; what was deleted is told in a `truncated` entry.
+ * LMDB reuses the freed pages, so the file stays within a few times the
+ * cap in size.
  */
 #include "config.h"
 
@@ -42,15 +47,47 @@ struct seglog {
 	uint64_t	 batch_bytes;	/* output bytes in the open batch */
 	uint64_t	 dropped;	/* output bytes dropped, not yet logged */
 	uint64_t	 reported;	/* part of dropped the open batch logs */
+	uint64_t	 cap;		/* output bytes kept, 0: no cap */
+	uint64_t	 held;		/* output bytes held, headers included */
+	uint64_t	 trim_from;	/* no output entry is older than this */
+	uint64_t	 saved_held;	/* held and trim_from when the batch */
+	uint64_t	 saved_trim;	/* began: restored if it is aborted */
+};
+
+/* What one trim deleted. */
+struct seglog_trim {
+	uint64_t	 entries;
+	uint64_t	 bytes;		/* data bytes, headers not counted */
+	uint64_t	 first;		/* seqs of the first and last deleted */
+	uint64_t	 last;
 };
 
 static int	seglog_append_one(struct seglog *, int, const void *, size_t);
+static int	seglog_decode(const MDB_val *, const MDB_val *,
+		    struct seglog_entry *);
 
 /* Output kinds may be dropped when the log is full; control kinds not. */
 static bool
 seglog_bulk(int kind)
 {
 	return (kind == LOG_STDOUT || kind == LOG_STDERR || kind == LOG_LOG);
+}
+
+/* The workload's output: what the cap may delete. */
+static bool
+seglog_output(int kind)
+{
+	return (kind == LOG_STDOUT || kind == LOG_STDERR);
+}
+
+/* What len bytes of data hold once stored (split at SEGLOG_ENTRY_MAX). */
+static uint64_t
+seglog_cost(size_t len)
+{
+	size_t	 chunks;
+
+	chunks = len == 0 ? 1 : (len + SEGLOG_ENTRY_MAX - 1) / SEGLOG_ENTRY_MAX;
+	return ((uint64_t)len + (uint64_t)chunks * SEGLOG_HDR);
 }
 
 /* Put data as one or more entries (split at SEGLOG_ENTRY_MAX). */
@@ -80,6 +117,8 @@ seglog_put(struct seglog *s, int kind, const void *data, size_t len)
 		out[8] = (uint8_t)kind;
 		if (chunk > 0)
 			memcpy(out + SEGLOG_HDR, p, chunk);
+		if (seglog_output(kind))
+			s->held += SEGLOG_HDR + chunk;
 		s->next++;
 		p += chunk;
 		len -= chunk;
@@ -121,17 +160,27 @@ seglog_filled(struct seglog *s)
 	    "further output is dropped", mib);
 }
 
-/* Abort the open batch after a failed put; its output counts as dropped. */
+/* The open batch is lost: forget its entries and what it trimmed; its
+ * output counts as dropped. */
+static void
+seglog_rollback(struct seglog *s)
+{
+	s->next = s->last + 1;
+	s->dropped += s->batch_bytes;
+	s->batch_bytes = 0;
+	s->reported = 0;
+	s->held = s->saved_held;
+	s->trim_from = s->saved_trim;
+}
+
+/* Abort the open batch after a failed put. */
 static void
 seglog_fail_batch(struct seglog *s, int rc)
 {
 	mdb_txn_abort(s->txn);
 	s->txn = NULL;
 	s->failed = true;
-	s->next = s->last + 1;
-	s->dropped += s->batch_bytes;
-	s->batch_bytes = 0;
-	s->reported = 0;
+	seglog_rollback(s);
 	seglog_warn(s, "write", rc);
 }
 
@@ -150,6 +199,99 @@ seglog_report(struct seglog *s, int kind)
 	return (seglog_put(s, LOG_TRUNCATED, buf, (size_t)n));
 }
 
+/* A size for people: "64 MiB", "96 KiB" or "1000 bytes". */
+static void
+seglog_size_text(uint64_t n, char *buf, size_t len)
+{
+	if (n >= (1 << 20) && n % (1 << 20) == 0)
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(n >> 20));
+	else if (n >= 1024 && n % 1024 == 0)
+		snprintf(buf, len, "%llu KiB", (unsigned long long)(n >> 10));
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+}
+
+/* Delete the oldest output entries until at most target bytes are held.
+ * Lifecycle entries stay; the walk starts where the last one stopped. */
+static int
+seglog_trim(struct seglog *s, uint64_t target, struct seglog_trim *t)
+{
+	MDB_cursor		*cur;
+	MDB_val			 k, v;
+	struct seglog_entry	 e;
+	size_t			 key = (size_t)s->trim_from;
+	uint64_t		 cost;
+	int			 rc;
+
+	if ((rc = mdb_cursor_open(s->txn, s->dbi, &cur)) != 0)
+		return (rc);
+	k.mv_size = sizeof key;
+	k.mv_data = &key;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && s->held > target) {
+		if (seglog_decode(&k, &v, &e) == 0 && seglog_output(e.kind)) {
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			cost = SEGLOG_HDR + e.len;
+			s->held = s->held > cost ? s->held - cost : 0;
+			s->trim_from = e.seq + 1;
+			if (t->entries++ == 0)
+				t->first = e.seq;
+			t->last = e.seq;
+			t->bytes += e.len;
+		}
+		/* After a delete the cursor's next is the following entry. */
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return (rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+/* Say what a trim deleted, where the holes in the seqs are. */
+static int
+seglog_report_trim(struct seglog *s, const struct seglog_trim *t)
+{
+	char	 cap[32], seqs[64], buf[256];
+	int	 n;
+
+	seglog_size_text(s->cap, cap, sizeof cap);
+	if (t->first == t->last)
+		snprintf(seqs, sizeof seqs, "seq %llu",
+		    (unsigned long long)t->first);
+	else
+		snprintf(seqs, sizeof seqs, "seq %llu to %llu",
+		    (unsigned long long)t->first, (unsigned long long)t->last);
+	n = snprintf(buf, sizeof buf, "dropped %llu output entr%s (%llu "
+	    "bytes), %s, to stay under the log cap of %s",
+	    (unsigned long long)t->entries, t->entries == 1 ? "y" : "ies",
+	    (unsigned long long)t->bytes, seqs, cap);
+	return (seglog_put(s, LOG_TRUNCATED, buf, (size_t)n));
+}
+
+/* Make room for len bytes of output under the cap.  Past the cap, the
+ * oldest output goes until the new total is at most 3/4 of the cap, so
+ * that a steady writer trims now and then rather than on every write. */
+static int
+seglog_make_room(struct seglog *s, int kind, size_t len)
+{
+	struct seglog_trim	 t;
+	uint64_t		 need, target;
+	int			 rc;
+
+	if (s->cap == 0 || !seglog_output(kind))
+		return (0);
+	need = seglog_cost(len);
+	if (s->held + need <= s->cap)
+		return (0);
+	/* An entry above 3/4 of the cap is kept alone: older output goes. */
+	target = s->cap / 4 * 3;
+	target = need < target ? target - need : 0;
+	memset(&t, 0, sizeof t);
+	if ((rc = seglog_trim(s, target, &t)) != 0 || t.entries == 0)
+		return (rc);
+	return (seglog_report_trim(s, &t));
+}
+
 /* Append inside the open batch. */
 static int
 seglog_batch_append(struct seglog *s, int kind, const void *data,
@@ -166,12 +308,11 @@ seglog_batch_append(struct seglog *s, int kind, const void *data,
 		errno = EIO;
 		return (-1);
 	}
-	if (!seglog_bulk(kind) && (rc = seglog_report(s, kind)) != 0) {
-		seglog_fail_batch(s, rc);
-		errno = EIO;
-		return (-1);
-	}
-	if ((rc = seglog_put(s, kind, data, len)) != 0) {
+	rc = seglog_bulk(kind) ? seglog_make_room(s, kind, len) :
+	    seglog_report(s, kind);
+	if (rc == 0)
+		rc = seglog_put(s, kind, data, len);
+	if (rc != 0) {
 		if (seglog_bulk(kind))
 			s->dropped += len;
 		seglog_fail_batch(s, rc);
@@ -285,6 +426,8 @@ seglog_begin(struct seglog *s)
 	s->failed = false;
 	s->batch_bytes = 0;
 	s->reported = 0;
+	s->saved_held = s->held;
+	s->saved_trim = s->trim_from;
 	return (0);
 }
 
@@ -307,9 +450,7 @@ seglog_commit(struct seglog *s)
 	rc = mdb_txn_commit(s->txn);
 	s->txn = NULL;
 	if (rc != 0) {
-		s->next = s->last + 1;
-		s->dropped += s->batch_bytes;
-		s->batch_bytes = 0;
+		seglog_rollback(s);
 		seglog_warn(s, "commit to", rc);
 		if (rc == MDB_MAP_FULL)
 			seglog_filled(s);
@@ -392,6 +533,39 @@ seglog_sync(struct seglog *s)
 		    mdb_strerror(rc));
 		return (-1);
 	}
+	return (0);
+}
+
+/* Count the output a reopened log already holds. */
+static int
+seglog_count(const struct seglog_entry *e, void *arg)
+{
+	struct seglog	*s = arg;
+
+	if (seglog_output(e->kind)) {
+		if (s->held == 0)
+			s->trim_from = e->seq;
+		s->held += SEGLOG_HDR + e->len;
+	}
+	return (0);
+}
+
+/* Keep at most cap bytes of output (0: no cap); outside a batch. */
+int
+seglog_set_cap(struct seglog *s, uint64_t cap)
+{
+	if (!s->writer || s->batch) {
+		errno = EINVAL;
+		return (-1);
+	}
+	s->cap = 0;
+	s->held = 0;
+	s->trim_from = 0;
+	if (cap != 0 && seglog_read(s, 0, 0, seglog_count, s) == -1) {
+		errno = EIO;
+		return (-1);
+	}
+	s->cap = cap;
 	return (0);
 }
 
@@ -503,27 +677,38 @@ seglog_read(struct seglog *s, uint64_t from, size_t max, seglog_visit_cb cb,
 	return (n);
 }
 
-/* The last committed seq; 0 when empty. */
+/* The seq of the nth entry from the end, 0 when there are fewer.  Seqs
+ * have holes where output was dropped: this counts entries. */
 uint64_t
-seglog_last_seq(struct seglog *s)
+seglog_tail_seq(struct seglog *s, size_t n)
 {
 	MDB_txn		*txn;
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
-	size_t		 key = 0;
+	size_t		 key = 0, i;
+	int		 rc;
 
-	if (s->writer)
-		return (s->last);
-	if (seglog_read_begin(s, &txn) != 0)
+	if (n == 0 || seglog_read_begin(s, &txn) != 0)
 		return (0);
 	if (mdb_cursor_open(txn, s->dbi, &cur) == 0) {
-		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
-		    k.mv_size == sizeof key)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		for (i = 1; rc == 0 && i < n; i++)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+		if (rc == 0 && k.mv_size == sizeof key)
 			memcpy(&key, k.mv_data, sizeof key);
 		mdb_cursor_close(cur);
 	}
 	mdb_txn_abort(txn);
 	return (key);
+}
+
+/* The last committed seq; 0 when empty. */
+uint64_t
+seglog_last_seq(struct seglog *s)
+{
+	if (s->writer)
+		return (s->last);
+	return (seglog_tail_seq(s, 1));
 }
 
 /* Close the log; an open batch is abandoned. */

@@ -3,9 +3,11 @@
  * under the state directory.  The pod runtime is the only writer; podvisord
  * opens the same environment read-only to serve `podctl logs`.
  *
- * Keys are sequence numbers (1, 2, 3 ... without gaps) as MDB_INTEGERKEY
- * size_t; a value is an 8-byte little-endian timestamp (ns since the
- * epoch), one kind byte (enum log_kind), then the data bytes.
+ * Keys are sequence numbers (1, 2, 3 ...) as MDB_INTEGERKEY size_t, never
+ * reused; they have holes only where the cap deleted old output, and a
+ * `truncated` entry right after says so.  A value is an 8-byte
+ * little-endian timestamp (ns since the epoch), one kind byte (enum
+ * log_kind), then the data bytes.
  *
  * LMDB rules observed: an environment is opened in the process that uses
  * it, never inherited across fork(); at most one handle per environment
@@ -46,6 +48,9 @@ int		 seglog_appendf(struct seglog *, int, const char *, ...)
 int		 seglog_commit(struct seglog *);
 /* Force committed entries to disk. */
 int		 seglog_sync(struct seglog *);
+/* Keep at most this many bytes of stdout and stderr entries (headers
+ * included; 0: no cap), deleting the oldest beyond it. */
+int		 seglog_set_cap(struct seglog *, uint64_t);
 
 /* seglog.c -- reader side (podvisord). */
 struct seglog	*seglog_open_reader(const char *, char *, size_t);
@@ -53,6 +58,10 @@ struct seglog	*seglog_open_reader(const char *, char *, size_t);
  * transaction. Returns the number visited, or -1. */
 long		 seglog_read(struct seglog *, uint64_t, size_t,
 		     seglog_visit_cb, void *);
+
+/* The first seq of the last n entries (they may have holes); 0 when
+ * there are no more than n. */
+uint64_t	 seglog_tail_seq(struct seglog *, size_t);
 
 /* Both sides. */
 uint64_t	 seglog_last_seq(struct seglog *);	/* 0 when empty */

@@ -1,17 +1,20 @@
 /*
- * The workload: fork and exec it in its own process group, capture its
- * output into the segment log, and signal it (and what it leaves behind).
+ * The workload: fork and exec it in its own process group, as the pod's
+ * owner and within its limits, capture its output into the segment log,
+ * and signal it (and what it leaves behind).
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,13 +32,31 @@ extern char	**environ;
 /* Which step of the child's set-up failed, sent up the status pipe. */
 enum workload_step {
 	WORKLOAD_SETUP,
+	WORKLOAD_LIMIT,		/* arg: which (enum pod_limit) */
+	WORKLOAD_NOFILE,	/* restoring the soft descriptor limit */
+	WORKLOAD_GROUPS,
+	WORKLOAD_GID,
+	WORKLOAD_UID,
+	WORKLOAD_UID_KEPT,	/* the switch did not take (err 0) */
 	WORKLOAD_CHDIR,
 	WORKLOAD_EXEC
 };
 
 struct workload_err {
 	int	 step;
+	int	 arg;
 	int	 err;
+};
+
+/* The --limit resources, indexed by enum pod_limit. */
+static const struct {
+	const char	*name;
+	int		 resource;
+} workload_limits[POD_NLIMITS] = {
+	{ "nofile", RLIMIT_NOFILE },
+	{ "nproc", RLIMIT_NPROC },
+	{ "as", RLIMIT_AS },
+	{ "cpu", RLIMIT_CPU }
 };
 
 /* One read buffer for every burst: the runtime is single-threaded. */
@@ -58,22 +79,14 @@ workload_closefrom(int keep)
 	}
 }
 
-/* In the child: reset signals, wire up stdio, chdir, exec. */
-static void __attribute__((noreturn))
-workload_child(struct pod *pod, pid_t runtime, int outw, int errw,
-    int statusw)
+/* In the child: default dispositions, nothing blocked. */
+static void
+workload_reset_signals(void)
 {
-	static char		*empty[] = { NULL };
-	struct workload_err	 we;
 	struct sigaction	 sa;
 	sigset_t		 set;
-	int			 sig, fd;
+	int			 sig;
 
-	(void)setpgid(0, 0);
-	/* Should the runtime die unexpectedly, nobody would watch us. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 &&
-	    getppid() != runtime)
-		_exit(127);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
@@ -81,12 +94,97 @@ workload_child(struct pod *pod, pid_t runtime, int outw, int errw,
 		(void)sigaction(sig, &sa, NULL);
 	sigemptyset(&set);
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+/* In the child: each limit asked for (soft and hard); without a
+ * descriptor limit, the soft one podvisord started with (it raised its
+ * own, and select() users break above 1024). */
+static int
+workload_set_limits(struct pod *pod, struct workload_err *we)
+{
+	struct rlimit	 rl;
+	int		 i;
+
+	we->step = WORKLOAD_LIMIT;
+	for (i = 0; i < POD_NLIMITS; i++) {
+		if (pod->limits[i] == WIRE_NONE)
+			continue;
+		we->arg = i;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)pod->limits[i];
+		if (setrlimit(workload_limits[i].resource, &rl) == -1)
+			return (-1);
+	}
+	if (pod->limits[POD_LIMIT_NOFILE] != WIRE_NONE ||
+	    pod->nofile_soft == WIRE_NONE)
+		return (0);
+	we->step = WORKLOAD_NOFILE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return (-1);
+	if ((rlim_t)pod->nofile_soft < rl.rlim_max)
+		rl.rlim_cur = (rlim_t)pod->nofile_soft;
+	else
+		rl.rlim_cur = rl.rlim_max;
+	return (setrlimit(RLIMIT_NOFILE, &rl));
+}
+
+/* In the child: become the pod's owner for good (real, effective and
+ * saved ids), then make sure there is no way back to root. */
+static int
+workload_identity(struct pod *pod, struct workload_err *we)
+{
+	uid_t	 uid = (uid_t)pod->uid, ruid, euid, suid;
+	gid_t	 gid = (gid_t)pod->gid, rgid, egid, sgid;
+
+	if (pod->uid == WIRE_NONE)
+		return (0);
+	we->step = WORKLOAD_GROUPS;
+	if (setgroups(pod->ngroups, pod->groups) == -1)
+		return (-1);
+	we->step = WORKLOAD_GID;
+	if (setresgid(gid, gid, gid) == -1)
+		return (-1);
+	we->step = WORKLOAD_UID;
+	if (setresuid(uid, uid, uid) == -1)
+		return (-1);
+	we->step = WORKLOAD_UID_KEPT;
+	errno = 0;
+	if (getresuid(&ruid, &euid, &suid) == -1 ||
+	    getresgid(&rgid, &egid, &sgid) == -1)
+		return (-1);
+	if (ruid != uid || euid != uid || suid != uid || rgid != gid ||
+	    egid != gid || sgid != gid || (uid != 0 && setuid(0) != -1))
+		return (-1);
+	return (0);
+}
+
+/* In the child: own group, signals, stdio, limits, identity, chdir (as
+ * the owner, with the owner's permissions), exec. */
+static void __attribute__((noreturn))
+workload_child(struct pod *pod, pid_t runtime, int outw, int errw,
+    int statusw)
+{
+	static char		*empty[] = { NULL };
+	struct workload_err	 we;
+	int			 fd;
+
+	memset(&we, 0, sizeof we);
+	(void)setpgid(0, 0);
+	workload_reset_signals();
 
 	we.step = WORKLOAD_SETUP;
 	if ((fd = open("/dev/null", O_RDONLY)) == -1 || dup2(fd, 0) == -1 ||
 	    dup2(outw, 1) == -1 || dup2(errw, 2) == -1)
 		goto fail;
 	workload_closefrom(statusw);
+	if (workload_set_limits(pod, &we) == -1 ||
+	    workload_identity(pod, &we) == -1)
+		goto fail;
+
+	/* Should the runtime die, nobody would watch us.  Only now: a
+	 * change of credentials clears the parent-death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 &&
+	    getppid() != runtime)
+		_exit(127);
 
 	we.step = WORKLOAD_CHDIR;
 	if (chdir(pod->cwd) == -1)
@@ -111,32 +209,63 @@ workload_strerror(int err, char *buf, size_t len)
 		buf[0] = (char)tolower((unsigned char)buf[0]);
 }
 
+/* The reason for a failed exec. */
+static void
+workload_exec_reason(struct pod *pod, int errnum, const char *err,
+    char *cause, size_t len)
+{
+	if (errnum == ENOENT)
+		snprintf(cause, len, "no such file: %s", pod->argv[0]);
+	else if (errnum == EACCES)
+		snprintf(cause, len, "permission denied: %s", pod->argv[0]);
+	else
+		snprintf(cause, len, "cannot execute %s: %s", pod->argv[0],
+		    err);
+}
+
 /* Turn the child's report into a reason a user can read. */
 static void
 workload_reason(struct pod *pod, const struct workload_err *we, char *cause,
     size_t len)
 {
-	char	 err[128];
+	char		 err[128];
+	long long	 uid = (long long)pod->uid, gid = (long long)pod->gid;
+	int		 i = we->arg;
 
 	workload_strerror(we->err, err, sizeof err);
 	switch (we->step) {
+	case WORKLOAD_LIMIT:
+		if (i < 0 || i >= POD_NLIMITS)
+			break;
+		snprintf(cause, len, "cannot set limit %s=%lld: %s",
+		    workload_limits[i].name, (long long)pod->limits[i], err);
+		return;
+	case WORKLOAD_NOFILE:
+		snprintf(cause, len, "cannot restore the descriptor limit to "
+		    "%lld: %s", (long long)pod->nofile_soft, err);
+		return;
+	case WORKLOAD_GROUPS:
+		snprintf(cause, len, "cannot set the groups of uid %lld: %s",
+		    uid, err);
+		return;
+	case WORKLOAD_GID:
+		snprintf(cause, len, "cannot switch to gid %lld: %s", gid, err);
+		return;
+	case WORKLOAD_UID:
+		snprintf(cause, len, "cannot switch to uid %lld: %s", uid, err);
+		return;
+	case WORKLOAD_UID_KEPT:
+		snprintf(cause, len, "cannot switch to uid %lld: the switch "
+		    "did not take, or could be undone", uid);
+		return;
 	case WORKLOAD_CHDIR:
 		snprintf(cause, len, "cannot chdir to %s: %s", pod->cwd, err);
-		break;
+		return;
 	case WORKLOAD_EXEC:
-		if (we->err == ENOENT)
-			snprintf(cause, len, "no such file: %s", pod->argv[0]);
-		else if (we->err == EACCES)
-			snprintf(cause, len, "permission denied: %s",
-			    pod->argv[0]);
-		else
-			snprintf(cause, len, "cannot execute %s: %s",
-			    pod->argv[0], err);
-		break;
-	default:
-		snprintf(cause, len, "cannot set up the workload: %s", err);
-		break;
+		workload_exec_reason(pod, we->err, err, cause, len);
+		return;
 	}
+	snprintf(cause, len, "cannot set up the workload: %s", err);
 }
 
 /* Wait for exec (EOF on the status pipe) or the child's failure. */
@@ -176,7 +305,7 @@ workload_read(int fd, short what, void *arg)
 	int			 batch, eof = 0;
 
 	batch = seglog_begin(pod->log) == 0;
-	while (total < POD_BURST_MAX) {
+	while (total < pod->burst_max) {
 		n = read(fd, workload_buf, sizeof workload_buf);
 		if (n > 0) {
 			(void)seglog_append(pod->log, st->kind, workload_buf,

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -267,47 +266,15 @@ inspect_request(struct client *c, struct msg_inspect *m)
 	reply_end(c, NULL);
 }
 
-/* Delete a pod's directory (its segment log files). */
+/* rm tells the client of each pod it removes, children first. */
 static void
-remove_pod_dir(uint64_t id)
+rm_reply_one(struct pod *pod, void *arg)
 {
-	char		 dir[PATH_MAX], path[PATH_MAX + 256];
-	DIR		*d;
-	struct dirent	*de;
-
-	pod_dir(id, dir, sizeof dir);
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-			if (unlink(path) == -1)
-				log_warn("cannot remove %s", path);
-		}
-		closedir(d);
-	}
-	if (rmdir(dir) == -1 && errno != ENOENT)
-		log_warn("cannot remove %s", dir);
-}
-
-/* Forget a terminal subtree, children first, telling the client each. */
-static void
-rm_subtree(struct client *c, struct pod *pod)
-{
-	struct pod	*child;
+	struct client	*c = arg;
 	struct msg	 msg;
 
-	while ((child = TAILQ_FIRST(&pod->children)) != NULL)
-		rm_subtree(c, child);
 	pod_to_msg(pod, &msg, false);
 	peer_send(c->peer, &msg);
-	while (!TAILQ_EMPTY(&pod->streams))
-		logstream_end(TAILQ_FIRST(&pod->streams));
-	remove_pod_dir(pod->id);
-	registry_forget(pod);
-	podtab_remove(pod);
-	pod_free(pod);
 }
 
 /* rm POD...: forget terminal subtrees; refuse if any pod in them lives. */
@@ -334,7 +301,7 @@ rm_request(struct client *c, struct msg_rm *m)
 	}
 	for (i = 0; i < n; i++) {
 		if ((pod = podtab_find(ids[i])) != NULL)
-			rm_subtree(c, pod);
+			pod_forget(pod, rm_reply_one, c);
 	}
 	reply_end(c, missing);
 	free(ids);

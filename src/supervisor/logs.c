@@ -142,7 +142,7 @@ logs_request(struct client *c, struct msg_logs *m)
 	struct logstream	*s;
 	struct pod		*pod;
 	struct seglog		*log;
-	uint64_t		 last;
+	uint64_t		 first;
 
 	if ((pod = podtab_resolve(m->pod)) == NULL) {
 		client_reply_error(c, ERR_NOTFOUND, "no such pod: %s", m->pod);
@@ -158,11 +158,9 @@ logs_request(struct client *c, struct msg_logs *m)
 	s->pod = pod;
 	s->follow = m->follow;
 	s->next = m->from > 0 ? m->from : 1;
-	if (m->tail > 0 && (log = logs_reader(pod)) != NULL) {
-		last = seglog_last_seq(log);
-		if (last >= m->tail && last - m->tail + 1 > s->next)
-			s->next = last - m->tail + 1;
-	}
+	if (m->tail > 0 && (log = logs_reader(pod)) != NULL &&
+	    (first = seglog_tail_seq(log, m->tail)) > s->next)
+		s->next = first;
 	TAILQ_INSERT_TAIL(&pod->streams, s, entry);
 	c->stream = s;
 	c->busy = true;

@@ -47,32 +47,6 @@ startup_fail(const char *cause)
 	exit(1);
 }
 
-/* Tell systemd (if it is watching) about our state. */
-void
-sv_notify_systemd(const char *state)
-{
-	struct sockaddr_un	 sun;
-	const char		*path = getenv("NOTIFY_SOCKET");
-	socklen_t		 len;
-	int			 fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof sun.sun_path)
-		return;
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0';	/* abstract namespace */
-	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, len) == -1)
-		log_warn("cannot notify systemd");
-	close(fd);
-}
-
 /* Take an exclusive lock on path, or say who holds it. */
 static int
 take_lock(const char *path, const char *what, char *cause, size_t len)
@@ -538,6 +512,7 @@ int
 main(int argc, char **argv)
 {
 	struct event	*ev_term, *ev_int, *ev_chld;
+	sigset_t	 late;
 	bool		 want_daemon = false;
 
 	sv.uid = geteuid();
@@ -559,6 +534,7 @@ main(int argc, char **argv)
 	if ((sv.base = event_base_new()) == NULL)
 		startup_fail("cannot create the event loop");
 	startup();
+	retention_start();
 	ev_term = evsignal_new(sv.base, SIGTERM, shutdown_cb, NULL);
 	ev_int = evsignal_new(sv.base, SIGINT, shutdown_cb, NULL);
 	ev_chld = evsignal_new(sv.base, SIGCHLD, sigchld_cb, NULL);
@@ -569,9 +545,16 @@ main(int argc, char **argv)
 	sv_reap_children();	/* anything that exited before we listened */
 	event_base_dispatch(sv.base);
 
+	/* Freeing the signal events below restores the default actions: a
+	 * late SIGTERM must not kill us halfway through a clean exit. */
+	sigemptyset(&late);
+	sigaddset(&late, SIGTERM);
+	sigaddset(&late, SIGINT);
+	sigprocmask(SIG_BLOCK, &late, NULL);
 	log_info("all pods stopped; exiting");
 	control_close();
 	registry_close();
+	retention_close();
 	clients_free();
 	free_pods();
 	event_free(ev_term);

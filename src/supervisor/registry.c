@@ -358,12 +358,14 @@ registry_sync_cb(int fd, short events, void *arg)
 		log_warnx("registry: cannot sync: %s", mdb_strerror(rc));
 }
 
-/* The loop pass is over: persist, then tell whoever waits. */
+/* The loop pass is over: persist, then tell whoever waits, and only then
+ * let retention remove the terminal pods they were told about. */
 static void
 registry_flush_cb(int fd, short events, void *arg)
 {
 	journal_write_pending();
 	registry_flush_now();
 	waiters_check();
+	retention_check();
 	sv_maybe_exit();
 }

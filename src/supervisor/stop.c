@@ -408,6 +408,7 @@ pod_conclude(struct pod *pod)
 	pod_release_children(pod);
 	logs_advanced(pod);
 	registry_touch(pod);
+	retention_add(pod);
 }
 
 /* Shutdown: stop every live pod with the given reason, all at once. */
@@ -505,10 +506,33 @@ waiters_check(void)
 	}
 }
 
-/* Forget a waiter (answered, or its client left). */
+/* Must the pod stay for a pending waiter, which names it or (with tree)
+ * a pod above it? Retention asks, only of the pods it would remove. */
+bool
+waiters_hold(struct pod *pod)
+{
+	struct waiter	*w;
+	struct pod	*root;
+	size_t		 i;
+
+	TAILQ_FOREACH(w, &waiters, entry) {
+		for (i = 0; i < w->nids; i++) {
+			if (w->ids[i] == pod->id)
+				return (true);
+			if (w->tree && (root = podtab_find(w->ids[i])) != NULL &&
+			    pod_in_subtree(pod, root))
+				return (true);
+		}
+	}
+	return (false);
+}
+
+/* Forget a waiter (answered, or its client left). The pods it held may
+ * now be due for retention: the next flush checks. */
 void
 waiter_cancel(struct waiter *w)
 {
+	registry_kick();
 	TAILQ_REMOVE(&waiters, w, entry);
 	w->client->waiter = NULL;
 	w->client->busy = false;

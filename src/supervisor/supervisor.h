@@ -117,6 +117,9 @@ struct pod {
 	struct journallist journal_sent; /* sent, not yet acknowledged */
 	bool		 journal_pending;
 	TAILQ_ENTRY(pod) journal_link;
+
+	TAILQ_ENTRY(pod) ended_entry;	/* terminal pods, in end order */
+	bool		 ended_listed;
 };
 
 struct client {
@@ -165,6 +168,8 @@ extern struct supervisor sv;
 
 /* main.c */
 void		 sv_maybe_exit(void);
+
+/* notify.c */
 void		 sv_notify_systemd(const char *);
 
 /* control.c */
@@ -247,7 +252,16 @@ void		 sweep_strays(void);
 void		 waiter_add(struct client *, uint64_t *, size_t, char **,
 		     bool);
 void		 waiters_check(void);
+bool		 waiters_hold(struct pod *);
 void		 waiter_cancel(struct waiter *);
+
+/* retention.c */
+void		 pod_forget(struct pod *, void (*)(struct pod *, void *),
+		     void *);
+void		 retention_start(void);
+void		 retention_close(void);
+void		 retention_add(struct pod *);
+void		 retention_check(void);
 
 /* journal.c */
 void		 journal(struct pod *, int, const char *, ...)
