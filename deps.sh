@@ -2,10 +2,11 @@
 # Install podvisor's build and test dependencies (Debian packages).
 set -e
 # systemd: systemd-analyze checks the units, and its systemd.pc names
-# their directories; util-linux: setpriv runs test clients as nobody.
+# their directories; util-linux: setpriv runs test clients as nobody;
+# clang and libclang-rt-dev (libFuzzer's runtime): make check-fuzz.
 pkgs="build-essential autoconf automake pkg-config libevent-dev
 libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
-util-linux"
+util-linux clang libclang-rt-dev"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 $sudo apt-get update -qq

@@ -749,6 +749,10 @@ take_i64(struct decoder *d, const struct field *f, const msgpack_object *o,
 		*out = WIRE_NONE;
 		return (0);
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		/* -1 is WIRE_NONE, nil in C: a required field cannot be it,
+		 * or this would accept what msg_encode refuses to send. */
+		if (o->via.i64 == WIRE_NONE && (f->flags & REQUIRED))
+			return (fail(d, "field '%s' is out of range", f->name));
 		*out = o->via.i64;
 		return (0);
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:

@@ -649,6 +649,15 @@ test_field_types(void)
 						    "missing required field '%s'",
 						    t->name, f->name);
 						PB_BAD(&b, want);
+					} else if (v == V_NEG &&
+					    (f->flags & T_REQ)) {
+						/* -1 is WIRE_NONE, which
+						 * msg_encode refuses here
+						 * (found by fuzz-msg). */
+						snprintf(want, sizeof want, "%s: "
+						    "field '%s' is out of range",
+						    t->name, f->name);
+						PB_BAD(&b, want);
 					} else if (PB_GOOD(&b, &m))
 						msg_free(&m);
 					continue;
@@ -1779,7 +1788,7 @@ static void
 paths_as_nobody(void)
 {
 	pid_t	pid;
-	int	status, before = failed;
+	int	status = -1, before = failed;
 
 	fflush(stdout);
 	if ((pid = fork()) == 0) {

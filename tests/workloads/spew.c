@@ -6,6 +6,9 @@
  *                                  256 are every byte value once
  *   spew [-e] blocks BYTES BLOCK   the same bytes as `binary BYTES`, in
  *                                  write() calls of BLOCK bytes
+ *   spew [-e] text BYTES WIDTH     BYTES of text lines WIDTH bytes long
+ *                                  (newline included), one write() each,
+ *                                  as an unbuffered logger would
  *
  * -e writes to stderr instead of stdout.  Sizes take K, M or G (powers of
  * 1024).  Running it twice with the same arguments gives the same bytes,
@@ -28,7 +31,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: spew [-e] lines N | binary BYTES [SEED] | "
-	    "blocks BYTES BLOCK\n");
+	    "blocks BYTES BLOCK | text BYTES WIDTH\n");
 	exit(2);
 }
 
@@ -179,7 +182,28 @@ spew_lines(uint64_t count)
 	write_all(buf, used);
 }
 
-/* spew [-e] lines|binary|blocks ...: see the top of the file. */
+/* Write total bytes as lines of width bytes, one write() per line. */
+static void
+spew_text(uint64_t total, size_t width)
+{
+	char	*line;
+	size_t	 n;
+
+	if ((line = malloc(width)) == NULL) {
+		fprintf(stderr, "spew: out of memory\n");
+		exit(1);
+	}
+	memset(line, 'x', width);
+	line[width - 1] = '\n';
+	while (total > 0) {
+		n = total < width ? (size_t)total : width;
+		write_all(line + width - n, n);
+		total -= n;
+	}
+	free(line);
+}
+
+/* spew [-e] lines|binary|blocks|text ...: see the top of the file. */
 int
 main(int argc, char **argv)
 {
@@ -192,6 +216,11 @@ main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "lines") == 0)
 		spew_lines(parse_count(argv[2]));
+	else if (argc == 4 && strcmp(argv[1], "text") == 0) {
+		if ((block = parse_count(argv[3])) == 0 || block > SPEW_BUF)
+			usage();
+		spew_text(parse_count(argv[2]), (size_t)block);
+	}
 	else if ((argc == 3 || argc == 4) && strcmp(argv[1], "binary") == 0)
 		spew_bytes(parse_count(argv[2]),
 		    argc == 4 ? parse_count(argv[3]) : SPEW_SEED, SPEW_BUF);

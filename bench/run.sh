@@ -1,0 +1,207 @@
+#!/bin/sh
+# podvisor's benchmark driver: the floor this machine allows, podvisor's own
+# figures, and its peers (supervisord, s6), all in one run, printed as one
+# table of medians with min-max and the ratios the targets are about.
+# Not a test: run it with `make bench` from a build directory, or
+#
+#   ../bench/run.sh [-r RUNS] [-s SIZE_MB] [-n PODS]
+#
+# RUNS (default 5) repeats each scenario; SIZE_MB (default 1024) is the
+# output written by the capture and logs scenarios; PODS (default 10000) the
+# largest population for the memory and status figures.  The raw RESULT
+# lines are kept in bench-results.txt in the current directory.
+set -u
+
+runs=5 size=1024 bigpods=10000
+while getopts r:s:n: opt; do
+	case $opt in
+	r) runs=$OPTARG ;;
+	s) size=$OPTARG ;;
+	n) bigpods=$OPTARG ;;
+	*) echo "usage: run.sh [-r RUNS] [-s SIZE_MB] [-n PODS]" >&2; exit 2 ;;
+	esac
+done
+
+bin=$(pwd)
+src=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+for p in podvisord podctl bench/floor bench/pvbench tests/workloads/spew; do
+	[ -x "$bin/$p" ] || { echo "run.sh: $bin/$p is missing: run" \
+	    "'make bench' from the build directory" >&2; exit 2; }
+done
+out=$bin/bench-results.txt
+dir=$(mktemp -d /tmp/podvisor-bench.XXXXXX)
+sock=$dir/podvisor.sock
+: >"$out"
+DPID=
+
+# Grace periods of the benchmark daemon: the uncooperative tree's target
+# is cancel-grace + term-grace + 100 ms.
+CANCEL_MS=1000 TERM_MS=1000
+
+note() { printf '%s\n' "$*" >&2; }
+pc() { "$bin/podctl" -S "$sock" "$@"; }
+pvb() { "$bin/bench/pvbench" -S "$sock" "$@"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+result() { echo "RESULT $1 $2 $3" >>"$out"; }
+
+stop_daemon() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	DPID=
+}
+cleanup() {
+	stop_daemon
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_daemon() {
+	rm -rf "$dir/state"
+	"$bin/podvisord" --socket "$sock" --state-dir "$dir/state" \
+	    --log-level warn --log-max 0 --max-pods 100000 \
+	    --cancel-grace ${CANCEL_MS}ms --term-grace ${TERM_MS}ms \
+	    2>>"$dir/daemon.log" &
+	DPID=$!
+	i=0
+	until pc status >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 500 ] || { note "podvisord did not start"; exit 1; }
+		sleep 0.02
+	done
+}
+
+# The machine: can it host the population asked for?
+preflight() {
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null
+	pidmax=$(cat /proc/sys/kernel/pid_max)
+	need=$((bigpods * 2 + 2000))
+	if [ "$pidmax" -lt "$need" ]; then
+		note "kernel.pid_max is $pidmax: $bigpods pods need $need" \
+		    "processes; measuring with $(((pidmax - 2000) / 2)) instead"
+		bigpods=$(((pidmax - 2000) / 2))
+	fi
+	if [ "$(ulimit -n)" != unlimited ] &&
+	    [ "$(ulimit -n)" -lt $((bigpods + 1000)) ]; then
+		note "RLIMIT_NOFILE is $(ulimit -n): podvisord holds one" \
+		    "descriptor per pod; measuring with $(($(ulimit -n) - 1000))"
+		bigpods=$(($(ulimit -n) - 1000))
+	fi
+}
+
+machine() {
+	cores=$(nproc)
+	mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+	cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+	echo "machine: $cores cores ($cpu), $mem, Linux $(uname -r)," \
+	    "load $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+}
+
+# Time a shell command N times; one RESULT (ms) per run, the median of N.
+time_cmd() {
+	key=$1 n=$2
+	shift 2
+	r=0
+	while [ $r -lt "$runs" ]; do
+		i=0
+		while [ $i -lt "$n" ]; do
+			s=$(date +%s%N)
+			"$@" >/dev/null 2>&1 || { note "$key: '$*' failed"; return 1; }
+			e=$(date +%s%N)
+			echo $(((e - s) / 1000))
+			i=$((i + 1))
+		done | sort -n | awk -v k="$key" '{ v[NR] = $1 }
+		    END { printf "RESULT %s %.3f ms\n", k, v[int((NR + 1) / 2)] / 1000 }' >>"$out"
+		r=$((r + 1))
+	done
+}
+
+bench_floor() {
+	note "== floor"
+	"$bin/bench/floor" -r "$runs" -s "$size" >>"$out" ||
+	    note "floor: some scenario failed"
+}
+
+bench_podvisor() {
+	note "== podvisor"
+	start_daemon
+	for s in "spawn 1000" spawnwait stopone "tree 10 3 coop" \
+	    "tree 10 3 uncoop" "flat 500" "capture $size lines $bin/tests/workloads/spew" \
+	    "capture $size blocks $bin/tests/workloads/spew"; do
+		note "-- pvbench $s"
+		# shellcheck disable=SC2086
+		pvb -r "$runs" $s >>"$out" || note "pvbench $s failed"
+	done
+	note "-- podctl spawn --wait -- true"
+	time_cmd podctl.spawn_wait 20 pc spawn --wait -- true
+	bench_logs
+	stop_daemon
+}
+
+# podctl logs of a SIZE_MB log, to /dev/null; and the C client's read.
+bench_logs() {
+	note "-- podctl logs of a ${size} MB log"
+	bytes=$((size * 1000000))
+	pc spawn --wait -n biglog -- "$bin/tests/workloads/spew" blocks \
+	    "$bytes" 64K >/dev/null || { note "spew failed"; return; }
+	r=0
+	while [ $r -lt "$runs" ]; do
+		s=$(date +%s%N)
+		pc logs biglog >/dev/null 2>&1
+		e=$(date +%s%N)
+		awk -v b="$bytes" -v ns=$((e - s)) 'BEGIN {
+		    printf "RESULT podctl.logs %.1f MB/s\n", b / 1e6 / (ns / 1e9) }' \
+		    >>"$out"
+		r=$((r + 1))
+	done
+	pvb -r "$runs" logs biglog >>"$out" || note "pvbench logs failed"
+	pc rm biglog >/dev/null
+}
+
+# Memory: one idle runtime's USS; the daemon's RSS with 1,000 and with
+# $bigpods pods; podctl status --json with $bigpods.
+bench_memory() {
+	note "== memory and status with $bigpods pods"
+	start_daemon
+	id=$(pc spawn -- sleep 100000)
+	until [ "$(pc --json inspect "$id" | jq -r .state)" = running ]; do
+		sleep 0.05
+	done
+	rt=$(pc --json inspect "$id" | jq -r .runtime_pid)
+	sleep 1		# let it settle after start-up
+	uss=$(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' \
+	    "/proc/$rt/smaps_rollup")
+	result runtime.uss "$uss" KiB
+	pvb spawn 999 --keep >/dev/null || note "spawn 999 failed"
+	result podvisord.rss_1000 \
+	    "$(awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status")" KiB
+	time_cmd podctl.status_json_1000 10 pc --json status
+	pvb spawn $((bigpods - 1000)) --keep >/dev/null ||
+	    note "spawn $((bigpods - 1000)) failed"
+	result podvisord.rss_big \
+	    "$(awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status")" KiB
+	result pods.big "$(pc --json status | jq length)" pods
+	time_cmd podctl.status_json_big 10 pc --json status
+	s=$(now_ms)
+	stop_daemon
+	note "   (shutdown of $bigpods pods took $(($(now_ms) - s)) ms)"
+}
+
+bench_peers() {
+	note "== peers"
+	sh "$src/bench/peers.sh" -n 500 -r "$runs" >>"$out" ||
+	    note "peers: failed"
+}
+
+preflight
+machine >&2
+machine >"$dir/machine"
+bench_floor
+bench_podvisor
+bench_memory
+bench_peers
+echo
+cat "$dir/machine"
+awk -f "$src/bench/table.awk" -v cancel_ms=$CANCEL_MS -v term_ms=$TERM_MS \
+    -v bigpods="$bigpods" "$out"
