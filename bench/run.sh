@@ -24,7 +24,8 @@ done
 
 bin=$(pwd)
 src=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-for p in podvisord podctl bench/floor bench/pvbench tests/workloads/spew; do
+for p in podvisord podctl bench/floor bench/pvbench bench/timecmd \
+    tests/workloads/spew; do
 	[ -x "$bin/$p" ] || { echo "run.sh: $bin/$p is missing: run" \
 	    "'make bench' from the build directory" >&2; exit 2; }
 done
@@ -98,23 +99,12 @@ machine() {
 	    "load $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 }
 
-# Time a shell command N times; one RESULT (ms) per run, the median of N.
+# Time a command N times from C (bench/timecmd): one RESULT (ms) per run.
 time_cmd() {
 	key=$1 n=$2
 	shift 2
-	r=0
-	while [ $r -lt "$runs" ]; do
-		i=0
-		while [ $i -lt "$n" ]; do
-			s=$(date +%s%N)
-			"$@" >/dev/null 2>&1 || { note "$key: '$*' failed"; return 1; }
-			e=$(date +%s%N)
-			echo $(((e - s) / 1000))
-			i=$((i + 1))
-		done | sort -n | awk -v k="$key" '{ v[NR] = $1 }
-		    END { printf "RESULT %s %.3f ms\n", k, v[int((NR + 1) / 2)] / 1000 }' >>"$out"
-		r=$((r + 1))
-	done
+	"$bin/bench/timecmd" -k "$key" -n "$n" -r "$runs" -- "$@" >>"$out" ||
+	    note "$key: '$*' failed"
 }
 
 bench_floor() {
@@ -134,7 +124,8 @@ bench_podvisor() {
 		pvb -r "$runs" $s >>"$out" || note "pvbench $s failed"
 	done
 	note "-- podctl spawn --wait -- true"
-	time_cmd podctl.spawn_wait 20 pc spawn --wait -- true
+	time_cmd podctl.spawn_wait 20 "$bin/podctl" -S "$sock" spawn --wait -- \
+	    /bin/true
 	bench_logs
 	stop_daemon
 }
@@ -173,16 +164,16 @@ bench_memory() {
 	uss=$(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' \
 	    "/proc/$rt/smaps_rollup")
 	result runtime.uss "$uss" KiB
-	pvb spawn 999 --keep >/dev/null || note "spawn 999 failed"
+	pvb -r 1 spawn 999 --keep >/dev/null || note "spawn 999 failed"
 	result podvisord.rss_1000 \
 	    "$(awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status")" KiB
-	time_cmd podctl.status_json_1000 10 pc --json status
-	pvb spawn $((bigpods - 1000)) --keep >/dev/null ||
+	time_cmd podctl.status_json_1000 10 "$bin/podctl" -S "$sock" --json status
+	pvb -r 1 spawn $((bigpods - 1000)) --keep >/dev/null ||
 	    note "spawn $((bigpods - 1000)) failed"
 	result podvisord.rss_big \
 	    "$(awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status")" KiB
 	result pods.big "$(pc --json status | jq length)" pods
-	time_cmd podctl.status_json_big 10 pc --json status
+	time_cmd podctl.status_json_big 10 "$bin/podctl" -S "$sock" --json status
 	s=$(now_ms)
 	stop_daemon
 	note "   (shutdown of $bigpods pods took $(($(now_ms) - s)) ms)"
