@@ -62,12 +62,24 @@ wait_for() {
 	CHECKS=$((CHECKS + 1))
 }
 
+# With PODVISOR_VALGRIND set (make check-valgrind), podvisord runs under
+# memcheck: any invalid access or definite leak makes it exit 99, which
+# stop_daemon reports.  valgrind keeps the daemon's pid.
+VALGRIND= START_WAIT=10
+if [ -n "${PODVISOR_VALGRIND:-}" ]; then
+	START_WAIT=60
+	VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full
+	    --errors-for-leak-kinds=definite --show-leak-kinds=definite
+	    --track-fds=no --log-file=$T/valgrind.%p.log"
+fi
+
 # Start podvisord in the background and wait until it answers.
 start_daemon() {
-	"$PODVISORD" --socket "$SOCK" --state-dir "$STATE" "$@" \
+	# shellcheck disable=SC2086
+	$VALGRIND "$PODVISORD" --socket "$SOCK" --state-dir "$STATE" "$@" \
 	    >>"$DAEMON_LOG" 2>&1 &
 	DPID=$!
-	wait_for 10 "podvisord to answer" pc status
+	wait_for "$START_WAIT" "podvisord to answer" pc status
 }
 
 # Stop podvisord with SIGTERM and require a clean exit.
@@ -77,6 +89,10 @@ stop_daemon() {
 	wait "$DPID"
 	rc=$?
 	DPID=
+	if [ "$rc" -eq 99 ] && [ -n "$VALGRIND" ]; then
+		cat "$T"/valgrind.*.log >&2
+		fail "valgrind found errors in podvisord"
+	fi
 	[ "$rc" -eq 0 ] || fail "podvisord exited with status $rc"
 }
 
