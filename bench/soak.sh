@@ -1,0 +1,123 @@
+#!/bin/sh
+# Soak: churn a private podvisord for a while and watch that it stays flat.
+# Not a test (CI does not run it); run it from a build directory:
+#
+#   ../bench/soak.sh [-d SECONDS] [-i INTERVAL]     (default 1800 and 10)
+#
+# Two clients spawn and stop random trees, and pods that exit, crash,
+# ignore signals or write output as fast as they can.  Every INTERVAL
+# seconds the daemon's RSS, open descriptors and zombie children are
+# sampled into a table; at the end the last third of the samples is
+# compared with the first third: RSS and descriptors may not grow beyond
+# noise (10% and 1 MiB for RSS, 8 descriptors), and no zombie may remain.
+set -u
+
+duration=1800 interval=10
+while getopts d:i: opt; do
+	case $opt in
+	d) duration=$OPTARG ;;
+	i) interval=$OPTARG ;;
+	*) echo "usage: soak.sh [-d SECONDS] [-i INTERVAL]" >&2; exit 2 ;;
+	esac
+done
+bin=$(pwd)
+[ -x "$bin/podvisord" ] && [ -x "$bin/tests/workloads/spew" ] || {
+	echo "soak.sh: run from the build directory after make check" >&2
+	exit 2
+}
+dir=$(mktemp -d /tmp/podvisor-soak.XXXXXX)
+sock=$dir/podvisor.sock
+pc() { "$bin/podctl" -S "$sock" "$@"; }
+rand() { od -An -N1 -tu1 /dev/urandom | tr -d ' '; }
+
+# Terminal pods are kept 200 at most, as a long-running service would.
+"$bin/podvisord" --socket "$sock" --state-dir "$dir/state" --log-level warn \
+    --cancel-grace 300ms --term-grace 300ms --keep-terminal 200 \
+    --log-max 1M 2>"$dir/daemon.log" &
+dpid=$!
+churners=
+cleanup() {
+	for c in $churners; do
+		kill "$c" 2>/dev/null
+		wait "$c" 2>/dev/null
+	done
+	kill -TERM "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+until pc status >/dev/null 2>&1; do sleep 0.05; done
+
+workload() {
+	case $(($(rand) % 6)) in
+	0) echo 'sleep 5' ;;
+	1) echo 'trap "" INT TERM; exec sleep 30' ;;	# needs SIGKILL
+	2) echo 'exit 1' ;;
+	3) echo 'kill -SEGV $$' ;;			# crashes
+	4) echo "exec $bin/tests/workloads/spew binary 8M" ;;	# fast output
+	*) echo 'sleep 3 & exec true' ;;		# leaves a child
+	esac
+}
+
+# Spawn a small random tree, let it live a little, stop it; remove what
+# ended on its own now and then.
+churn() {
+	end=$(($(date +%s) + duration))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		root=$(pc spawn -- sh -c "$(workload)") || continue
+		n=$(($(rand) % 5))
+		while [ "$n" -gt 0 ]; do
+			pc spawn -p "$root" -- sh -c "$(workload)" >/dev/null 2>&1
+			n=$((n - 1))
+		done
+		sleep 0.$(($(rand) % 10))
+		pc stop "$root" >/dev/null 2>&1
+	done
+}
+churn >/dev/null 2>&1 &
+churners="$churners $!"
+churn >/dev/null 2>&1 &
+churners="$churners $!"
+
+sample() {
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$dpid/status")
+	fds=$(ls "/proc/$dpid/fd" | wc -l)
+	zombies=$(ps -o stat= --ppid "$dpid" | grep -c Z)
+	live=$(pc --json status | jq '[.. | .id? // empty] | length')
+	total=$(pc --json status --all | jq '[.. | .id? // empty] | length')
+	echo "$1 $rss $fds $zombies $live $total"
+}
+
+start=$(date +%s)
+printf '%8s %10s %6s %8s %6s %6s\n' seconds rss_kib fds zombies live kept
+: >"$dir/samples"
+while [ $(($(date +%s) - start)) -lt "$duration" ]; do
+	sample $(($(date +%s) - start)) | tee -a "$dir/samples" |
+	    awk '{ printf "%8d %10d %6d %8d %6d %6d\n", $1, $2, $3, $4, $5, $6 }'
+	sleep "$interval"
+done
+for c in $churners; do wait "$c"; done
+churners=
+
+# Let the last stops finish, then a final sample.
+sleep 3
+sample $(($(date +%s) - start)) >>"$dir/samples"
+tail -1 "$dir/samples" |
+    awk '{ printf "%8d %10d %6d %8d %6d %6d (final)\n", $1, $2, $3, $4, $5, $6 }'
+
+awk '{ rss[NR] = $2; fds[NR] = $3; z = $4 }
+END {
+	third = int(NR / 3); if (third < 1) third = 1
+	for (i = 1; i <= third; i++) { r0 += rss[i]; f0 += fds[i] }
+	for (i = NR - third + 1; i <= NR; i++) { r1 += rss[i]; f1 += fds[i] }
+	r0 /= third; r1 /= third; f0 /= third; f1 /= third
+	rss_ok = r1 <= r0 * 1.10 + 1024
+	fds_ok = f1 <= f0 + 8
+	printf "RSS: first third %.0f KiB, last third %.0f KiB: %s\n", r0, r1,
+	    rss_ok ? "flat" : "GROWING"
+	printf "descriptors: first third %.1f, last third %.1f: %s\n", f0, f1,
+	    fds_ok ? "flat" : "GROWING"
+	printf "zombies at the end: %d: %s\n", z, z == 0 ? "none" : "LEFT"
+	exit !(rss_ok && fds_ok && z == 0)
+}' "$dir/samples"
