@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "wire.h"
+#include "seglog.h"
 #include "pod.h"
 
 /* Is the channel fd a socket? Anything else means we were run by hand. */
@@ -43,6 +44,23 @@ fill_stdio(void)
 			continue;
 		if (open("/dev/null", O_RDWR) == -1)
 			_exit(1);
+	}
+}
+
+uint64_t	 pod_map_size = SEGLOG_MAP_SIZE;
+
+/* --map-size BYTES, passed on from podvisord --log-map-size. */
+static void
+pick_map_size(int argc, char **argv)
+{
+	char	cause[128];
+	int	i;
+
+	for (i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--map-size") == 0 &&
+		    parse_size(argv[i + 1], &pod_map_size, cause,
+		    sizeof cause) == -1)
+			fatalx("--map-size: %s", cause);
 	}
 }
 
@@ -94,6 +112,7 @@ main(int argc, char **argv)
 	}
 	fill_stdio();
 	log_init("podvisor-pod", pick_log_level(argc, argv));
+	pick_map_size(argc, argv);
 	setup_process();
 
 	if ((base = event_base_new()) == NULL)

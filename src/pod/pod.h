@@ -137,6 +137,10 @@ struct pod {
 	size_t			 nnotifies;
 };
 
+/* The segment log's map size: SEGLOG_MAP_SIZE unless podvisord was
+ * started with --log-map-size (a testing option: a tiny map fills). */
+extern uint64_t	 pod_map_size;
+
 /* runtime.c */
 void		 pod_init(struct pod *, struct event_base *);
 void		 pod_free(struct pod *);

@@ -266,8 +266,7 @@ pod_start(struct pod *pod, const struct msg_start *s)
 		return;
 	}
 	pod->state = POD_RUNNING;
-	pod->log = seglog_create(pod->dir, SEGLOG_MAP_SIZE, cause,
-	    sizeof cause);
+	pod->log = seglog_create(pod->dir, pod_map_size, cause, sizeof cause);
 	if (pod->log == NULL) {
 		pod_start_failed(pod, cause);
 		return;

@@ -199,6 +199,24 @@ log_max_arg(const char *s)
 	}
 }
 
+/* --log-map-size: for testing a full log; the runtimes get it as is. */
+static void
+log_map_size_arg(const char *s)
+{
+	char		cause[256];
+	uint64_t	size;
+
+	if (parse_size(s, &size, cause, sizeof cause) == -1) {
+		fprintf(stderr, "podvisord: --log-map-size: %s\n", cause);
+		exit(2);
+	}
+	if (size < 65536) {
+		fprintf(stderr, "podvisord: --log-map-size: at least 64K\n");
+		exit(2);
+	}
+	sv.log_map_size = s;
+}
+
 /* Command-line options into sv. */
 static void
 parse_options(int argc, char **argv, bool *daemonize)
@@ -212,6 +230,7 @@ parse_options(int argc, char **argv, bool *daemonize)
 		{ "term-grace", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "runtime", required_argument, NULL, 'r' },
+		{ "log-map-size", required_argument, NULL, 'M' },
 		{ "socket-group", required_argument, NULL, 'g' },
 		{ "keep-terminal", required_argument, NULL, 'k' },
 		{ "keep-terminal-for", required_argument, NULL, 'K' },
@@ -266,6 +285,9 @@ parse_options(int argc, char **argv, bool *daemonize)
 				    "error, warn, info or debug\n");
 				exit(2);
 			}
+			break;
+		case 'M':
+			log_map_size_arg(optarg);
 			break;
 		case 'r':
 			snprintf(sv.runtime_path, sizeof sv.runtime_path, "%s",

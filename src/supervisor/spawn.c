@@ -148,11 +148,15 @@ spawn_runtime(int chan, char *cause, size_t len)
 	sigset_t			 none, all;
 	char				*argv[] = { "podvisor-pod",
 					    "--log-level", (char *)sv.log_level,
-					    NULL };
+					    NULL, NULL, NULL };
 	char				*envp[] = { NULL };
 	pid_t				 pid;
 	int				 rc;
 
+	if (sv.log_map_size != NULL) {
+		argv[3] = "--map-size";
+		argv[4] = (char *)sv.log_map_size;
+	}
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawnattr_init(&attr);

@@ -155,6 +155,7 @@ struct supervisor {
 	int64_t		 term_grace_ms;
 	bool		 shutting_down;
 	const char	*log_level;	/* passed on to every runtime */
+	const char	*log_map_size;	/* --log-map-size (testing), or NULL */
 	uid_t		 uid;
 	gid_t		 socket_gid;	/* group of a 0660 socket */
 	bool		 socket_group_set; /* else the socket is 0600 */

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Fault injection: a runtime that stops answering, a client that never
 # reads a chatty pod's log, 100 clients at once, fork failing at the
-# process limit, and the daemon out of descriptors.  Each section runs its
-# own daemon on its own state directory.
+# process limit, the daemon out of descriptors, and a log whose LMDB map
+# fills.  Each section runs its own daemon on its own state directory.
 . "$top_srcdir/tests/lib.sh"
 
 # new_state NAME: the next daemon keeps its state in a fresh directory.
@@ -280,4 +280,31 @@ check "long still running" state_is long running
 check "stop long" pc stop long >/dev/null
 wait_for 5 "nothing left running" none_running
 check "no zombies" no_zombies
+stop_daemon
+
+# --- 6. a pod's log fills its LMDB map --------------------------------------
+# A 1 MiB map (--log-map-size, a testing option) and no cap: the pod keeps
+# running and ends on its own, the log says what was dropped, the exit
+# entry is there, and the daemon and the other pods carry on.
+expect_status 2 "--log-map-size below 64K is refused" \
+    "$PODVISORD" --socket "$SOCK" --state-dir "$T/state-x" --log-map-size 1K
+new_state mapfull
+start_daemon --log-max 0 --log-map-size 1M
+pc spawn -n neighbour -- sleep 1000 >/dev/null
+expect_status 0 "a pod writing 8 MiB into a 1 MiB map ends on its own" \
+    "$PODCTL" -S "$SOCK" spawn --wait -n filler -- \
+    sh -c "$SPEW binary 8M; echo after"
+check "it succeeded" state_is filler succeeded
+check "a truncated entry says the log is full" \
+    has_entry filler '.kind == "truncated" and (.data | test("full"))'
+check "a truncated entry at the end says how much was dropped" \
+    has_entry filler '.kind == "truncated" and (.data | test("dropped [0-9]+ bytes"))'
+check "the exit entry is there" has_entry filler '.kind == "exit"'
+check "the neighbour still runs" state_is neighbour running
+check "the daemon still serves" answers 5 "$PODCTL" -S "$SOCK" status
+check "a new pod gets a log of its own" \
+    "$PODCTL" -S "$SOCK" spawn --wait -n fresh -- echo hello
+check "and it holds its output" \
+    test "$(pc logs fresh)" = hello
+check "stop the neighbour" pc stop neighbour >/dev/null
 stop_daemon
