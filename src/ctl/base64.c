@@ -2,7 +2,6 @@
  * Byte helpers for output: standard base64 for log data that is not UTF-8,
  * a strict UTF-8 check, and the conversions used to show untrusted bytes.
  */
-#include "config.h"
 
 #include <stdint.h>
 #include <stdio.h>

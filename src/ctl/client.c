@@ -3,7 +3,6 @@
  * and feed the reply's messages to the command's handler until it says the
  * reply is complete.
  */
-#include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>

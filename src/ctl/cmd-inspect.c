@@ -2,7 +2,6 @@
  * podctl inspect: everything known about one pod, as one pretty-printed
  * JSON document (children as ids).
  */
-#include "config.h"
 
 #include <stdio.h>
 

@@ -2,7 +2,6 @@
  * podctl kill: send a signal to a pod's workload now.  This is not a stop
  * request: the pod's state changes only if the workload dies of it.
  */
-#include "config.h"
 
 #include <signal.h>
 #include <stdio.h>

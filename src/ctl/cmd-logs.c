@@ -2,7 +2,6 @@
  * podctl logs: a pod's segment log.  Text mode writes the workload's output
  * byte-exact to the matching stream; --json writes one object per entry.
  */
-#include "config.h"
 
 #include <errno.h>
 #include <stdio.h>

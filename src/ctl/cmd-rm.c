@@ -2,7 +2,6 @@
  * podctl rm: forget terminal pods (and their terminal subtrees) and delete
  * their logs.  A pod that is not terminal fails the whole request.
  */
-#include "config.h"
 
 #include <stdio.h>
 

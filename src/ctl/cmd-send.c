@@ -2,7 +2,6 @@
  * podctl send: deliver a notify message to a pod; it is logged at once and
  * queued until the workload reads it.
  */
-#include "config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,6 @@
  * podctl spawn: start a pod, print its id, and with --wait exit with the
  * pod's own status once it ends.
  */
-#include "config.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -65,26 +64,6 @@ static const struct option spawn_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* How a --limit value is written. */
-enum limit_unit {
-	LIMIT_COUNT,		/* a non-negative integer */
-	LIMIT_SIZE,		/* bytes, as parse_size reads them */
-	LIMIT_SECONDS		/* a duration, rounded up to seconds */
-};
-
-/* The --limit names and the spawn fields they set. */
-static const struct {
-	const char	*name;
-	enum limit_unit	 unit;
-	size_t		 field;		/* an int64_t in struct msg_spawn */
-} spawn_limits[] = {
-	{ "nofile", LIMIT_COUNT, offsetof(struct msg_spawn, limit_nofile) },
-	{ "nproc", LIMIT_COUNT, offsetof(struct msg_spawn, limit_nproc) },
-	{ "as", LIMIT_SIZE, offsetof(struct msg_spawn, limit_as) },
-	{ "cpu", LIMIT_SECONDS, offsetof(struct msg_spawn, limit_cpu) }
-};
-#define SPAWN_NLIMITS	(sizeof spawn_limits / sizeof spawn_limits[0])
-
 /* What the options asked for, besides the message fields. */
 struct spawn {
 	struct ctl	*ctl;
@@ -98,45 +77,14 @@ struct spawn {
 	int		 status;	/* its own status */
 };
 
-/* A --limit value in its unit; -1 after a usage error. */
-static int
-spawn_limit_value(struct ctl *ctl, const char *opt, enum limit_unit unit,
-    const char *arg, int64_t *value)
-{
-	uint64_t	 v = 0;
-	int64_t		 ms;
-	char		 cause[256];
-
-	switch (unit) {
-	case LIMIT_COUNT:
-		if (ctl_count(ctl, opt, arg, &v) != 0)
-			return (-1);
-		break;
-	case LIMIT_SIZE:
-		if (parse_size(arg, &v, cause, sizeof cause) != 0)
-			return (ctl_bad_value(ctl, opt, cause), -1);
-		break;
-	case LIMIT_SECONDS:
-		if (ctl_duration(ctl, opt, arg, &ms) != 0)
-			return (-1);
-		v = ((uint64_t)ms + 999) / 1000;
-		break;
-	}
-	if (v > INT64_MAX) {
-		ctl_usage_error(ctl, "%s: '%s' is too large", opt, arg);
-		return (-1);
-	}
-	*value = (int64_t)v;
-	return (0);
-}
-
 /* --limit NAME=VALUE; -1 after a usage error. */
 static int
 spawn_limit(struct spawn *sp, const char *arg)
 {
 	const char	*eq;
-	char		 opt[32];
-	size_t		 i, n;
+	char		 opt[32], cause[256];
+	size_t		 n;
+	int		 i;
 
 	if ((eq = strchr(arg, '=')) == NULL) {
 		ctl_usage_error(sp->ctl, "--limit: '%s' is not NAME=VALUE",
@@ -144,19 +92,16 @@ spawn_limit(struct spawn *sp, const char *arg)
 		return (-1);
 	}
 	n = (size_t)(eq - arg);
-	for (i = 0; i < SPAWN_NLIMITS; i++) {
-		if (strlen(spawn_limits[i].name) == n &&
-		    strncmp(spawn_limits[i].name, arg, n) == 0)
-			break;
-	}
-	if (i == SPAWN_NLIMITS) {
+	if ((i = limit_find(arg, n)) == -1) {
 		ctl_usage_error(sp->ctl, "--limit: unknown limit '%.*s': use "
 		    "nofile, nproc, as or cpu", (int)(n > 32 ? 32 : n), arg);
 		return (-1);
 	}
-	snprintf(opt, sizeof opt, "--limit %s", spawn_limits[i].name);
-	return (spawn_limit_value(sp->ctl, opt, spawn_limits[i].unit, eq + 1,
-	    (int64_t *)((char *)&sp->m.u.spawn + spawn_limits[i].field)));
+	snprintf(opt, sizeof opt, "--limit %s", limit_defs[i].name);
+	if (limit_parse_value(i, eq + 1, &sp->m.u.spawn.spec.limits[i], cause,
+	    sizeof cause) == -1)
+		return (ctl_bad_value(sp->ctl, opt, cause), -1);
+	return (0);
 }
 
 /* Check one option that is not a plain flag; -1 after a usage error. */
@@ -184,17 +129,17 @@ spawn_value(struct spawn *sp, int ch, const char *arg)
 		return (0);
 	case OPT_CANCEL_GRACE:
 		return (ctl_duration(sp->ctl, "--cancel-grace", arg,
-		    &s->cancel_grace_ms));
+		    &s->spec.cancel_grace_ms));
 	case OPT_TERM_GRACE:
 		return (ctl_duration(sp->ctl, "--term-grace", arg,
-		    &s->term_grace_ms));
+		    &s->spec.term_grace_ms));
 	case OPT_TIMEOUT:
 		return (ctl_duration(sp->ctl, "--timeout", arg,
-		    &s->timeout_ms));
+		    &s->spec.timeout_ms));
 	case OPT_STOP_SIGNAL:
 		if (ctl_signal(sp->ctl, "--stop-signal", arg, &sig) != 0)
 			return (-1);
-		s->stop_signal = sig;
+		s->spec.stop_signal = sig;
 		return (0);
 	case OPT_LIMIT:
 		return (spawn_limit(sp, arg));

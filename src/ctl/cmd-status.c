@@ -2,7 +2,6 @@
  * podctl status: the pod tree, as a table drawn like pstree, or as nested
  * JSON objects.
  */
-#include "config.h"
 
 #include <stdio.h>
 

@@ -2,7 +2,6 @@
  * podctl stop: stop pods and their subtrees (cancel, SIGTERM, SIGKILL) and
  * by default wait for them, printing each pod's outcome.
  */
-#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,6 @@
  * podctl wait: block until pods are terminal.  One pod (without --tree)
  * exits with the pod's own status; otherwise 0 when all succeeded.
  */
-#include "config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,11 +2,11 @@
  * Rendering pod records: as JSON objects with the contract's field names,
  * as outcome text, and as the status table drawn as a tree.
  */
-#include "config.h"
 
 #include <sys/ioctl.h>
 
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +89,7 @@ json_signal(int64_t sig)
 
 	if (sig <= 0)
 		return (json_null());
-	if (sig <= 64 && (name = signal_name((int)sig)) != NULL)
+	if (sig < NSIG && (name = signal_name((int)sig)) != NULL)
 		return (json_string(name));
 	snprintf(buf, sizeof buf, "%lld", (long long)sig);
 	return (json_string(buf));
@@ -143,16 +143,14 @@ json_owner(uint64_t uid)
 static json_t *
 json_limits(const struct msg_pod *p)
 {
-	static const char	*names[] = { "nofile", "nproc", "as", "cpu" };
-	int64_t			 v[] = { p->limit_nofile, p->limit_nproc,
-				     p->limit_as, p->limit_cpu };
-	json_t			*o;
-	size_t			 i;
+	json_t	*o;
+	int	 i;
 
 	o = json_object();
-	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
-		if (v[i] >= 0)
-			json_add(o, names[i], json_integer(v[i]));
+	for (i = 0; i < WIRE_NLIMITS; i++) {
+		if (p->spec.limits[i] >= 0)
+			json_add(o, limit_defs[i].name,
+			    json_integer(p->spec.limits[i]));
 	}
 	return (o);
 }
@@ -190,10 +188,10 @@ pod_json(const struct msg_pod *p)
 	json_add(o, "started_at", json_time(p->started_at));
 	json_add(o, "ended_at", json_time(p->ended_at));
 	json_add(o, "stop_requested_at", json_time(p->stop_requested_at));
-	json_add(o, "cancel_grace_ms", json_ms(p->cancel_grace_ms));
-	json_add(o, "term_grace_ms", json_ms(p->term_grace_ms));
-	json_add(o, "stop_signal", json_signal(p->stop_signal));
-	json_add(o, "timeout_ms", json_ms(p->timeout_ms));
+	json_add(o, "cancel_grace_ms", json_ms(p->spec.cancel_grace_ms));
+	json_add(o, "term_grace_ms", json_ms(p->spec.term_grace_ms));
+	json_add(o, "stop_signal", json_signal(p->spec.stop_signal));
+	json_add(o, "timeout_ms", json_ms(p->spec.timeout_ms));
 	json_add(o, "on_parent_exit",
 	    json_text(p->on_parent_exit != NULL ? p->on_parent_exit : "stop"));
 	json_add(o, "limits", json_limits(p));
@@ -258,7 +256,7 @@ pod_state_text(const struct msg_pod *p, char *buf, size_t len)
 	else if (pod_never_started(p))
 		snprintf(buf, len, "%s (cannot start)", state);
 	else if (p->signal > 0) {
-		sig = p->signal <= 64 ? signal_name((int)p->signal) : NULL;
+		sig = p->signal < NSIG ? signal_name((int)p->signal) : NULL;
 		if (sig != NULL)
 			snprintf(buf, len, "%s (%s)", state, sig);
 		else

@@ -2,7 +2,6 @@
  * podctl: global options, the command table, and the option helpers every
  * command shares.
  */
-#include "config.h"
 
 #include <errno.h>
 #include <getopt.h>

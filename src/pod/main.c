@@ -3,7 +3,6 @@
  * session, with the control channel on WIRE_POD_FD; it is not meant to be
  * run by hand.
  */
-#include "config.h"
 
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -103,7 +102,7 @@ int
 main(int argc, char **argv)
 {
 	struct event_base	*base;
-	struct pod		 pod;
+	struct runtime		 rt;
 
 	if (check_channel() == -1) {
 		fprintf(stderr,
@@ -117,16 +116,16 @@ main(int argc, char **argv)
 
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot make an event base");
-	pod_init(&pod, base);
-	pod.peer = peer_new(base, WIRE_POD_FD, pod_dispatch, &pod,
+	runtime_init(&rt, base);
+	rt.peer = peer_new(base, WIRE_POD_FD, pod_dispatch, &rt,
 	    "podvisord");
-	if (pod.peer == NULL)
+	if (rt.peer == NULL)
 		fatalx("cannot use the control channel");
 
 	if (event_base_dispatch(base) == -1)
 		fatalx("event loop failed");
 
-	pod_free(&pod);
+	runtime_free(&rt);
 	event_base_free(base);
-	return (pod.exit_status);
+	return (rt.exit_status);
 }

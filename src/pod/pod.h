@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire.h"
+
 struct event;
 struct event_base;
 struct msg;
@@ -26,27 +28,18 @@ struct seglog;
 #define POD_BURST_MAX		(4 * 1024 * 1024) /* one transaction */
 #define POD_PIPE_SIZE		(1024 * 1024)	/* asked of the kernel */
 #define POD_SYNC_MS		1000		/* fsync the log this often */
-#define POD_LEFTOVER_MS		1000		/* leftover_grace_ms 0 */
+#define POD_LEFTOVER_MS		1000		/* SIGTERM to SIGKILL, leftovers */
 #define POD_SETTLE_MS		100		/* let dying processes go first */
 #define POD_SWEEP_MS		200		/* repeat SIGKILL sweeps */
 #define POD_FLUSH_MS		5000		/* give up flushing the channel */
 #define POD_NOTIFY_MAX		256		/* notifies kept in memory */
 
-/* The --limit resources, in the order of the wire's limit_* fields. */
-enum pod_limit {
-	POD_LIMIT_NOFILE,
-	POD_LIMIT_NPROC,
-	POD_LIMIT_AS,
-	POD_LIMIT_CPU,
-	POD_NLIMITS
-};
-
 /* What the runtime is doing. */
-enum pod_state {
-	POD_IDLE,		/* waiting for MSG_START */
-	POD_RUNNING,		/* the main process is alive */
-	POD_CLEANUP,		/* main process reaped: leftovers, pipes */
-	POD_DONE		/* exit entry synced; flushing the channel */
+enum rt_state {
+	RT_IDLE,		/* waiting for MSG_START */
+	RT_RUNNING,		/* the main process is alive */
+	RT_CLEANUP,		/* main process reaped: leftovers, pipes */
+	RT_DONE		/* exit entry synced; flushing the channel */
 };
 
 /* The stop the runtime runs itself when podvisord is gone. */
@@ -67,7 +60,7 @@ enum pod_sweep {
 
 /* One of the workload's output pipes. */
 struct pod_stream {
-	struct pod	*pod;
+	struct runtime	*rt;
 	int		 fd;		/* read end, -1 once at EOF */
 	int		 kind;		/* LOG_STDOUT or LOG_STDERR */
 	struct event	*ev;
@@ -82,11 +75,11 @@ struct pod_notify {
 };
 TAILQ_HEAD(pod_notifies, pod_notify);
 
-struct pod {
+struct runtime {
 	struct event_base	*base;
 	struct peer		*peer;		/* NULL once lost */
 	struct seglog		*log;
-	enum pod_state		 state;
+	enum rt_state		 state;
 	enum pod_stop		 stop;
 	enum pod_sweep		 sweep;
 	int			 exit_status;	/* the runtime's own */
@@ -100,12 +93,11 @@ struct pod {
 	int			 stop_signal;
 	uint64_t		 cancel_grace_ms;
 	uint64_t		 term_grace_ms;
-	uint64_t		 leftover_grace_ms;
 	int64_t			 uid;		/* WIRE_NONE: the runtime's own */
 	int64_t			 gid;
 	gid_t			*groups;	/* supplementary, with uid */
 	size_t			 ngroups;
-	int64_t			 limits[POD_NLIMITS]; /* WIRE_NONE: inherited */
+	int64_t			 limits[WIRE_NLIMITS]; /* WIRE_NONE: inherited */
 	int64_t			 nofile_soft;	/* restored without a limit */
 	uint64_t		 log_max;	/* segment log cap, 0: none */
 	size_t			 burst_max;	/* output bytes per transaction */
@@ -142,17 +134,17 @@ struct pod {
 extern uint64_t	 pod_map_size;
 
 /* runtime.c */
-void		 pod_init(struct pod *, struct event_base *);
-void		 pod_free(struct pod *);
+void		 runtime_init(struct runtime *, struct event_base *);
+void		 runtime_free(struct runtime *);
 void		 pod_dispatch(struct peer *, struct msg *, void *);
-void		 pod_committed(struct pod *);
-void		 pod_check_done(struct pod *);
+void		 pod_committed(struct runtime *);
+void		 pod_check_done(struct runtime *);
 
 /* workload.c */
-int		 workload_start(struct pod *, char *, size_t);
+int		 workload_start(struct runtime *, char *, size_t);
 void		 workload_close_stream(struct pod_stream *);
 void		 workload_drain(struct pod_stream *);
-int		 workload_signal(struct pod *, int, bool);
-size_t		 workload_sweep(struct pod *, int);
+int		 workload_signal(struct runtime *, int, bool);
+size_t		 workload_sweep(struct runtime *, int);
 
 #endif

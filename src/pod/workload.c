@@ -3,7 +3,6 @@
  * owner and within its limits, capture its output into the segment log,
  * and signal it (and what it leaves behind).
  */
-#include "config.h"
 
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -32,7 +31,7 @@ extern char	**environ;
 /* Which step of the child's set-up failed, sent up the status pipe. */
 enum workload_step {
 	WORKLOAD_SETUP,
-	WORKLOAD_LIMIT,		/* arg: which (enum pod_limit) */
+	WORKLOAD_LIMIT,		/* arg: which (enum wire_limit) */
 	WORKLOAD_NOFILE,	/* restoring the soft descriptor limit */
 	WORKLOAD_GROUPS,
 	WORKLOAD_GID,
@@ -46,17 +45,6 @@ struct workload_err {
 	int	 step;
 	int	 arg;
 	int	 err;
-};
-
-/* The --limit resources, indexed by enum pod_limit. */
-static const struct {
-	const char	*name;
-	int		 resource;
-} workload_limits[POD_NLIMITS] = {
-	{ "nofile", RLIMIT_NOFILE },
-	{ "nproc", RLIMIT_NPROC },
-	{ "as", RLIMIT_AS },
-	{ "cpu", RLIMIT_CPU }
 };
 
 /* One read buffer for every burst: the runtime is single-threaded. */
@@ -100,28 +88,28 @@ workload_reset_signals(void)
  * descriptor limit, the soft one podvisord started with (it raised its
  * own, and select() users break above 1024). */
 static int
-workload_set_limits(struct pod *pod, struct workload_err *we)
+workload_set_limits(struct runtime *rt, struct workload_err *we)
 {
 	struct rlimit	 rl;
 	int		 i;
 
 	we->step = WORKLOAD_LIMIT;
-	for (i = 0; i < POD_NLIMITS; i++) {
-		if (pod->limits[i] == WIRE_NONE)
+	for (i = 0; i < WIRE_NLIMITS; i++) {
+		if (rt->limits[i] == WIRE_NONE)
 			continue;
 		we->arg = i;
-		rl.rlim_cur = rl.rlim_max = (rlim_t)pod->limits[i];
-		if (setrlimit(workload_limits[i].resource, &rl) == -1)
+		rl.rlim_cur = rl.rlim_max = (rlim_t)rt->limits[i];
+		if (setrlimit(limit_defs[i].resource, &rl) == -1)
 			return (-1);
 	}
-	if (pod->limits[POD_LIMIT_NOFILE] != WIRE_NONE ||
-	    pod->nofile_soft == WIRE_NONE)
+	if (rt->limits[LIMIT_NOFILE] != WIRE_NONE ||
+	    rt->nofile_soft == WIRE_NONE)
 		return (0);
 	we->step = WORKLOAD_NOFILE;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return (-1);
-	if ((rlim_t)pod->nofile_soft < rl.rlim_max)
-		rl.rlim_cur = (rlim_t)pod->nofile_soft;
+	if ((rlim_t)rt->nofile_soft < rl.rlim_max)
+		rl.rlim_cur = (rlim_t)rt->nofile_soft;
 	else
 		rl.rlim_cur = rl.rlim_max;
 	return (setrlimit(RLIMIT_NOFILE, &rl));
@@ -130,15 +118,15 @@ workload_set_limits(struct pod *pod, struct workload_err *we)
 /* In the child: become the pod's owner for good (real, effective and
  * saved ids), then make sure there is no way back to root. */
 static int
-workload_identity(struct pod *pod, struct workload_err *we)
+workload_identity(struct runtime *rt, struct workload_err *we)
 {
-	uid_t	 uid = (uid_t)pod->uid, ruid, euid, suid;
-	gid_t	 gid = (gid_t)pod->gid, rgid, egid, sgid;
+	uid_t	 uid = (uid_t)rt->uid, ruid, euid, suid;
+	gid_t	 gid = (gid_t)rt->gid, rgid, egid, sgid;
 
-	if (pod->uid == WIRE_NONE)
+	if (rt->uid == WIRE_NONE)
 		return (0);
 	we->step = WORKLOAD_GROUPS;
-	if (setgroups(pod->ngroups, pod->groups) == -1)
+	if (setgroups(rt->ngroups, rt->groups) == -1)
 		return (-1);
 	we->step = WORKLOAD_GID;
 	if (setresgid(gid, gid, gid) == -1)
@@ -160,7 +148,7 @@ workload_identity(struct pod *pod, struct workload_err *we)
 /* In the child: own group, signals, stdio, limits, identity, chdir (as
  * the owner, with the owner's permissions), exec. */
 static void __attribute__((noreturn))
-workload_child(struct pod *pod, pid_t runtime, int outw, int errw,
+workload_child(struct runtime *rt, pid_t runtime, int outw, int errw,
     int statusw)
 {
 	static char		*empty[] = { NULL };
@@ -176,8 +164,8 @@ workload_child(struct pod *pod, pid_t runtime, int outw, int errw,
 	    dup2(outw, 1) == -1 || dup2(errw, 2) == -1)
 		goto fail;
 	workload_closefrom(statusw);
-	if (workload_set_limits(pod, &we) == -1 ||
-	    workload_identity(pod, &we) == -1)
+	if (workload_set_limits(rt, &we) == -1 ||
+	    workload_identity(rt, &we) == -1)
 		goto fail;
 
 	/* Should the runtime die, nobody would watch us.  Only now: a
@@ -187,13 +175,13 @@ workload_child(struct pod *pod, pid_t runtime, int outw, int errw,
 		_exit(127);
 
 	we.step = WORKLOAD_CHDIR;
-	if (chdir(pod->cwd) == -1)
+	if (chdir(rt->cwd) == -1)
 		goto fail;
 
 	/* execvp searches the PATH of the environment it is given. */
 	we.step = WORKLOAD_EXEC;
-	environ = pod->env != NULL ? pod->env : empty;
-	execvp(pod->argv[0], pod->argv);
+	environ = rt->env != NULL ? rt->env : empty;
+	execvp(rt->argv[0], rt->argv);
 fail:
 	we.err = errno;
 	(void)write(statusw, &we, sizeof we);
@@ -211,38 +199,38 @@ workload_strerror(int err, char *buf, size_t len)
 
 /* The reason for a failed exec. */
 static void
-workload_exec_reason(struct pod *pod, int errnum, const char *err,
+workload_exec_reason(struct runtime *rt, int errnum, const char *err,
     char *cause, size_t len)
 {
 	if (errnum == ENOENT)
-		snprintf(cause, len, "no such file: %s", pod->argv[0]);
+		snprintf(cause, len, "no such file: %s", rt->argv[0]);
 	else if (errnum == EACCES)
-		snprintf(cause, len, "permission denied: %s", pod->argv[0]);
+		snprintf(cause, len, "permission denied: %s", rt->argv[0]);
 	else
-		snprintf(cause, len, "cannot execute %s: %s", pod->argv[0],
+		snprintf(cause, len, "cannot execute %s: %s", rt->argv[0],
 		    err);
 }
 
 /* Turn the child's report into a reason a user can read. */
 static void
-workload_reason(struct pod *pod, const struct workload_err *we, char *cause,
+workload_reason(struct runtime *rt, const struct workload_err *we, char *cause,
     size_t len)
 {
 	char		 err[128];
-	long long	 uid = (long long)pod->uid, gid = (long long)pod->gid;
+	long long	 uid = (long long)rt->uid, gid = (long long)rt->gid;
 	int		 i = we->arg;
 
 	workload_strerror(we->err, err, sizeof err);
 	switch (we->step) {
 	case WORKLOAD_LIMIT:
-		if (i < 0 || i >= POD_NLIMITS)
+		if (i < 0 || i >= WIRE_NLIMITS)
 			break;
 		snprintf(cause, len, "cannot set limit %s=%lld: %s",
-		    workload_limits[i].name, (long long)pod->limits[i], err);
+		    limit_defs[i].name, (long long)rt->limits[i], err);
 		return;
 	case WORKLOAD_NOFILE:
 		snprintf(cause, len, "cannot restore the descriptor limit to "
-		    "%lld: %s", (long long)pod->nofile_soft, err);
+		    "%lld: %s", (long long)rt->nofile_soft, err);
 		return;
 	case WORKLOAD_GROUPS:
 		snprintf(cause, len, "cannot set the groups of uid %lld: %s",
@@ -259,10 +247,10 @@ workload_reason(struct pod *pod, const struct workload_err *we, char *cause,
 		    "did not take, or could be undone", uid);
 		return;
 	case WORKLOAD_CHDIR:
-		snprintf(cause, len, "cannot chdir to %s: %s", pod->cwd, err);
+		snprintf(cause, len, "cannot chdir to %s: %s", rt->cwd, err);
 		return;
 	case WORKLOAD_EXEC:
-		workload_exec_reason(pod, we->err, err, cause, len);
+		workload_exec_reason(rt, we->err, err, cause, len);
 		return;
 	}
 	snprintf(cause, len, "cannot set up the workload: %s", err);
@@ -270,7 +258,7 @@ workload_reason(struct pod *pod, const struct workload_err *we, char *cause,
 
 /* Wait for exec (EOF on the status pipe) or the child's failure. */
 static int
-workload_status(struct pod *pod, int fd, char *cause, size_t len)
+workload_status(struct runtime *rt, int fd, char *cause, size_t len)
 {
 	struct workload_err	 we;
 	size_t			 got = 0;
@@ -290,7 +278,7 @@ workload_status(struct pod *pod, int fd, char *cause, size_t len)
 		snprintf(cause, len, "the workload failed to start");
 		return (-1);
 	}
-	workload_reason(pod, &we, cause, len);
+	workload_reason(rt, &we, cause, len);
 	return (-1);
 }
 
@@ -299,16 +287,16 @@ static void
 workload_read(int fd, short what, void *arg)
 {
 	struct pod_stream	*st = arg;
-	struct pod		*pod = st->pod;
+	struct runtime		*rt = st->rt;
 	size_t			 total = 0;
 	ssize_t			 n;
 	int			 batch, eof = 0;
 
-	batch = seglog_begin(pod->log) == 0;
-	while (total < pod->burst_max) {
+	batch = seglog_begin(rt->log) == 0;
+	while (total < rt->burst_max) {
 		n = read(fd, workload_buf, sizeof workload_buf);
 		if (n > 0) {
-			(void)seglog_append(pod->log, st->kind, workload_buf,
+			(void)seglog_append(rt->log, st->kind, workload_buf,
 			    (size_t)n);
 			total += (size_t)n;
 			if ((size_t)n < sizeof workload_buf)
@@ -326,18 +314,18 @@ workload_read(int fd, short what, void *arg)
 		break;
 	}
 	if (batch)
-		(void)seglog_commit(pod->log);
+		(void)seglog_commit(rt->log);
 	if (total > 0)
-		pod_committed(pod);
+		pod_committed(rt);
 	if (eof) {
 		workload_close_stream(st);
-		pod_check_done(pod);
+		pod_check_done(rt);
 	}
 }
 
 /* Watch a pipe's read end. */
 static void
-workload_open_stream(struct pod *pod, struct pod_stream *st, int fd)
+workload_open_stream(struct runtime *rt, struct pod_stream *st, int fd)
 {
 	int	 flags;
 
@@ -346,7 +334,7 @@ workload_open_stream(struct pod *pod, struct pod_stream *st, int fd)
 	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
 		log_warn("fcntl O_NONBLOCK");
 	(void)fcntl(fd, F_SETPIPE_SZ, POD_PIPE_SIZE);
-	st->ev = event_new(pod->base, fd, EV_READ | EV_PERSIST, workload_read,
+	st->ev = event_new(rt->base, fd, EV_READ | EV_PERSIST, workload_read,
 	    st);
 	if (st->ev == NULL || event_add(st->ev, NULL) == -1)
 		fatalx("cannot watch the workload's %s", log_kind_name(st->kind));
@@ -398,7 +386,7 @@ out:
 /* Fork and exec the workload; -1 with a reason if it did not start
  * (pod->pid is then still set if a child exists to be reaped). */
 int
-workload_start(struct pod *pod, char *cause, size_t len)
+workload_start(struct runtime *rt, char *cause, size_t len)
 {
 	sigset_t	 all, old;
 	int		 outp[2], errp[2], stp[2], rc, saved;
@@ -413,7 +401,7 @@ workload_start(struct pod *pod, char *cause, size_t len)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	if ((pid = fork()) == 0)
-		workload_child(pod, self, outp[1], errp[1], stp[1]);
+		workload_child(rt, self, outp[1], errp[1], stp[1]);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(outp[1]);
@@ -430,10 +418,10 @@ workload_start(struct pod *pod, char *cause, size_t len)
 	/* Both sides set the group, so neither can signal it too early. */
 	if (setpgid(pid, pid) == -1 && errno != EACCES && errno != ESRCH)
 		log_warn("setpgid %ld", (long)pid);
-	pod->pid = pid;
-	workload_open_stream(pod, &pod->out[0], outp[0]);
-	workload_open_stream(pod, &pod->out[1], errp[0]);
-	rc = workload_status(pod, stp[0], cause, len);
+	rt->pid = pid;
+	workload_open_stream(rt, &rt->out[0], outp[0]);
+	workload_open_stream(rt, &rt->out[1], errp[0]);
+	rc = workload_status(rt, stp[0], cause, len);
 	close(stp[0]);
 	return (rc);
 }
@@ -450,15 +438,15 @@ workload_kill(pid_t pid, int sig)
  * the main process is reaped its pgid may be reused: the group is then
  * reached through the runtime's descendants only. */
 int
-workload_signal(struct pod *pod, int sig, bool tree)
+workload_signal(struct runtime *rt, int sig, bool tree)
 {
 	pid_t	*pids;
 	size_t	 n, i;
 
-	if (pod->pid > 1 && !pod->reaped &&
-	    kill(-pod->pid, sig) == -1 && errno != ESRCH)
-		log_warn("kill -%ld %s", (long)pod->pid, signal_name(sig));
-	if (!tree && !pod->reaped)
+	if (rt->pid > 1 && !rt->reaped &&
+	    kill(-rt->pid, sig) == -1 && errno != ESRCH)
+		log_warn("kill -%ld %s", (long)rt->pid, signal_name(sig));
+	if (!tree && !rt->reaped)
 		return (0);
 	if (proc_descendants(getpid(), &pids, &n) == -1) {
 		log_warn("cannot list the pod's processes");
@@ -475,23 +463,23 @@ workload_signal(struct pod *pod, int sig, bool tree)
 
 /* Remember a swept pid; leftovers are counted once each. */
 static void
-workload_note_leftover(struct pod *pod, pid_t pid)
+workload_note_leftover(struct runtime *rt, pid_t pid)
 {
 	size_t	 i;
 
-	for (i = 0; i < pod->nleftovers; i++) {
-		if (pod->leftovers[i] == pid)
+	for (i = 0; i < rt->nleftovers; i++) {
+		if (rt->leftovers[i] == pid)
 			return;
 	}
-	pod->leftovers = xreallocarray(pod->leftovers, pod->nleftovers + 1,
-	    sizeof *pod->leftovers);
-	pod->leftovers[pod->nleftovers++] = pid;
+	rt->leftovers = xreallocarray(rt->leftovers, rt->nleftovers + 1,
+	    sizeof *rt->leftovers);
+	rt->leftovers[rt->nleftovers++] = pid;
 }
 
 /* Signal everything left once the main process is gone; returns how many
  * processes were signalled this time. */
 size_t
-workload_sweep(struct pod *pod, int sig)
+workload_sweep(struct runtime *rt, int sig)
 {
 	pid_t	*pids;
 	size_t	 n, i;
@@ -504,7 +492,7 @@ workload_sweep(struct pod *pod, int sig)
 		workload_kill(pids[i], sig);
 		if (sig == SIGTERM)
 			workload_kill(pids[i], SIGCONT);
-		workload_note_leftover(pod, pids[i]);
+		workload_note_leftover(rt, pids[i]);
 	}
 	free(pids);
 	if (n > 0)

@@ -186,7 +186,7 @@ kill_request(struct client *c, struct msg_kill *m)
 	struct pod	*pod;
 	struct msg	 msg;
 
-	if (m->signal < 1 || m->signal > 64) {
+	if (m->signal < 1 || m->signal >= NSIG) {
 		client_reply_error(c, ERR_USAGE, "invalid signal %" PRIu64,
 		    m->signal);
 		return;

@@ -65,9 +65,7 @@ pod_new(uint64_t id)
 	TAILQ_INIT(&pod->journal_sent);
 	pod->exit_code = -1;
 	pod->signal = -1;
-	pod->timeout_ms = WIRE_NONE;
-	pod->limit_nofile = pod->limit_nproc = WIRE_NONE;
-	pod->limit_as = pod->limit_cpu = WIRE_NONE;
+	msg_spec_init(&pod->spec);
 	pod->started_at = pod->ended_at = pod->stop_requested_at = WIRE_NONE;
 	return (pod);
 }

@@ -48,17 +48,10 @@ pod_to_msg(struct pod *pod, struct msg *msg, bool with_children)
 	r->ended_at = pod->ended_at;
 	r->stop_requested_at = pod->stop_requested_at;
 	r->stage_left_ms = stage_left_ms(pod);
-	r->cancel_grace_ms = pod->cancel_grace_ms;
-	r->term_grace_ms = pod->term_grace_ms;
-	r->stop_signal = pod->stop_signal;
-	r->timeout_ms = pod->timeout_ms;
+	r->spec = pod->spec;
 	r->on_parent_exit = pod->orphan_on_parent_exit ? "orphan" : "stop";
 	r->leftovers = pod->leftovers;
 	r->log_seq = pod->log_seq;
-	r->limit_nofile = pod->limit_nofile;
-	r->limit_nproc = pod->limit_nproc;
-	r->limit_as = pod->limit_as;
-	r->limit_cpu = pod->limit_cpu;
 	r->log_max = pod->log_max;
 	if (!with_children)
 		return;
@@ -105,18 +98,11 @@ pod_from_msg(struct msg_pod *r)
 	pod->started_at = r->started_at;
 	pod->ended_at = r->ended_at;
 	pod->stop_requested_at = r->stop_requested_at;
-	pod->cancel_grace_ms = r->cancel_grace_ms;
-	pod->term_grace_ms = r->term_grace_ms;
-	pod->stop_signal = r->stop_signal;
-	pod->timeout_ms = r->timeout_ms;
+	pod->spec = r->spec;
 	pod->orphan_on_parent_exit = r->on_parent_exit != NULL &&
 	    strcmp(r->on_parent_exit, "orphan") == 0;
 	pod->leftovers = r->leftovers;
 	pod->log_seq = r->log_seq;
-	pod->limit_nofile = r->limit_nofile;
-	pod->limit_nproc = r->limit_nproc;
-	pod->limit_as = r->limit_as;
-	pod->limit_cpu = r->limit_cpu;
 	pod->log_max = r->log_max;
 	pod->pid = r->pid > 0 ? r->pid : 0;
 	pod->runtime_pid = r->runtime_pid > 0 ? r->runtime_pid : 0;

@@ -237,7 +237,6 @@ static void
 retention_arm(int64_t cutoff)
 {
 	struct pod	*pod;
-	struct timeval	 tv;
 	int64_t		 ms;
 
 	evtimer_del(expire_ev);
@@ -249,9 +248,7 @@ retention_arm(int64_t cutoff)
 		return;		/* the rest wait on their subtrees */
 	/* Round up, so that the pod is due when the timer fires. */
 	ms = (pod->ended_at - cutoff + 999999) / 1000000;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(expire_ev, &tv);
+	timer_arm(expire_ev, ms);
 }
 
 /* Leave the rest for the next loop pass: each removal brings on another

@@ -33,48 +33,30 @@ pod_dir(uint64_t id, char *buf, size_t len)
 	snprintf(buf, len, "%s/pods/%" PRIu64, sv.state_dir, id);
 }
 
-/* The --limit values of a request, by name, with their resources. */
-struct limit_arg {
-	const char	*name;
-	int		 resource;
-	int64_t		 value;
-};
-
-static void
-spawn_limits(const struct msg_spawn *m, struct limit_arg l[4])
-{
-	l[0] = (struct limit_arg){ "nofile", RLIMIT_NOFILE, m->limit_nofile };
-	l[1] = (struct limit_arg){ "nproc", RLIMIT_NPROC, m->limit_nproc };
-	l[2] = (struct limit_arg){ "as", RLIMIT_AS, m->limit_as };
-	l[3] = (struct limit_arg){ "cpu", RLIMIT_CPU, m->limit_cpu };
-}
-
 /* Limits must be sane; only root may raise one above our hard limit (the
  * runtime runs as root and could). */
 static int
 spawn_validate_limits(struct client *c, struct msg_spawn *m,
     const char **code, char *cause, size_t len)
 {
-	struct limit_arg	l[4];
-	struct rlimit		rl;
-	size_t			i;
+	struct rlimit	 rl;
+	int64_t		 v;
+	int		 i;
 
-	spawn_limits(m, l);
-	for (i = 0; i < 4; i++) {
-		if (l[i].value == WIRE_NONE)
+	for (i = 0; i < WIRE_NLIMITS; i++) {
+		if ((v = m->spec.limits[i]) == WIRE_NONE)
 			continue;
-		if (l[i].value < 0)
+		if (v < 0)
 			return (snprintf(cause, len, "invalid limit %s=%" PRId64
-			    ": must not be negative", l[i].name, l[i].value),
+			    ": must not be negative", limit_defs[i].name, v),
 			    -1);
-		if (c->uid == 0 || getrlimit(l[i].resource, &rl) == -1 ||
-		    rl.rlim_max == RLIM_INFINITY ||
-		    (uint64_t)l[i].value <= rl.rlim_max)
+		if (c->uid == 0 || getrlimit(limit_defs[i].resource, &rl) == -1 ||
+		    rl.rlim_max == RLIM_INFINITY || (uint64_t)v <= rl.rlim_max)
 			continue;
 		*code = ERR_DENIED;
 		return (snprintf(cause, len, "permission denied: limit %s=%"
 		    PRId64 " is above the hard limit %llu, which only root may "
-		    "raise", l[i].name, l[i].value,
+		    "raise", limit_defs[i].name, v,
 		    (unsigned long long)rl.rlim_max), -1);
 	}
 	return (0);
@@ -98,15 +80,16 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 		return (snprintf(cause, len, "a live pod is already called %s",
 		    m->name), -1);
 	}
-	if ((m->cancel_grace_ms != WIRE_NONE && m->cancel_grace_ms < 0) ||
-	    (m->term_grace_ms != WIRE_NONE && m->term_grace_ms < 0) ||
-	    (m->timeout_ms != WIRE_NONE && m->timeout_ms < 0))
+	if ((m->spec.cancel_grace_ms != WIRE_NONE &&
+	    m->spec.cancel_grace_ms < 0) ||
+	    (m->spec.term_grace_ms != WIRE_NONE && m->spec.term_grace_ms < 0) ||
+	    (m->spec.timeout_ms != WIRE_NONE && m->spec.timeout_ms < 0))
 		return (snprintf(cause, len, "durations must not be negative"),
 		    -1);
-	if (m->stop_signal != WIRE_NONE &&
-	    (m->stop_signal < 1 || m->stop_signal > 64))
+	if (m->spec.stop_signal != WIRE_NONE &&
+	    (m->spec.stop_signal < 1 || m->spec.stop_signal >= NSIG))
 		return (snprintf(cause, len, "invalid stop signal %" PRId64,
-		    m->stop_signal), -1);
+		    m->spec.stop_signal), -1);
 	if (m->on_parent_exit != NULL && strcmp(m->on_parent_exit, "stop") &&
 	    strcmp(m->on_parent_exit, "orphan"))
 		return (snprintf(cause, len, "on_parent_exit must be stop or "
@@ -191,17 +174,17 @@ spawn_make_pod(struct client *c, struct msg_spawn *m, struct pod *parent)
 	pod->cwd = xstrdup(m->cwd);
 	/* A daemon that cannot switch users owns (and runs) every pod. */
 	pod->owner = sv.uid == 0 ? c->uid : sv.uid;
-	pod->limit_nofile = m->limit_nofile;
-	pod->limit_nproc = m->limit_nproc;
-	pod->limit_as = m->limit_as;
-	pod->limit_cpu = m->limit_cpu;
 	pod->log_max = sv.log_max;
-	pod->cancel_grace_ms = m->cancel_grace_ms != WIRE_NONE ?
-	    m->cancel_grace_ms : sv.cancel_grace_ms;
-	pod->term_grace_ms = m->term_grace_ms != WIRE_NONE ?
-	    m->term_grace_ms : sv.term_grace_ms;
-	pod->stop_signal = m->stop_signal != WIRE_NONE ? m->stop_signal : SIGINT;
-	pod->timeout_ms = m->timeout_ms > 0 ? m->timeout_ms : WIRE_NONE;
+	/* What was asked, with the daemon's defaults for what was not. */
+	pod->spec = m->spec;
+	if (pod->spec.cancel_grace_ms == WIRE_NONE)
+		pod->spec.cancel_grace_ms = sv.cancel_grace_ms;
+	if (pod->spec.term_grace_ms == WIRE_NONE)
+		pod->spec.term_grace_ms = sv.term_grace_ms;
+	if (pod->spec.stop_signal == WIRE_NONE)
+		pod->spec.stop_signal = SIGINT;
+	if (pod->spec.timeout_ms <= 0)
+		pod->spec.timeout_ms = WIRE_NONE;
 	pod->orphan_on_parent_exit = m->on_parent_exit != NULL &&
 	    strcmp(m->on_parent_exit, "orphan") == 0;
 	pod->state = POD_STARTING;
@@ -227,17 +210,14 @@ spawn_send_start(struct pod *pod, struct client *c, struct msg_spawn *m,
 	s->env = workload_env(&id, m->env, m->inherit_env, pod->id);
 	s->cwd = pod->cwd;
 	s->dir = (char *)dir;
-	s->stop_signal = pod->stop_signal;
-	s->cancel_grace_ms = pod->cancel_grace_ms;
-	s->term_grace_ms = pod->term_grace_ms;
+	s->stop_signal = pod->spec.stop_signal;
+	s->cancel_grace_ms = pod->spec.cancel_grace_ms;
+	s->term_grace_ms = pod->spec.term_grace_ms;
 	s->uid = id.uid;
 	s->gid = id.gid;
 	s->groups.v = id.groups;
 	s->groups.n = id.ngroups;
-	s->limit_nofile = pod->limit_nofile;
-	s->limit_nproc = pod->limit_nproc;
-	s->limit_as = pod->limit_as;
-	s->limit_cpu = pod->limit_cpu;
+	memcpy(s->limits, pod->spec.limits, sizeof s->limits);
 	s->nofile_soft = sv.nofile_soft;
 	s->log_max = pod->log_max;
 	peer_send(pod->peer, &msg);

@@ -32,13 +32,9 @@ static void	pod_conclude(struct pod *);
 static void
 pod_arm_stage(struct pod *pod, int64_t ms)
 {
-	struct timeval	tv;
-
 	if (pod->stage_timer == NULL)
 		pod->stage_timer = evtimer_new(sv.base, pod_stage_cb, pod);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(pod->stage_timer, &tv);
+	timer_arm(pod->stage_timer, ms);
 	pod->stage_deadline = mono_ms() + ms;
 }
 
@@ -88,9 +84,9 @@ pod_stop(struct pod *pod, const char *reason, int64_t cancel_ms,
 	pod->reason = xstrdup(reason);
 	pod->stop_requested_at = now_ns();
 	if (cancel_ms != WIRE_NONE)
-		pod->cancel_grace_ms = cancel_ms;
+		pod->spec.cancel_grace_ms = cancel_ms;
 	if (term_ms != WIRE_NONE)
-		pod->term_grace_ms = term_ms;
+		pod->spec.term_grace_ms = term_ms;
 	if (pod->timeout_timer != NULL)
 		evtimer_del(pod->timeout_timer);
 	registry_touch(pod);
@@ -101,7 +97,7 @@ pod_stop(struct pod *pod, const char *reason, int64_t cancel_ms,
 	msg_init(&msg, MSG_CANCEL);
 	msg.u.cancel.reason = pod->reason;
 	pod_send(pod, &msg);
-	pod_arm_stage(pod, pod->cancel_grace_ms);
+	pod_arm_stage(pod, pod->spec.cancel_grace_ms);
 }
 
 /* Stop a pod and, at once, every pod below it. */
@@ -126,7 +122,7 @@ pod_escalate(struct pod *pod)
 		log_debug("pod %" PRIu64 ": SIGTERM", pod->id);
 		pod->state = POD_TERMINATING;
 		pod_signal_group(pod, SIGTERM);
-		pod_arm_stage(pod, pod->term_grace_ms);
+		pod_arm_stage(pod, pod->spec.term_grace_ms);
 		break;
 	case POD_TERMINATING:
 		log_debug("pod %" PRIu64 ": SIGKILL", pod->id);
@@ -180,14 +176,10 @@ pod_timeout_cb(int fd, short events, void *arg)
 void
 pod_arm_timeout(struct pod *pod)
 {
-	struct timeval	tv;
-
-	if (pod->timeout_ms <= 0)
+	if (pod->spec.timeout_ms <= 0)
 		return;
 	pod->timeout_timer = evtimer_new(sv.base, pod_timeout_cb, pod);
-	tv.tv_sec = pod->timeout_ms / 1000;
-	tv.tv_usec = (pod->timeout_ms % 1000) * 1000;
-	evtimer_add(pod->timeout_timer, &tv);
+	timer_arm(pod->timeout_timer, pod->spec.timeout_ms);
 }
 
 /* The main process ended: decide the outcome now, from the stop stage the

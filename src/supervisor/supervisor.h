@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "wire.h"
+#include "seglog.h"
 
 #ifndef TAILQ_FOREACH_SAFE	/* glibc's sys/queue.h lacks it */
 #define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
@@ -72,15 +73,8 @@ struct pod {
 	char		**argv;
 	char		*cwd;
 	uid_t		 owner;
-	int64_t		 cancel_grace_ms;
-	int64_t		 term_grace_ms;
-	int		 stop_signal;
-	int64_t		 timeout_ms;	/* WIRE_NONE: none */
+	struct wire_spec spec;		/* what was asked, with defaults */
 	bool		 orphan_on_parent_exit;
-	int64_t		 limit_nofile;	/* --limit, WIRE_NONE: inherited */
-	int64_t		 limit_nproc;
-	int64_t		 limit_as;
-	int64_t		 limit_cpu;
 	uint64_t	 log_max;	/* segment log cap, 0: none */
 
 	enum pod_state	 state;
@@ -177,7 +171,6 @@ void		 sv_notify_systemd(const char *);
 int		 control_listen(char *, size_t);
 void		 control_close(void);
 void		 clients_free(void);
-void		 client_done(struct client *);
 void		 client_reply_error(struct client *, const char *, const char *,
 		     ...) __attribute__((format(printf, 3, 4)));
 bool		 client_may(struct client *, struct pod *);

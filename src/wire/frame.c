@@ -2,7 +2,6 @@
  * Framing: a 4-byte big-endian payload length, then the payload (one
  * msgpack map).  The length is checked before any payload is buffered up.
  */
-#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

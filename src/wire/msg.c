@@ -9,7 +9,6 @@
  * array or map announces more items than bytes remain: msgpack-c allocates
  * announced sizes up front, and a 5-byte payload must not cost gigabytes.
  */
-#include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,6 +52,24 @@ struct schema {
 #define F(t, m, k, fl) { #m, F_##k, offsetof(struct msg_##t, m) +	\
 	0 * sizeof(char[KIND_OK(t, m, k) ? 1 : -1]), fl }
 
+/* A field whose wire key is not its member's name (a member of an
+ * embedded struct or an array element). */
+#define FN(t, m, key, k, fl) { key, F_##k, offsetof(struct msg_##t, m) + \
+	0 * sizeof(char[KIND_OK(t, m, k) ? 1 : -1]), fl }
+/* The limits, at member lim of message t. */
+#define LIMIT_FIELDS(t, lim)						\
+	FN(t, lim[LIMIT_NOFILE], "limit_nofile", I64, 0),		\
+	FN(t, lim[LIMIT_NPROC], "limit_nproc", I64, 0),			\
+	FN(t, lim[LIMIT_AS], "limit_as", I64, 0),			\
+	FN(t, lim[LIMIT_CPU], "limit_cpu", I64, 0)
+/* The spawn spec (struct wire_spec), embedded as spec in message t. */
+#define SPEC_FIELDS(t)							\
+	FN(t, spec.cancel_grace_ms, "cancel_grace_ms", I64, 0),		\
+	FN(t, spec.term_grace_ms, "term_grace_ms", I64, 0),		\
+	FN(t, spec.stop_signal, "stop_signal", I64, 0),			\
+	FN(t, spec.timeout_ms, "timeout_ms", I64, 0),			\
+	LIMIT_FIELDS(t, spec.limits)
+
 #define REQ		REQUIRED
 #define REQNE		(REQUIRED | NONEMPTY)
 
@@ -77,15 +94,8 @@ static const struct field spawn_fields[] = {
 	F(spawn, inherit_env, BOOL, 0),
 	F(spawn, name, STR, 0),
 	F(spawn, parent, STR, 0),
-	F(spawn, cancel_grace_ms, I64, 0),
-	F(spawn, term_grace_ms, I64, 0),
-	F(spawn, stop_signal, I64, 0),
-	F(spawn, timeout_ms, I64, 0),
 	F(spawn, on_parent_exit, STR, 0),
-	F(spawn, limit_nofile, I64, 0),
-	F(spawn, limit_nproc, I64, 0),
-	F(spawn, limit_as, I64, 0),
-	F(spawn, limit_cpu, I64, 0),
+	SPEC_FIELDS(spawn),
 };
 static const struct field stop_fields[] = {
 	F(stop, pods, STRV, REQNE),
@@ -141,18 +151,11 @@ static const struct field pod_fields[] = {
 	F(pod, ended_at, I64, 0),
 	F(pod, stop_requested_at, I64, 0),
 	F(pod, stage_left_ms, I64, 0),
-	F(pod, cancel_grace_ms, I64, 0),
-	F(pod, term_grace_ms, I64, 0),
-	F(pod, stop_signal, I64, 0),
-	F(pod, timeout_ms, I64, 0),
+	SPEC_FIELDS(pod),
 	F(pod, on_parent_exit, STR, 0),
 	F(pod, leftovers, U64, 0),
 	F(pod, log_seq, U64, 0),
 	F(pod, children, U64V, 0),
-	F(pod, limit_nofile, I64, 0),
-	F(pod, limit_nproc, I64, 0),
-	F(pod, limit_as, I64, 0),
-	F(pod, limit_cpu, I64, 0),
 	F(pod, log_max, U64, 0),
 };
 /* The decoder keeps one bit per field; msg_pod is the largest. */
@@ -173,14 +176,10 @@ static const struct field start_fields[] = {
 	F(start, stop_signal, U64, REQ),
 	F(start, cancel_grace_ms, U64, 0),
 	F(start, term_grace_ms, U64, 0),
-	F(start, leftover_grace_ms, U64, 0),
 	F(start, uid, I64, 0),
 	F(start, gid, I64, 0),
 	F(start, groups, U64V, 0),
-	F(start, limit_nofile, I64, 0),
-	F(start, limit_nproc, I64, 0),
-	F(start, limit_as, I64, 0),
-	F(start, limit_cpu, I64, 0),
+	LIMIT_FIELDS(start, limits),
 	F(start, nofile_soft, I64, 0),
 	F(start, log_max, U64, 0),
 };
@@ -279,6 +278,18 @@ msg_init(struct msg *msg, enum msg_type type)
 		if (s->fields[i].kind == F_I64)
 			*(int64_t *)field_ptr(msg, &s->fields[i]) = WIRE_NONE;
 	}
+}
+
+/* Every member of a spec WIRE_NONE: nothing asked. */
+void
+msg_spec_init(struct wire_spec *spec)
+{
+	int	i;
+
+	spec->cancel_grace_ms = spec->term_grace_ms = WIRE_NONE;
+	spec->stop_signal = spec->timeout_ms = WIRE_NONE;
+	for (i = 0; i < WIRE_NLIMITS; i++)
+		spec->limits[i] = WIRE_NONE;
 }
 
 /* Release what msg_decode allocated; leave caller-set pointers alone. */

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTOCOL_VERSION	3
+#define PROTOCOL_VERSION	4
 #define WIRE_FRAME_MAX		(1024 * 1024)	/* default frame limit */
 #define WIRE_NONE		(-1)		/* int64 nil */
 
@@ -51,6 +51,31 @@ struct wire_u64v {
 	size_t		 n;
 };
 
+/* The --limit resources (limits.c has their names and units).  On the
+ * wire each is one int64 field, "limit_" and its name. */
+enum wire_limit {
+	LIMIT_NOFILE,		/* descriptors */
+	LIMIT_NPROC,		/* processes of the owner */
+	LIMIT_AS,		/* address space, bytes */
+	LIMIT_CPU,		/* CPU seconds */
+	WIRE_NLIMITS
+};
+
+/*
+ * What was asked at spawn, which travels with the pod: in the spawn
+ * request (WIRE_NONE: the daemon's default), in podvisord's pod and in
+ * every pod record.  A new spawn option is a member here and a line in
+ * msg.c's SPEC_FIELDS, and reaches the registry and podctl's JSON.
+ */
+struct wire_spec {
+	int64_t		  cancel_grace_ms;
+	int64_t		  term_grace_ms;
+	int64_t		  stop_signal;		/* WIRE_NONE: SIGINT */
+	int64_t		  timeout_ms;		/* WIRE_NONE: no timeout */
+	/* --limit: soft and hard resource limits, WIRE_NONE: inherited. */
+	int64_t		  limits[WIRE_NLIMITS];
+};
+
 enum msg_type {
 	/* Any channel. */
 	MSG_HELLO,	/* version: first message each way on every connection */
@@ -59,9 +84,9 @@ enum msg_type {
 	MSG_END,	/* missing: ends a streamed reply; pod refs not found */
 
 	/* podctl -> podvisord requests. */
-	MSG_SPAWN,	/* argv cwd env inherit_env name parent cancel_grace_ms
-			   term_grace_ms stop_signal timeout_ms on_parent_exit
-			   limit_nofile limit_nproc limit_as limit_cpu */
+	MSG_SPAWN,	/* argv cwd env inherit_env name parent on_parent_exit
+			   and the spec: cancel_grace_ms term_grace_ms
+			   stop_signal timeout_ms limit_* */
 	MSG_STOP,	/* pods reason cancel_grace_ms term_grace_ms wait */
 	MSG_KILL,	/* pod signal */
 	MSG_STATUS,	/* pod all: replies pod* end */
@@ -77,7 +102,7 @@ enum msg_type {
 
 	/* podvisord -> pod runtime. */
 	MSG_START,	/* id argv env cwd dir stop_signal cancel_grace_ms
-			   term_grace_ms leftover_grace_ms uid gid groups
+			   term_grace_ms uid gid groups
 			   limit_* nofile_soft log_max */
 	MSG_CANCEL,	/* reason: cooperative stop */
 	MSG_SIGNAL,	/* signal tree: signal the workload group (and, with
@@ -131,16 +156,8 @@ struct msg_spawn {
 	bool		  inherit_env;	/* env is the caller's whole env */
 	char		 *name;
 	char		 *parent;	/* pod ref, NULL: top level */
-	int64_t		  cancel_grace_ms;	/* WIRE_NONE: daemon default */
-	int64_t		  term_grace_ms;
-	int64_t		  stop_signal;		/* WIRE_NONE: SIGINT */
-	int64_t		  timeout_ms;		/* WIRE_NONE: no timeout */
 	char		 *on_parent_exit;	/* "stop" (NULL) or "orphan" */
-	/* --limit: soft and hard resource limits, WIRE_NONE: inherited. */
-	int64_t		  limit_nofile;		/* descriptors */
-	int64_t		  limit_nproc;		/* processes of the owner */
-	int64_t		  limit_as;		/* address space, bytes */
-	int64_t		  limit_cpu;		/* CPU seconds */
+	struct wire_spec  spec;
 };
 
 struct msg_stop {
@@ -153,7 +170,7 @@ struct msg_stop {
 
 struct msg_kill {
 	char		 *pod;		/* required */
-	uint64_t	  signal;	/* required, 1..64 */
+	uint64_t	  signal;	/* required, 1 to NSIG - 1 */
 };
 
 struct msg_status {
@@ -207,18 +224,11 @@ struct msg_pod {
 	int64_t		  ended_at;
 	int64_t		  stop_requested_at;
 	int64_t		  stage_left_ms;	/* time to the next stop stage */
-	int64_t		  cancel_grace_ms;
-	int64_t		  term_grace_ms;
-	int64_t		  stop_signal;
-	int64_t		  timeout_ms;
+	struct wire_spec  spec;
 	char		 *on_parent_exit;
 	uint64_t	  leftovers;	/* processes killed after main exit */
 	uint64_t	  log_seq;	/* last committed log seq */
 	struct wire_u64v  children;
-	int64_t		  limit_nofile;	/* as in msg_spawn */
-	int64_t		  limit_nproc;
-	int64_t		  limit_as;
-	int64_t		  limit_cpu;
 	uint64_t	  log_max;	/* segment log cap, bytes; 0: none */
 };
 
@@ -238,15 +248,11 @@ struct msg_start {
 	uint64_t	  stop_signal;	/* required */
 	uint64_t	  cancel_grace_ms;	/* for a supervisor-lost stop */
 	uint64_t	  term_grace_ms;
-	uint64_t	  leftover_grace_ms;	/* 0: 1000 */
 	/* Who the workload runs as: WIRE_NONE keeps the runtime's own. */
 	int64_t		  uid;
 	int64_t		  gid;
 	struct wire_u64v  groups;	/* supplementary groups, with uid */
-	int64_t		  limit_nofile;	/* as in msg_spawn */
-	int64_t		  limit_nproc;
-	int64_t		  limit_as;
-	int64_t		  limit_cpu;
+	int64_t		  limits[WIRE_NLIMITS];	/* as in wire_spec */
 	int64_t		  nofile_soft;	/* soft descriptor limit to restore
 					   when limit_nofile is WIRE_NONE */
 	uint64_t	  log_max;	/* segment log cap, bytes; 0: none */
@@ -327,6 +333,8 @@ struct msg {
 /* msg.c */
 /* Zero a message of the given type, with every int64 field WIRE_NONE. */
 void		 msg_init(struct msg *, enum msg_type);
+/* Every member of a spec WIRE_NONE: nothing asked. */
+void		 msg_spec_init(struct wire_spec *);
 const char	*msg_type_name(enum msg_type);
 /* Append one whole frame (length prefix and map) to the buffer. */
 int		 msg_encode(const struct msg *, struct evbuffer *);

@@ -5,7 +5,6 @@
  * loop, so that a callback may close, free or reply to any peer (its own
  * included) without the ground moving under it.
  */
-#include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -326,13 +325,6 @@ void
 peer_set_drain_cb(struct peer *peer, peer_drain_cb cb)
 {
 	peer->drain_cb = cb;
-}
-
-/* Change the argument given to the callbacks. */
-void
-peer_set_arg(struct peer *peer, void *arg)
-{
-	peer->arg = arg;
 }
 
 /* Queue a message; a peer too far behind is dropped. -1 if the peer is

@@ -1,7 +1,6 @@
 /*
  * Helpers shared by the fuzz targets.
  */
-#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +25,7 @@ const char *const fuzz_field_names[] = {
 	"runtime_pid", "exit_code", "error", "owner", "created_at",
 	"started_at", "ended_at", "stop_requested_at", "stage_left_ms",
 	"leftovers", "log_seq", "children", "log_max", "ts", "kind", "dir",
-	"leftover_grace_ms", "uid", "gid", "groups", "nofile_soft",
+	"uid", "gid", "groups", "nofile_soft",
 };
 const size_t fuzz_nfield_names =
     sizeof fuzz_field_names / sizeof fuzz_field_names[0];

@@ -8,7 +8,6 @@
  * Input: the first byte chooses the chunk size (1 to 256 bytes); the rest
  * is the stream.
  */
-#include "config.h"
 
 #include <stdlib.h>
 

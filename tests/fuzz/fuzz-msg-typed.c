@@ -21,7 +21,6 @@
  * Values nest at most three deep; the map holds at most 64 entries.
  * Malformed msgpack is fuzz-msg's business, not this target's.
  */
-#include "config.h"
 
 #include <string.h>
 

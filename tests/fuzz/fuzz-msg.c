@@ -4,7 +4,6 @@
  * field of the map, so this reaches every message type's decoder; what it
  * accepts must survive a round trip through the encoder.
  */
-#include "config.h"
 
 #include "fuzz.h"
 

@@ -4,7 +4,6 @@
  * up to its first NUL, goes through every parser, and what each accepts
  * is checked against its documented contract.
  */
-#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

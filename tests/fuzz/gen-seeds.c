@@ -6,7 +6,6 @@
  *
  * usage: gen-seeds corpus-dir
  */
-#include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,9 +36,9 @@ fill_request(struct msg *m)
 		m->u.spawn.env = env_some;
 		m->u.spawn.name = "agent";
 		m->u.spawn.parent = "1";
-		m->u.spawn.cancel_grace_ms = 5000;
-		m->u.spawn.stop_signal = 2;
-		m->u.spawn.limit_nofile = 1024;
+		m->u.spawn.spec.cancel_grace_ms = 5000;
+		m->u.spawn.spec.stop_signal = 2;
+		m->u.spawn.spec.limits[LIMIT_NOFILE] = 1024;
 		break;
 	case MSG_STOP:
 		m->u.stop.pods = pods_two;

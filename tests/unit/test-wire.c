@@ -4,7 +4,6 @@
  * and the parsers.  No framework: each failed check prints a line, and
  * the last line counts them.
  */
-#include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -24,6 +23,7 @@
 #include <msgpack.h>
 
 #include "wire.h"
+#include "seglog.h"
 
 static int	passed, failed;
 
@@ -74,6 +74,16 @@ struct tfield {
 };
 
 #define TF(t, m, k, fl)	{ #m, K_##k, offsetof(struct msg_##t, m), fl }
+/* Members whose wire key is not their own name: the embedded spec. */
+#define TFN(t, m, key, k, fl) { key, K_##k, offsetof(struct msg_##t, m), fl }
+#define TSPEC(t) TFN(t, spec.cancel_grace_ms, "cancel_grace_ms", I64, 0),	\
+	TFN(t, spec.term_grace_ms, "term_grace_ms", I64, 0),			\
+	TFN(t, spec.stop_signal, "stop_signal", I64, 0),			\
+	TFN(t, spec.timeout_ms, "timeout_ms", I64, 0),				\
+	TLIMITS(t, spec.limits)
+#define TLIMITS(t, l) TFN(t, l[0], "limit_nofile", I64, 0),		\
+	TFN(t, l[1], "limit_nproc", I64, 0), TFN(t, l[2], "limit_as", I64, 0),	\
+	TFN(t, l[3], "limit_cpu", I64, 0)
 #define RQ		T_REQ
 #define NE		(T_REQ | T_NE)
 
@@ -85,11 +95,8 @@ static const struct tfield t_end[] = { TF(end, missing, STRV, 0) };
 static const struct tfield t_spawn[] = { TF(spawn, argv, STRV, NE),
 	TF(spawn, cwd, STR, RQ), TF(spawn, env, STRV, 0),
 	TF(spawn, inherit_env, BOOL, 0), TF(spawn, name, STR, 0),
-	TF(spawn, parent, STR, 0), TF(spawn, cancel_grace_ms, I64, 0),
-	TF(spawn, term_grace_ms, I64, 0), TF(spawn, stop_signal, I64, 0),
-	TF(spawn, timeout_ms, I64, 0), TF(spawn, on_parent_exit, STR, 0),
-	TF(spawn, limit_nofile, I64, 0), TF(spawn, limit_nproc, I64, 0),
-	TF(spawn, limit_as, I64, 0), TF(spawn, limit_cpu, I64, 0) };
+	TF(spawn, parent, STR, 0), TF(spawn, on_parent_exit, STR, 0),
+	TSPEC(spawn) };
 static const struct tfield t_stop[] = { TF(stop, pods, STRV, NE),
 	TF(stop, reason, STR, 0), TF(stop, cancel_grace_ms, I64, 0),
 	TF(stop, term_grace_ms, I64, 0), TF(stop, wait, BOOL, 0) };
@@ -115,13 +122,9 @@ static const struct tfield t_pod[] = { TF(pod, id, U64, RQ),
 	TF(pod, error, STR, 0), TF(pod, owner, U64, 0),
 	TF(pod, created_at, I64, 0), TF(pod, started_at, I64, 0),
 	TF(pod, ended_at, I64, 0), TF(pod, stop_requested_at, I64, 0),
-	TF(pod, stage_left_ms, I64, 0), TF(pod, cancel_grace_ms, I64, 0),
-	TF(pod, term_grace_ms, I64, 0), TF(pod, stop_signal, I64, 0),
-	TF(pod, timeout_ms, I64, 0), TF(pod, on_parent_exit, STR, 0),
+	TF(pod, stage_left_ms, I64, 0), TF(pod, on_parent_exit, STR, 0),
 	TF(pod, leftovers, U64, 0), TF(pod, log_seq, U64, 0),
-	TF(pod, children, U64V, 0), TF(pod, limit_nofile, I64, 0),
-	TF(pod, limit_nproc, I64, 0), TF(pod, limit_as, I64, 0),
-	TF(pod, limit_cpu, I64, 0), TF(pod, log_max, U64, 0) };
+	TF(pod, children, U64V, 0), TF(pod, log_max, U64, 0), TSPEC(pod) };
 static const struct tfield t_entry[] = { TF(entry, seq, U64, RQ),
 	TF(entry, ts, I64, RQ), TF(entry, kind, STR, RQ),
 	TF(entry, data, BIN, 0) };
@@ -130,11 +133,10 @@ static const struct tfield t_start[] = { TF(start, id, U64, RQ),
 	TF(start, cwd, STR, RQ), TF(start, dir, STR, RQ),
 	TF(start, stop_signal, U64, RQ), TF(start, cancel_grace_ms, U64, 0),
 	TF(start, term_grace_ms, U64, 0),
-	TF(start, leftover_grace_ms, U64, 0), TF(start, uid, I64, 0),
+	TF(start, uid, I64, 0),
 	TF(start, gid, I64, 0), TF(start, groups, U64V, 0),
-	TF(start, limit_nofile, I64, 0), TF(start, limit_nproc, I64, 0),
-	TF(start, limit_as, I64, 0), TF(start, limit_cpu, I64, 0),
-	TF(start, nofile_soft, I64, 0), TF(start, log_max, U64, 0) };
+	TF(start, nofile_soft, I64, 0), TF(start, log_max, U64, 0),
+	TLIMITS(start, limits) };
 static const struct tfield t_cancel[] = { TF(cancel, reason, STR, RQ) };
 static const struct tfield t_signal[] = { TF(signal, signal, U64, RQ),
 	TF(signal, tree, BOOL, 0) };
@@ -391,7 +393,7 @@ test_encode_refusals(void)
 	char		*empty[] = { NULL }, *big;
 
 	msg_init(&m, MSG_POD);
-	CHECK(m.u.pod.parent == WIRE_NONE && m.u.pod.timeout_ms == WIRE_NONE);
+	CHECK(m.u.pod.parent == WIRE_NONE && m.u.pod.spec.timeout_ms == WIRE_NONE);
 	CHECK(m.u.pod.id == 0 && m.u.pod.name == NULL && m.owner == NULL);
 	msg_free(&m);	/* safe on an initialised message */
 
@@ -714,7 +716,7 @@ test_truncation(void)
 	msg_init(&m, MSG_SPAWN);
 	m.u.spawn.argv = strv_some;
 	m.u.spawn.cwd = "/tmp";
-	m.u.spawn.timeout_ms = 5000;
+	m.u.spawn.spec.timeout_ms = 5000;
 	CHECK(msg_encode(&m, buf) == 0);
 	CHECK(frame_take(buf, WIRE_FRAME_MAX, (void **)&p, &len, cause,
 	    sizeof cause) == 1);
@@ -843,8 +845,8 @@ test_ranges(void)
 	pb_str(&b, "timeout_ms");
 	msgpack_pack_int64(&b.pk, INT64_MIN);
 	if (PB_GOOD(&b, &m)) {
-		CHECK(m.u.spawn.timeout_ms == INT64_MIN);
-		CHECK(m.u.spawn.cancel_grace_ms == WIRE_NONE);
+		CHECK(m.u.spawn.spec.timeout_ms == INT64_MIN);
+		CHECK(m.u.spawn.spec.cancel_grace_ms == WIRE_NONE);
 		msg_free(&m);
 	}
 }

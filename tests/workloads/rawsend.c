@@ -6,7 +6,6 @@
  * skipped), and "closed" if the server closed the connection within 5 s.
  * Exit status: 0, or 1 if it could not connect (2 for usage).
  */
-#include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -2,11 +2,11 @@
  * Segment log entry kinds: the names shown to users for the one-byte kind
  * stored in each entry.
  */
-#include "config.h"
 
 #include <string.h>
 
-#include "wire.h"
+#include "common.h"
+#include "seglog.h"
 
 static const char *const log_kind_names[LOG__MAX] = {
 	[LOG_SPAWN] = "spawn",

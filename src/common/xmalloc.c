@@ -2,7 +2,6 @@
  * Allocation that cannot fail: running out of memory is fatal, so callers
  * need not check.  Plus the few NULL-terminated string-array helpers.
  */
-#include "config.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -10,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.h"
+#include "common.h"
 
 /* malloc, fatal on failure; a zero size still returns a unique pointer. */
 void *

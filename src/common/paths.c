@@ -2,7 +2,6 @@
  * The contract's default places: the control socket and the state
  * directory, chosen by effective uid and the XDG variables.
  */
-#include "config.h"
 
 #include <sys/stat.h>
 
@@ -15,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "wire.h"
+#include "common.h"
 
 static int	path_format(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

@@ -1,7 +1,6 @@
 /*
  * Process-tree helpers: parent, descendants and ancestry from /proc.
  */
-#include "config.h"
 
 #include <sys/types.h>
 

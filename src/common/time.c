@@ -2,12 +2,14 @@
  * Clocks and timestamps.  Wall-clock times travel as int64 nanoseconds
  * since the epoch; deadlines use the monotonic clock.
  */
-#include "config.h"
 
 #include <stdio.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
 #include <time.h>
 
-#include "wire.h"
+#include "common.h"
 
 /* Wall-clock time in nanoseconds since the epoch. */
 int64_t
@@ -53,4 +55,18 @@ format_ts(int64_t ns, char *buf, size_t len)
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, (int)(rem / 1000));
+}
+
+/* Arm a one-shot timer ms from now (a negative ms fires at once).
+ * Returns -1 if libevent refuses. */
+int
+timer_arm(struct event *ev, int64_t ms)
+{
+	struct timeval	tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	return (evtimer_add(ev, &tv));
 }

@@ -3,7 +3,6 @@
  * sizes and pod ids.  Each rejects anything it does not fully understand,
  * with a one-line cause that says what would have been accepted.
  */
-#include "config.h"
 
 #include <ctype.h>
 #include <signal.h>
@@ -11,12 +10,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "wire.h"
+#include "common.h"
 
 #define DURATION_MAX_MS	(30LL * 24 * 3600 * 1000)	/* 30 days */
 #define FRACTION_DIGITS	12	/* more are ignored: far below 1 ms */
 #define POD_NAME_MAX	64
-#define SIGNAL_MAX	64
+#define SIGNAL_MAX	(NSIG - 1)	/* 64 with glibc */
 
 static const struct {
 	const char	*name;

@@ -19,6 +19,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Entry kinds, shared by the writer (pod runtime) and the reader
+ * (podvisord). Stored as one byte: never renumber. */
+enum log_kind {
+	LOG_SPAWN = 1,
+	LOG_START,
+	LOG_STDOUT,
+	LOG_STDERR,
+	LOG_CANCEL,
+	LOG_SIGNAL,
+	LOG_EXIT,
+	LOG_NOTIFY,
+	LOG_LOG,
+	LOG_CHILD,
+	LOG_TRUNCATED,
+	LOG_ERROR,
+	LOG_LEFTOVER,
+	LOG_PARENT,	/* what happened to this pod's parent (orphaning) */
+	LOG__MAX
+};
+const char	*log_kind_name(int);	/* "stdout"; NULL if unknown */
+int		 log_kind_from_name(const char *);	/* -1 if unknown */
+
+
 #define SEGLOG_MAP_SIZE		(4ULL << 30)	/* virtual; the file grows */
 #define SEGLOG_ENTRY_MAX	(64 * 1024)	/* larger data is split */
 

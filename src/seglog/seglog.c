@@ -12,7 +12,6 @@
  * LMDB reuses the freed pages, so the file stays within a few times the
  * cap in size.
  */
-#include "config.h"
 
 #include <sys/types.h>
 
@@ -24,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.h"
+#include "common.h"
 #include "seglog.h"
 
 #define SEGLOG_HDR	9		/* ts (8 bytes LE) + kind (1) */

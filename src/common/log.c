@@ -3,7 +3,6 @@
  * the program name.  fatal() and fatalx() are for start-up and broken
  * invariants only, never for anything a peer sent.
  */
-#include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "wire.h"
+#include "common.h"
 
 static const char	*log_progname = "podvisor";
 static int		 log_level = LOG_LEVEL_INFO;

@@ -1,0 +1,235 @@
+"""The exceptions of the podvisor package: one base class, typed children.
+
+Every exception the package raises on purpose is a :class:`PodvisorError`;
+its ``str()`` is one line saying what went wrong.  Errors that podvisord
+or a pod runtime sent keep the wire's error code in ``.code``.  Bad
+arguments caught before anything is sent raise the built-in ``ValueError``
+or ``TypeError`` instead.
+
+Example::
+
+    try: podvisor.Client().inspect("web")
+    except podvisor.NotFound as e: print(e)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+__all__ = [
+    "PodvisorError",
+    "NotInPod",
+    "Stopped",
+    "Interrupted",
+    "Refused",
+    "ProtocolError",
+    "ConnectionFailed",
+    "Timeout",
+    "OperationFailed",
+    "InvalidRequest",
+    "NotFound",
+    "NoResult",
+    "PermissionDenied",
+    "error_for_code",
+]
+
+
+class PodvisorError(Exception):
+    """The base of every podvisor exception; ``.code`` is the wire code or None.
+
+    Example::
+
+        try: pod.extend(30)
+        except podvisor.PodvisorError as e: print("podvisor:", e)
+    """
+
+    code: str | None
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NotInPod(PodvisorError):
+    """attach() was called outside a pod (no usable PODVISOR_API_FD).
+
+    Example::
+
+        try: pod = podvisor.attach()
+        except podvisor.NotInPod: pod = None
+    """
+
+
+class Stopped(PodvisorError):
+    """The pod was cancelled: raised by every check() once it has been.
+
+    ``.reason`` is the stop reason (``user``, ``timeout``, ``parent-stopped``
+    …), ``.requested_by`` who asked (``user alice``, ``parent 12`` …) and
+    ``.deadline`` the time.time() at which SIGTERM comes.
+
+    Example::
+
+        try: pod.check()
+        except podvisor.Stopped as e: save_and_exit(e.reason)
+    """
+
+    reason: str
+    requested_by: str
+    deadline: float | None
+
+    def __init__(self, reason: str, requested_by: str = "",
+                 deadline: float | None = None) -> None:
+        text = f"pod cancelled: {reason}"
+        if requested_by:
+            text += f" (requested by {requested_by})"
+        super().__init__(text)
+        self.reason = reason
+        self.requested_by = requested_by
+        self.deadline = deadline
+
+
+class Interrupted(PodvisorError):
+    """A message sent with ``--preempt`` arrived: ``.message`` holds it.
+
+    check() raises it once per such message that the library has already
+    received (one that next_message() has not handed out yet); the message
+    is then delivered through the exception rather than next_message().
+
+    Example::
+
+        try: pod.check()
+        except podvisor.Interrupted as e: replan(e.message.data)
+    """
+
+    message: Any  # a podvisor.Message; typed loosely to avoid an import cycle
+
+    def __init__(self, message: Any) -> None:
+        preempted = ", ".join(str(p) for p in message.preempted)
+        super().__init__(f"interrupted by message {message.seq}"
+                         f" (preempted pods: {preempted or 'none'})")
+        self.message = message
+
+
+class Refused(PodvisorError):
+    """The pod runtime refused a request (an extend beyond its bounds).
+
+    Example::
+
+        try: pod.extend(60, why="saving state")
+        except podvisor.Refused as e: print("no extension:", e)
+    """
+
+
+class ProtocolError(PodvisorError):
+    """The peer broke the wire protocol, or speaks another version of it.
+
+    Example::
+
+        try: client.status()
+        except podvisor.ProtocolError as e: sys.exit(f"podvisord: {e}")
+    """
+
+
+class ConnectionFailed(PodvisorError):
+    """A channel could not be opened, or it closed or stalled mid-way.
+
+    Example::
+
+        try: podvisor.Client("/nonexistent.sock").status()
+        except podvisor.ConnectionFailed as e: print(e)
+    """
+
+
+class Timeout(PodvisorError, TimeoutError):
+    """A call given a timeout did not complete within it.
+
+    Example::
+
+        try: client.wait(7, timeout=30)
+        except podvisor.Timeout: client.stop(7)
+    """
+
+
+class OperationFailed(PodvisorError):
+    """podvisord could not carry out a well-formed request (code ``failed``).
+
+    Example::
+
+        try: client.rm(7)
+        except podvisor.OperationFailed as e: print(e)  # not terminal yet
+    """
+
+
+class InvalidRequest(PodvisorError, ValueError):
+    """The request was malformed or a value out of range (code ``usage``).
+
+    Example::
+
+        try: client.spawn(["true"], name="no spaces allowed")
+        except podvisor.InvalidRequest as e: print(e)
+    """
+
+
+class NotFound(PodvisorError):
+    """No such pod (code ``not-found``).
+
+    When a request named several pods and only some were missing, the
+    others were acted on: ``.missing`` lists the refs not found and
+    ``.records`` holds what the request returned for the rest.
+
+    Example::
+
+        try: client.stop("a", "b")
+        except podvisor.NotFound as e: print("missing:", e.missing)
+    """
+
+    missing: list[str]
+    records: list[dict[str, Any]]
+
+    def __init__(self, message: str, code: str | None = "not-found",
+                 missing: Sequence[str] = (),
+                 records: Sequence[dict[str, Any]] = ()) -> None:
+        super().__init__(message, code)
+        self.missing = list(missing)
+        self.records = list(records)
+
+
+class NoResult(NotFound):
+    """The pod exists but its workload set no result.
+
+    Example::
+
+        try: value = client.result(7)
+        except podvisor.NoResult: value = None
+    """
+
+
+class PermissionDenied(PodvisorError):
+    """The caller may not act on that pod, or reach the socket (``denied``).
+
+    Example::
+
+        try: client.stop(1)
+        except podvisor.PermissionDenied as e: print(e)
+    """
+
+
+_BY_CODE: dict[str, type[PodvisorError]] = {
+    "failed": OperationFailed,
+    "usage": InvalidRequest,
+    "not-found": NotFound,
+    "denied": PermissionDenied,
+    "protocol": ProtocolError,
+    "refused": Refused,
+}
+
+
+def error_for_code(code: str, message: str) -> PodvisorError:
+    """The exception for a wire error code; an unknown code reads as failed.
+
+    Example::
+
+        exc = podvisor.errors.error_for_code("not-found", "no such pod: 9")
+        assert isinstance(exc, podvisor.NotFound)
+    """
+    return _BY_CODE.get(code, OperationFailed)(message, code=code)
