@@ -43,42 +43,6 @@ client_reply_error(struct client *c, const char *code, const char *fmt, ...)
 	free(text);
 }
 
-/* Root may act on any pod; others on their own. */
-bool
-client_may(struct client *c, struct pod *pod)
-{
-	return (c->uid == 0 || c->uid == pod->owner);
-}
-
-/* May the client change this pod (stop, kill, send, rm, spawn under)?
- * Beyond ownership, a caller inside a pod may touch only its subtree. */
-bool
-client_may_change(struct client *c, struct pod *pod)
-{
-	struct pod	*home;
-
-	if (!client_may(c, pod))
-		return (false);
-	if (c->pod_id == 0)
-		return (true);
-	home = podtab_find(c->pod_id);
-	return (home != NULL && pod_in_subtree(pod, home));
-}
-
-/* Reply denied, naming the rule that refused it. */
-static void
-reply_denied(struct client *c, struct pod *pod)
-{
-	if (!client_may(c, pod))
-		client_reply_error(c, ERR_DENIED, "permission denied: pod %"
-		    PRIu64 " belongs to another user", pod->id);
-	else
-		client_reply_error(c, ERR_DENIED, "permission denied: pod %"
-		    PRIu64 " is outside the subtree of pod %" PRIu64 ", where "
-		    "this request comes from (a pod may act only on its own "
-		    "subtree)", pod->id, c->pod_id);
-}
-
 /* Resolve pod refs: found ids (deduplicated) and missing refs. Replies
  * denied (and returns -1) if the client may not act on one of them. */
 static int
@@ -96,8 +60,7 @@ resolve_refs(struct client *c, char **refs, bool change, uint64_t **ids,
 			(*missing)[nmiss++] = xstrdup(refs[i]);
 			continue;
 		}
-		if (change ? !client_may_change(c, pod) : !client_may(c, pod)) {
-			reply_denied(c, pod);
+		if (access_check(c, pod, change) == -1) {
 			free(*ids);
 			strv_free(*missing);
 			return (-1);
@@ -120,10 +83,8 @@ resolve_one(struct client *c, const char *ref, bool change)
 		client_reply_error(c, ERR_NOTFOUND, "no such pod: %s", ref);
 		return (NULL);
 	}
-	if (change ? !client_may_change(c, pod) : !client_may(c, pod)) {
-		reply_denied(c, pod);
+	if (access_check(c, pod, change) == -1)
 		return (NULL);
-	}
 	return (pod);
 }
 
@@ -193,7 +154,7 @@ kill_request(struct client *c, struct msg_kill *m)
 	}
 	if ((pod = resolve_one(c, m->pod, true)) == NULL)
 		return;
-	if (POD_TERMINAL(pod) || pod->peer == NULL || pod->main_ended) {
+	if (POD_TERMINAL(pod) || pod->peer == NULL || pod->phase != PHASE_LIVE) {
 		client_reply_error(c, ERR_FAILED, "pod %" PRIu64 " is %s: "
 		    "nothing to signal", pod->id, pod_state_name(pod->state));
 		return;
@@ -209,7 +170,7 @@ kill_request(struct client *c, struct msg_kill *m)
 static bool
 status_visible(struct client *c, struct pod *pod, bool all)
 {
-	return ((all || !POD_TERMINAL(pod)) && client_may(c, pod));
+	return ((all || !POD_TERMINAL(pod)) && access_may_read(c, pod));
 }
 
 /* Emit a pod and its visible descendants, parents first. */
@@ -316,7 +277,7 @@ send_dispatch(struct client *c, struct msg_send *m)
 
 	if ((pod = resolve_one(c, m->pod, true)) == NULL)
 		return;
-	if (POD_TERMINAL(pod) || pod->peer == NULL || pod->main_ended) {
+	if (POD_TERMINAL(pod) || pod->peer == NULL || pod->phase != PHASE_LIVE) {
 		client_reply_error(c, ERR_FAILED, "pod %" PRIu64 " is %s: it "
 		    "can no longer take messages", pod->id,
 		    pod_state_name(pod->state));
@@ -325,11 +286,34 @@ send_dispatch(struct client *c, struct msg_send *m)
 	send_request(c, pod, m);
 }
 
+/* Is a wait, stop, follow or send still being answered? */
+static bool
+client_busy(struct client *c)
+{
+	return (c->waiter != NULL || c->stream != NULL || c->send != NULL);
+}
+
+/* Must a terminal pod stay because a connected client spawned it and
+ * has not sent its next request (which may be the wait for it)? */
+bool
+clients_hold(struct pod *pod)
+{
+	struct client	*c;
+
+	TAILQ_FOREACH(c, &clients, entry) {
+		if (c->spawned == pod->id)
+			return (true);
+	}
+	return (false);
+}
+
 /* The control channel's dispatch switch. */
 static void
 ctl_dispatch(struct client *c, struct msg *msg)
 {
-	if (c->busy) {
+	uint64_t	spawned = c->spawned;
+
+	if (client_busy(c)) {
 		client_reply_error(c, ERR_USAGE, "a request is still pending "
 		    "on this connection");
 		return;
@@ -367,6 +351,11 @@ ctl_dispatch(struct client *c, struct msg *msg)
 		    "the control socket", msg_type_name(msg->type));
 		break;
 	}
+	/* The pod spawned by the previous request is held until now. */
+	if (spawned != 0 && c->spawned == spawned) {
+		c->spawned = 0;
+		sv_kick();
+	}
 }
 
 /* Messages from a client; NULL when it is gone. */
@@ -384,6 +373,8 @@ client_cb(struct peer *peer, struct msg *msg, void *arg)
 	if (c->stream != NULL)
 		logstream_cancel(c->stream);
 	sends_forget_client(c);
+	if (c->spawned != 0)
+		sv_kick();
 	TAILQ_REMOVE(&clients, c, entry);
 	free(c);
 }

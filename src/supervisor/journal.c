@@ -80,16 +80,17 @@ journal_requeue(struct pod *pod)
 }
 
 /* The runtime committed the oldest entry in flight. */
-void
+bool
 journal_acked(struct pod *pod)
 {
 	struct journal_entry	*e;
 
 	if ((e = TAILQ_FIRST(&pod->journal_sent)) == NULL)
-		return;
+		return (false);
 	TAILQ_REMOVE(&pod->journal_sent, e, entry);
 	free(e->text);
 	free(e);
+	return (true);
 }
 
 /* Send queued entries to the runtime, or write them if it is gone. */
@@ -101,7 +102,8 @@ journal_flush(struct pod *pod)
 
 	if (TAILQ_EMPTY(&pod->journal) && TAILQ_EMPTY(&pod->journal_sent))
 		return;
-	if (pod->peer != NULL && !pod->exited) {
+	if (pod->peer != NULL && pod->phase != PHASE_EXITED &&
+	    pod->phase != PHASE_FAULTY) {
 		while ((e = TAILQ_FIRST(&pod->journal)) != NULL) {
 			TAILQ_REMOVE(&pod->journal, e, entry);
 			msg_init(&msg, MSG_RECORD);
@@ -117,7 +119,7 @@ journal_flush(struct pod *pod)
 	if (POD_TERMINAL(pod) && !pod->journal_pending) {
 		pod->journal_pending = true;
 		TAILQ_INSERT_TAIL(&pending, pod, journal_link);
-		registry_kick();
+		sv_kick();
 	}
 	/* else: the runtime is finishing; pod_conclude() flushes again. */
 }

@@ -63,19 +63,36 @@ logstream_cancel(struct logstream *s)
 {
 	TAILQ_REMOVE(&s->pod->streams, s, entry);
 	s->client->stream = NULL;
-	s->client->busy = false;
 	logs_close_reader(s->pod);
 	free(s);
 }
 
-/* End a stream: the client gets its end. */
-void
-logstream_end(struct logstream *s)
+/* The log is complete: the client gets its end. */
+static void
+logstream_finish(struct logstream *s)
 {
 	struct msg	msg;
 
 	msg_init(&msg, MSG_END);
 	peer_send(s->client->peer, &msg);
+	logstream_cancel(s);
+}
+
+/* End a stream because its pod is being forgotten (rm, retention): the
+ * end if the client has had the whole log, else an error, so that it
+ * does not take the part it got for all there was. */
+void
+logstream_end(struct logstream *s)
+{
+	struct seglog	*log = logs_reader(s->pod);
+
+	if (log == NULL || seglog_last_seq(log) < s->next) {
+		logstream_finish(s);
+		return;
+	}
+	client_reply_error(s->client, ERR_FAILED, "pod %" PRIu64 " was removed"
+	    " while its log was being %s", s->pod->id,
+	    s->follow ? "followed" : "read");
 	logstream_cancel(s);
 }
 
@@ -120,7 +137,7 @@ logstream_pump(struct logstream *s)
 		if (n > 0)
 			continue;
 		if (!s->follow || POD_TERMINAL(s->pod))
-			logstream_end(s);
+			logstream_finish(s);
 		return;
 	}
 }
@@ -148,11 +165,8 @@ logs_request(struct client *c, struct msg_logs *m)
 		client_reply_error(c, ERR_NOTFOUND, "no such pod: %s", m->pod);
 		return;
 	}
-	if (!client_may(c, pod)) {
-		client_reply_error(c, ERR_DENIED, "pod %s belongs to another "
-		    "user", m->pod);
+	if (access_check(c, pod, false) == -1)
 		return;
-	}
 	s = xcalloc(1, sizeof *s);
 	s->client = c;
 	s->pod = pod;
@@ -163,7 +177,6 @@ logs_request(struct client *c, struct msg_logs *m)
 		s->next = first;
 	TAILQ_INSERT_TAIL(&pod->streams, s, entry);
 	c->stream = s;
-	c->busy = true;
 	peer_set_drain_cb(c->peer, logs_drain_cb);
 	logstream_pump(s);
 }
@@ -193,7 +206,6 @@ send_request(struct client *c, struct pod *pod, struct msg_send *m)
 	r->pod = pod;
 	TAILQ_INSERT_TAIL(&pod->sends, r, entry);
 	c->send = r;
-	c->busy = true;
 }
 
 /* Take the oldest pending send of a pod, and release its client. */
@@ -208,10 +220,8 @@ sends_pop(struct pod *pod)
 	TAILQ_REMOVE(&pod->sends, r, entry);
 	c = r->client;
 	free(r);
-	if (c != NULL) {
+	if (c != NULL)
 		c->send = NULL;
-		c->busy = false;
-	}
 	return (c);
 }
 

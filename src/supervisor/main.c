@@ -25,6 +25,10 @@
 
 #include "supervisor.h"
 
+static struct event	*pass_ev;	/* the end-of-pass work */
+
+static void	sv_maybe_exit(void);
+
 struct supervisor	sv;
 static int		ready_fd = -1;	/* --daemonize: tells the parent */
 
@@ -497,12 +501,36 @@ shutdown_cb(int sig, short events, void *arg)
 	    podtab_live_count());
 	sv_notify_systemd("STOPPING=1");
 	stop_all("shutdown");
-	registry_flush_now();
+	sv_kick();
+}
+
+/* Have the end-of-pass work run once this loop pass is over. */
+void
+sv_kick(void)
+{
+	if (pass_ev != NULL)
+		event_active(pass_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * The end of a loop pass in which something changed (as tmux's
+ * proc_loop runs its loop callback): persist every change in one
+ * transaction, kill what dead runtimes left, then tell whoever waits, and
+ * only then let retention remove the terminal pods they were told about.
+ */
+static void
+sv_pass(int fd, short events, void *arg)
+{
+	journal_write_pending();
+	registry_flush();
+	strays_sweep();
+	waiters_check();
+	retention_check();
 	sv_maybe_exit();
 }
 
 /* During shutdown, leave the loop once every pod is terminal. */
-void
+static void
 sv_maybe_exit(void)
 {
 	if (sv.shutting_down && podtab_live_count() == 0)
@@ -553,7 +581,8 @@ main(int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a subreaper");
-	if ((sv.base = event_base_new()) == NULL)
+	if ((sv.base = event_base_new()) == NULL ||
+	    (pass_ev = event_new(sv.base, -1, 0, sv_pass, NULL)) == NULL)
 		startup_fail("cannot create the event loop");
 	startup();
 	retention_start();
@@ -582,6 +611,7 @@ main(int argc, char **argv)
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_chld);
+	event_free(pass_ev);
 	event_base_free(sv.base);
 	return (0);
 }

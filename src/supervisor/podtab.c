@@ -76,6 +76,8 @@ pod_free(struct pod *pod)
 {
 	if (pod->stage_timer != NULL)
 		event_free(pod->stage_timer);
+	if (pod->runtime_timer != NULL)
+		event_free(pod->runtime_timer);
 	if (pod->timeout_timer != NULL)
 		event_free(pod->timeout_timer);
 	if (pod->log_reader != NULL)

@@ -37,10 +37,10 @@ static bool		 next_id_dirty;
 static struct podlist	 dirty = TAILQ_HEAD_INITIALIZER(dirty);
 static uint64_t		*forgotten;
 static size_t		 nforgotten;
-static struct event	*flush_ev;
+static struct event	*retry_ev;	/* after a failed write */
 static struct event	*sync_ev;
 
-static void	registry_flush_cb(int, short, void *);
+static void	registry_retry_cb(int, short, void *);
 static void	registry_sync_cb(int, short, void *);
 
 /* Open the LMDB environment; returns -1 with a cause. */
@@ -129,8 +129,7 @@ registry_load(char *cause, size_t len)
 		    sizeof why) == -1 || msg.type != MSG_POD ||
 		    (pod = pod_from_msg(&msg.u.pod)) == NULL) {
 			log_warnx("registry: skipping unreadable record %zu", k);
-			if (msg.type == MSG_POD)
-				msg_free(&msg);
+			msg_free(&msg);		/* whatever type it decoded as */
 			continue;
 		}
 		registry_adopt(pod, msg.u.pod.parent);
@@ -167,7 +166,7 @@ registry_scan_dirs(void)
 int
 registry_open(char *cause, size_t len)
 {
-	flush_ev = event_new(sv.base, -1, 0, registry_flush_cb, NULL);
+	retry_ev = evtimer_new(sv.base, registry_retry_cb, NULL);
 	sync_ev = evtimer_new(sv.base, registry_sync_cb, NULL);
 	if (registry_env_open(cause, len) == -1)
 		return (-1);
@@ -181,15 +180,15 @@ registry_open(char *cause, size_t len)
 void
 registry_close(void)
 {
-	registry_flush_now();
+	registry_flush();
 	if (env != NULL) {
 		mdb_env_sync(env, 1);
 		mdb_env_close(env);
 	}
 	env = NULL;
-	if (flush_ev != NULL)
-		event_free(flush_ev);
-	flush_ev = NULL;
+	if (retry_ev != NULL)
+		event_free(retry_ev);
+	retry_ev = NULL;
 	if (sync_ev != NULL)
 		event_free(sync_ev);
 	sync_ev = NULL;
@@ -201,7 +200,7 @@ uint64_t
 registry_next_id(void)
 {
 	next_id_dirty = true;
-	event_active(flush_ev, EV_TIMEOUT, 0);
+	sv_kick();
 	return (next_id++);
 }
 
@@ -213,16 +212,7 @@ registry_touch(struct pod *pod)
 		pod->dirty = true;
 		TAILQ_INSERT_TAIL(&dirty, pod, dirty_entry);
 	}
-	if (flush_ev != NULL)
-		event_active(flush_ev, EV_TIMEOUT, 0);
-}
-
-/* Make sure the end-of-pass flush runs (for other batched writers). */
-void
-registry_kick(void)
-{
-	if (flush_ev != NULL)
-		event_active(flush_ev, EV_TIMEOUT, 0);
+	sv_kick();
 }
 
 /* Delete a pod's record (the pod is about to be freed). */
@@ -236,7 +226,7 @@ registry_forget(struct pod *pod)
 	forgotten = xreallocarray(forgotten, nforgotten + 1,
 	    sizeof *forgotten);
 	forgotten[nforgotten++] = pod->id;
-	event_active(flush_ev, EV_TIMEOUT, 0);
+	sv_kick();
 }
 
 /* Put one pod's record into the transaction. */
@@ -317,9 +307,11 @@ registry_write(void)
 	return (mdb_txn_commit(txn));
 }
 
-/* Flush now; on failure keep everything pending and retry in a second. */
+/* Write every change of this loop pass in one transaction (the pass
+ * calls this first); on failure keep everything pending and retry in a
+ * second. */
 void
-registry_flush_now(void)
+registry_flush(void)
 {
 	struct pod	*pod;
 	struct timeval	 retry = { 1, 0 };
@@ -331,7 +323,7 @@ registry_flush_now(void)
 	if ((rc = registry_write()) != 0) {
 		log_warnx("registry: cannot write: %s (retrying)",
 		    mdb_strerror(rc));
-		evtimer_add(flush_ev, &retry);
+		evtimer_add(retry_ev, &retry);
 		return;
 	}
 	while ((pod = TAILQ_FIRST(&dirty)) != NULL) {
@@ -358,14 +350,9 @@ registry_sync_cb(int fd, short events, void *arg)
 		log_warnx("registry: cannot sync: %s", mdb_strerror(rc));
 }
 
-/* The loop pass is over: persist, then tell whoever waits, and only then
- * let retention remove the terminal pods they were told about. */
+/* A failed write's second is up: run a pass, which retries it. */
 static void
-registry_flush_cb(int fd, short events, void *arg)
+registry_retry_cb(int fd, short events, void *arg)
 {
-	journal_write_pending();
-	registry_flush_now();
-	waiters_check();
-	retention_check();
-	sv_maybe_exit();
+	sv_kick();
 }

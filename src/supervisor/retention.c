@@ -140,7 +140,7 @@ static void
 retention_expire_cb(int fd, short events, void *arg)
 {
 	deferred = false;
-	registry_kick();
+	sv_kick();
 }
 
 /* At start-up, once the registry is loaded (pods found live marked lost):
@@ -165,7 +165,7 @@ retention_start(void)
 	}
 	nended = n;
 	free(v);
-	registry_kick();
+	sv_kick();
 }
 
 /* At exit: the pods are about to be freed with the table. */
@@ -190,7 +190,8 @@ retention_next(int64_t cutoff)
 	TAILQ_FOREACH(pod, &ended, ended_entry) {
 		if (pod->ended_at > cutoff)
 			break;
-		if (pod_subtree_terminal(pod) && !waiters_hold(pod))
+		if (pod_subtree_terminal(pod) && !waiters_hold(pod) &&
+		    !clients_hold(pod))
 			return (pod);
 	}
 	return (NULL);

@@ -24,7 +24,6 @@
 
 #include "supervisor.h"
 
-static void	pod_channel_cb(struct peer *, struct msg *, void *);
 
 /* The directory holding pod id's segment log. */
 void
@@ -101,12 +100,6 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 	}
 	if (spawn_validate_limits(c, m, code, cause, len) == -1)
 		return (-1);
-	if (sv.uid != 0 && c->uid != sv.uid && c->uid != 0) {
-		*code = ERR_DENIED;
-		return (snprintf(cause, len, "permission denied: this podvisord "
-		    "runs as uid %u and can run pods only as that user",
-		    (unsigned)sv.uid), -1);
-	}
 	if (m->parent != NULL) {
 		*code = ERR_NOTFOUND;
 		if ((*parent = podtab_resolve(m->parent)) == NULL)
@@ -253,7 +246,7 @@ spawn_launch(struct pod *pod, struct client *c, struct msg_spawn *m,
 	}
 	close(sp[1]);
 	snprintf(label, sizeof label, "pod %" PRIu64, pod->id);
-	pod->peer = peer_new(sv.base, sp[0], pod_channel_cb, pod, label);
+	pod->peer = peer_new(sv.base, sp[0], sv_dispatch_pod, pod, label);
 	spawn_send_start(pod, c, m, dir);
 	return (0);
 }
@@ -280,19 +273,8 @@ spawn_request(struct client *c, struct msg_spawn *m)
 		client_reply_error(c, code, "%s", cause);
 		return;
 	}
-	if (parent != NULL && !client_may_change(c, parent)) {
-		client_reply_error(c, ERR_DENIED, "permission denied: cannot "
-		    "spawn under pod %" PRIu64 " (another user's, or outside "
-		    "the subtree of the pod this request comes from)",
-		    parent->id);
+	if (access_check_spawn(c, parent) == -1)
 		return;
-	}
-	if (parent == NULL && c->pod_id != 0) {
-		client_reply_error(c, ERR_DENIED, "permission denied: a request "
-		    "from inside pod %" PRIu64 " may spawn only inside its own "
-		    "subtree (pass --parent)", c->pod_id);
-		return;
-	}
 	pod = spawn_make_pod(c, m, parent);
 	if (spawn_launch(pod, c, m, cause, sizeof cause) == -1) {
 		pod_set_parent(pod, NULL);
@@ -309,45 +291,8 @@ spawn_request(struct client *c, struct msg_spawn *m)
 		journal(parent, LOG_CHILD, "spawned pod %" PRIu64 "%s%s: %s",
 		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
 		    pod->argv[0]);
+	c->spawned = pod->id;
 	msg_init(&reply, MSG_OK);
 	reply.u.ok.id = pod->id;
 	peer_send(c->peer, &reply);
-}
-
-/* Messages from a pod runtime; NULL when its channel is gone. */
-static void
-pod_channel_cb(struct peer *peer, struct msg *msg, void *arg)
-{
-	struct pod	*pod = arg;
-
-	if (msg == NULL) {
-		pod->peer = NULL;
-		pod_runtime_lost(pod);
-		return;
-	}
-	pod_runtime_msg(pod, msg);
-}
-
-/* SIGCHLD: reap every child that has exited. */
-void
-sv_reap_children(void)
-{
-	struct pod	*pod;
-	pid_t		 pid;
-	int		 status;
-
-	for (;;) {
-		pid = waitpid(-1, &status, WNOHANG);
-		if (pid == -1 && errno == EINTR)
-			continue;
-		if (pid <= 0)
-			break;
-		if ((pod = podtab_find_runtime(pid)) != NULL)
-			pod_runtime_reaped(pod, status);
-		else {
-			/* Its children are reparented to us now. */
-			log_debug("reaped stray process %d", (int)pid);
-			sweep_strays();
-		}
-	}
 }

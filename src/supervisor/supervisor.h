@@ -1,11 +1,12 @@
 /*
  * podvisord: one libevent loop that owns the pod tree.
  *
- * A pod is supervised as a small state machine.  `state` is what is (the
- * contract's states); `stop_wanted` is what was asked.  Transitions are the
- * named functions in stop.c and spawn.c, driven by runtime messages, timers
- * and SIGCHLD.  Every change of a pod is persisted through registry.c in a
- * batched LMDB transaction before anyone waiting on it is told.
+ * A pod is supervised as a small state machine (pod.c).  `state` is what
+ * is (the contract's states), `phase` how far its end has come, and
+ * `stop_wanted` what was asked.  Transitions are named functions driven
+ * by runtime messages, timers and SIGCHLD.  Every change of a pod is
+ * persisted through registry.c in one LMDB transaction at the end of the
+ * loop pass (main.c's sv_pass), before anyone waiting on it is told.
  */
 #ifndef PODVISOR_SUPERVISOR_H
 #define PODVISOR_SUPERVISOR_H
@@ -52,6 +53,14 @@ enum pod_state {
 };
 #define POD_TERMINAL(p)	((p)->state >= POD_SUCCEEDED)
 
+/* How far a pod's end has come, beside the state podctl shows. */
+enum pod_phase {
+	PHASE_LIVE,		/* the main process has not ended */
+	PHASE_ENDING,		/* it ended: outcome decided, runtime cleans up */
+	PHASE_EXITED,		/* the runtime synced the exit entry */
+	PHASE_FAULTY		/* the runtime broke the protocol: ends lost */
+};
+
 struct logstream;
 struct send_req;
 struct journal_entry;
@@ -78,30 +87,33 @@ struct pod {
 	uint64_t	 log_max;	/* segment log cap, 0: none */
 
 	enum pod_state	 state;
+	enum pod_phase	 phase;
 	bool		 stop_wanted;
 	char		*reason;
 	int64_t		 created_at;
 	int64_t		 started_at;
 	int64_t		 ended_at;
 	int64_t		 stop_requested_at;
-	int64_t		 stage_deadline;	/* mono ms, 0: none */
+	int64_t		 stage_deadline;	/* next rung of the stop ladder,
+						   mono ms; 0: none */
 
 	/* The runtime and what it reported. */
 	pid_t		 runtime_pid;
-	pid_t		 pid;		/* workload main pid == its pgid */
-	struct peer	*peer;
+	pid_t		 pid;		/* workload main pid == its pgid; 0
+					   until started, and always > 1 */
+	struct peer	*peer;		/* NULL once the channel closed */
 	bool		 runtime_reaped;
 	int		 runtime_status;
-	bool		 main_ended;
-	enum pod_state	 outcome;	/* decided when the main process ended */
-	bool		 exited;
+	enum pod_state	 outcome;	/* decided when the main process ended
+					   (phase ending or exited) */
 	int		 exit_code;	/* -1: none */
 	int		 signal;	/* -1: none */
 	char		*error;
 	uint64_t	 leftovers;
 	uint64_t	 log_seq;
 
-	struct event	*stage_timer;	/* stop escalation, runtime deadline */
+	struct event	*stage_timer;	/* the stop ladder */
+	struct event	*runtime_timer;	/* the runtime must finish by then */
 	struct event	*timeout_timer;	/* --timeout */
 
 	struct seglog	*log_reader;	/* shared by every stream of this pod */
@@ -122,7 +134,9 @@ struct client {
 	gid_t		 gid;
 	pid_t		 pid;
 	uint64_t	 pod_id;	/* the pod it runs in, 0: none */
-	bool		 busy;		/* a wait, stop or follow is pending */
+	uint64_t	 spawned;	/* spawned by its last request: held
+					   until the next one (spawn --wait) */
+	/* A request still being answered: at most one of these. */
 	struct waiter	*waiter;
 	struct logstream *stream;
 	struct send_req	*send;
@@ -162,7 +176,7 @@ struct supervisor {
 extern struct supervisor sv;
 
 /* main.c */
-void		 sv_maybe_exit(void);
+void		 sv_kick(void);
 
 /* notify.c */
 void		 sv_notify_systemd(const char *);
@@ -173,8 +187,13 @@ void		 control_close(void);
 void		 clients_free(void);
 void		 client_reply_error(struct client *, const char *, const char *,
 		     ...) __attribute__((format(printf, 3, 4)));
-bool		 client_may(struct client *, struct pod *);
-bool		 client_may_change(struct client *, struct pod *);
+bool		 clients_hold(struct pod *);
+
+/* access.c */
+bool		 access_may_read(struct client *, struct pod *);
+bool		 access_may_change(struct client *, struct pod *);
+int		 access_check(struct client *, struct pod *, bool);
+int		 access_check_spawn(struct client *, struct pod *);
 
 /* podtab.c */
 struct pod	*pod_new(uint64_t);
@@ -201,8 +220,7 @@ void		 registry_close(void);
 uint64_t	 registry_next_id(void);
 void		 registry_touch(struct pod *);
 void		 registry_forget(struct pod *);
-void		 registry_flush_now(void);
-void		 registry_kick(void);
+void		 registry_flush(void);
 
 /* record.c */
 void		 pod_to_msg(struct pod *, struct msg *, bool);
@@ -231,18 +249,24 @@ char		**workload_env(const struct identity *, char **, bool,
 
 /* spawn.c */
 void		 spawn_request(struct client *, struct msg_spawn *);
-void		 sv_reap_children(void);
 void		 pod_dir(uint64_t, char *, size_t);
 
-/* stop.c */
+/* pod.c */
 void		 pod_stop(struct pod *, const char *, int64_t, int64_t);
 void		 pod_stop_tree(struct pod *, const char *, int64_t, int64_t);
-void		 pod_runtime_msg(struct pod *, struct msg *);
+void		 sv_dispatch_pod(struct peer *, struct msg *, void *);
+void		 pod_runtime_fault(struct pod *, const char *);
 void		 pod_runtime_lost(struct pod *);
 void		 pod_runtime_reaped(struct pod *, int);
 void		 pod_arm_timeout(struct pod *);
 void		 stop_all(const char *);
-void		 sweep_strays(void);
+
+/* reap.c */
+void		 sv_reap_children(void);
+void		 strays_sweep_soon(void);
+void		 strays_sweep(void);
+
+/* wait.c */
 void		 waiter_add(struct client *, uint64_t *, size_t, char **,
 		     bool);
 void		 waiters_check(void);
@@ -261,7 +285,7 @@ void		 retention_check(void);
 void		 journal(struct pod *, int, const char *, ...)
 		     __attribute__((format(printf, 3, 4)));
 void		 journal_flush(struct pod *);
-void		 journal_acked(struct pod *);
+bool		 journal_acked(struct pod *);
 void		 journal_discard(struct pod *);
 void		 journal_write_pending(void);
 

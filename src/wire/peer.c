@@ -36,12 +36,14 @@ struct peer {
 	peer_drain_cb		 drain_cb;
 	void			*arg;
 	char			*label;
+	char			*fault;		/* its bad input, if any */
 	size_t			 frame_max;
 	pid_t			 pid;
 	uid_t			 uid;
 	gid_t			 gid;
 	enum peer_state		 state;
 	bool			 hello;		/* its hello has arrived */
+	uint64_t		 version;	/* that hello's, 0 before */
 	bool			 dispatching;	/* inside one of its callbacks */
 	bool			 freed;		/* peer_free()d meanwhile */
 };
@@ -58,6 +60,7 @@ peer_destroy(struct peer *peer)
 	event_free(peer->lost);
 	bufferevent_free(peer->bev);
 	free(peer->label);
+	free(peer->fault);
 	free(peer);
 }
 
@@ -129,6 +132,8 @@ peer_protocol_error(struct peer *peer, const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	log_warnx("%s: %s", peer->label, text);
+	if (peer->fault == NULL)
+		peer->fault = xstrdup(text);
 	peer_error(peer, ERR_PROTOCOL, "%s", text);
 }
 
@@ -147,6 +152,7 @@ peer_check_hello(struct peer *peer, struct msg *msg)
 		    msg_type_name(msg->type));
 		return (-1);
 	}
+	peer->version = msg->u.hello.version;
 	if (msg->u.hello.version != PROTOCOL_VERSION) {
 		peer_protocol_error(peer, "protocol version mismatch: peer "
 		    "speaks %ju, this side speaks %d",
@@ -327,6 +333,14 @@ peer_set_drain_cb(struct peer *peer, peer_drain_cb cb)
 	peer->drain_cb = cb;
 }
 
+/* Why the peer was dropped for bad input (for the loss callback), or
+ * NULL when it was not. */
+const char *
+peer_fault(struct peer *peer)
+{
+	return (peer->fault);
+}
+
 /* Queue a message; a peer too far behind is dropped. -1 if the peer is
  * dead or closing, or the message could not be encoded (logged). */
 int
@@ -402,6 +416,14 @@ size_t
 peer_outq(struct peer *peer)
 {
 	return (evbuffer_get_length(bufferevent_get_output(peer->bev)));
+}
+
+/* The version in the peer's hello, also one that did not match; 0 until
+ * a hello arrived. */
+uint64_t
+peer_version(struct peer *peer)
+{
+	return (peer->version);
 }
 
 /* Is the peer closing or lost, so that sending is pointless? */

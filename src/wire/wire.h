@@ -82,6 +82,12 @@ void		 peer_close(struct peer *);
 /* Close now, discarding queued output; the callback is not called. */
 void		 peer_free(struct peer *);
 size_t		 peer_outq(struct peer *);
+/* The bad input that dropped the peer, or NULL (valid until it is freed,
+ * so in the loss callback too). */
+const char	*peer_fault(struct peer *);
+/* The version the peer's hello gave, matching or not; 0 before it came
+ * (so the loss callback can tell a version mismatch). */
+uint64_t	 peer_version(struct peer *);
 bool		 peer_dead(struct peer *);
 /* SO_PEERCRED of a unix socket peer: -1 when unknown. */
 pid_t		 peer_pid(struct peer *);

@@ -1,13 +1,26 @@
 /*
- * Supervision as named transitions.  A stop is: pod_stop() sends the
- * cancel and arms the cancel grace; pod_escalate() moves stopping ->
- * terminating (SIGTERM to the workload's process group) -> killing
- * (SIGKILL); the runtime's reports move the pod to its terminal state in
- * pod_conclude().  Every wait is an evtimer on the pod.
+ * A pod's supervision: its state machine and the dispatch of its
+ * runtime's channel.
+ *
+ *   starting --started--> running --stop--> stopping --cancel grace-->
+ *   terminating --term grace--> killing
+ *
+ * Beside the contract state, `phase` says how far the pod's end has come
+ * (live, ending: the main process ended and the outcome is decided,
+ * exited: the runtime synced the exit entry, faulty: the runtime broke
+ * the protocol).  A pod concludes -- turns terminal -- once its runtime
+ * has been reaped and its channel closed, which happen in either order.
+ * `stop_wanted` is what was asked, kept apart from what is.
+ *
+ * Every runtime message is checked against the pod's state and its own
+ * values before anything acts on it; a runtime that breaks the protocol
+ * loses its channel (bad:), is killed, and its pod ends lost with the
+ * cause.  A pid a runtime reports reaches kill(-pid) only once checked.
  */
 #include <sys/wait.h>
 
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +36,11 @@
 #define RUNTIME_KILL_DEADLINE_MS	2000
 #define RUNTIME_EXIT_DEADLINE_MS	5000
 
-static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
-
 static void	pod_stage_cb(int, short, void *);
+static void	pod_runtime_deadline_cb(int, short, void *);
 static void	pod_conclude(struct pod *);
 
-/* Arm the pod's single stage timer for ms from now. */
+/* Arm the stop ladder's next rung ms from now. */
 static void
 pod_arm_stage(struct pod *pod, int64_t ms)
 {
@@ -38,13 +50,23 @@ pod_arm_stage(struct pod *pod, int64_t ms)
 	pod->stage_deadline = mono_ms() + ms;
 }
 
-/* Cancel the stage timer. */
+/* The ladder has no next rung (killing, ended, concluded). */
 static void
 pod_disarm_stage(struct pod *pod)
 {
 	if (pod->stage_timer != NULL)
 		evtimer_del(pod->stage_timer);
 	pod->stage_deadline = 0;
+}
+
+/* Give the runtime ms to finish; past that it is killed. */
+static void
+pod_arm_runtime_deadline(struct pod *pod, int64_t ms)
+{
+	if (pod->runtime_timer == NULL)
+		pod->runtime_timer = evtimer_new(sv.base,
+		    pod_runtime_deadline_cb, pod);
+	timer_arm(pod->runtime_timer, ms);
 }
 
 /* Send a message to the pod's runtime, if the channel is still there. */
@@ -62,7 +84,7 @@ pod_signal_group(struct pod *pod, int sig)
 {
 	struct msg	msg;
 
-	if (pod->pid > 0)
+	if (pod->pid > 1)
 		kill(-pod->pid, sig);
 	msg_init(&msg, MSG_SIGNAL);
 	msg.u.signal.signal = sig;
@@ -90,7 +112,7 @@ pod_stop(struct pod *pod, const char *reason, int64_t cancel_ms,
 	if (pod->timeout_timer != NULL)
 		evtimer_del(pod->timeout_timer);
 	registry_touch(pod);
-	if (pod->main_ended)
+	if (pod->phase != PHASE_LIVE)
 		return;		/* the outcome is decided; cleanup is running */
 	log_debug("pod %" PRIu64 ": stopping (%s)", pod->id, reason);
 	pod->state = POD_STOPPING;
@@ -112,8 +134,19 @@ pod_stop_tree(struct pod *pod, const char *reason, int64_t cancel_ms,
 		pod_stop_tree(child, "parent-stopped", cancel_ms, term_ms);
 }
 
+/* Shutdown: stop every live pod with the given reason, all at once. */
+void
+stop_all(const char *reason)
+{
+	size_t		 i;
+	struct pod	*pod;
+
+	for (i = 0; (pod = podtab_at(i)) != NULL; i++)
+		pod_stop(pod, reason, WIRE_NONE, WIRE_NONE);
+}
+
 /* The next stop stage: SIGTERM after the cancel grace, SIGKILL after the
- * term grace. */
+ * term grace; after SIGKILL the runtime has a deadline of its own. */
 static void
 pod_escalate(struct pod *pod)
 {
@@ -127,8 +160,9 @@ pod_escalate(struct pod *pod)
 	case POD_TERMINATING:
 		log_debug("pod %" PRIu64 ": SIGKILL", pod->id);
 		pod->state = POD_KILLING;
+		pod->stage_deadline = 0;
 		pod_signal_group(pod, SIGKILL);
-		pod_arm_stage(pod, RUNTIME_KILL_DEADLINE_MS);
+		pod_arm_runtime_deadline(pod, RUNTIME_KILL_DEADLINE_MS);
 		break;
 	default:
 		break;
@@ -136,30 +170,29 @@ pod_escalate(struct pod *pod)
 	registry_touch(pod);
 }
 
-/* The runtime did not finish in time: kill it and its workload. */
-static void
-pod_runtime_unresponsive(struct pod *pod)
-{
-	log_warnx("pod %" PRIu64 ": runtime %d does not answer; killing it",
-	    pod->id, (int)pod->runtime_pid);
-	if (pod->pid > 0)
-		kill(-pod->pid, SIGKILL);
-	if (pod->runtime_pid > 0 && !pod->runtime_reaped)
-		kill(pod->runtime_pid, SIGKILL);
-	pod->stage_deadline = 0;
-}
-
-/* The stage timer fired. */
+/* The stop ladder's timer fired. */
 static void
 pod_stage_cb(int fd, short events, void *arg)
 {
 	struct pod	*pod = arg;
 
 	pod->stage_deadline = 0;
-	if (pod->main_ended || pod->state == POD_KILLING)
-		pod_runtime_unresponsive(pod);
-	else
+	if (pod->phase == PHASE_LIVE)
 		pod_escalate(pod);
+}
+
+/* The runtime did not finish in time: kill it and its workload. */
+static void
+pod_runtime_deadline_cb(int fd, short events, void *arg)
+{
+	struct pod	*pod = arg;
+
+	log_warnx("pod %" PRIu64 ": runtime %d does not answer; killing it",
+	    pod->id, (int)pod->runtime_pid);
+	if (pod->pid > 1)
+		kill(-pod->pid, SIGKILL);
+	if (pod->runtime_pid > 0 && !pod->runtime_reaped)
+		kill(pod->runtime_pid, SIGKILL);
 }
 
 /* --timeout expired. */
@@ -182,12 +215,41 @@ pod_arm_timeout(struct pod *pod)
 	timer_arm(pod->timeout_timer, pod->spec.timeout_ms);
 }
 
+/*
+ * The runtime channel's messages, each checked before it acts.
+ */
+
+/* Is pid plausibly the workload this runtime started?  It must be a
+ * real process id other than init, podvisord and the runtime itself, and
+ * while it lives it must descend from the runtime. */
+static bool
+pod_pid_valid(struct pod *pod, uint64_t pid)
+{
+	if (pid <= 1 || pid > INT_MAX || (pid_t)pid == getpid() ||
+	    (pid_t)pid == pod->runtime_pid)
+		return (false);
+	if (proc_parent((pid_t)pid) == -1)
+		return (true);		/* gone already: reaped by its runtime */
+	return (proc_has_ancestor((pid_t)pid, pod->runtime_pid));
+}
+
+/* MSG_STARTED: the workload is running. */
+static void
+pod_started(struct pod *pod, uint64_t pid)
+{
+	pod->pid = (pid_t)pid;
+	pod->started_at = now_ns();
+	if (pod->state == POD_STARTING)
+		pod->state = POD_RUNNING;
+	registry_touch(pod);
+}
+
 /* The main process ended: decide the outcome now, from the stop stage the
  * pod was in; the pod turns terminal once the runtime has cleaned up. */
 static void
 pod_main_ended(struct pod *pod, struct msg_ended *m)
 {
-	pod->main_ended = true;
+	pod->phase = PHASE_ENDING;
 	pod->exit_code = m->exit_code >= 0 ? (int)m->exit_code : -1;
 	pod->signal = m->signal > 0 ? (int)m->signal : -1;
 	if (m->error != NULL) {
@@ -208,40 +270,81 @@ pod_main_ended(struct pod *pod, struct msg_ended *m)
 		pod->outcome = POD_FAILED;
 	if (pod->timeout_timer != NULL)
 		evtimer_del(pod->timeout_timer);
-	pod_arm_stage(pod, RUNTIME_EXIT_DEADLINE_MS);
-	pod->stage_deadline = 0;
+	pod_disarm_stage(pod);
+	pod_arm_runtime_deadline(pod, RUNTIME_EXIT_DEADLINE_MS);
 	registry_touch(pod);
 }
 
-/* A message from the pod's runtime. */
-void
-pod_runtime_msg(struct pod *pod, struct msg *msg)
+/* Does an ended message describe one way of ending? An exit code of
+ * 0-255, or a signal, or 127 with the reason it never started. */
+static bool
+pod_ended_valid(const struct msg_ended *m)
 {
+	if (m->error != NULL)
+		return (m->exit_code == 127 && m->signal == WIRE_NONE);
+	if (m->signal != WIRE_NONE)
+		return (m->exit_code == WIRE_NONE && m->signal >= 1 &&
+		    m->signal < NSIG);
+	return (m->exit_code >= 0 && m->exit_code <= 255);
+}
+
+/* Messages from a pod runtime; NULL when its channel is gone. */
+void
+sv_dispatch_pod(struct peer *peer, struct msg *msg, void *arg)
+{
+	struct pod	*pod = arg;
+	const char	*why;
+
+	if (msg == NULL) {
+		if (peer_fault(peer) != NULL)
+			pod_runtime_fault(pod, peer_fault(peer));
+		pod->peer = NULL;
+		pod_runtime_lost(pod);
+		return;
+	}
 	switch (msg->type) {
 	case MSG_STARTED:
-		pod->pid = msg->u.started.pid;
-		pod->started_at = now_ns();
-		if (pod->state == POD_STARTING)
-			pod->state = POD_RUNNING;
-		registry_touch(pod);
+		why = "a second 'started'";
+		if (pod->pid != 0 || pod->phase != PHASE_LIVE)
+			goto bad;
+		why = "'started' with an impossible pid";
+		if (!pod_pid_valid(pod, msg->u.started.pid))
+			goto bad;
+		pod_started(pod, msg->u.started.pid);
 		break;
 	case MSG_LOGGED:
+		why = "'logged' going backwards";
+		if (msg->u.logged.seq < pod->log_seq)
+			goto bad;
 		pod->log_seq = msg->u.logged.seq;
 		logs_advanced(pod);
 		break;
 	case MSG_NOTIFIED:
+		why = "'notified' with no message sent";
+		if (TAILQ_EMPTY(&pod->sends))
+			goto bad;
 		sends_answer(pod, msg->u.notified.seq);
 		break;
 	case MSG_ENDED:
-		if (!pod->main_ended)
-			pod_main_ended(pod, &msg->u.ended);
+		why = "a second 'ended'";
+		if (pod->phase != PHASE_LIVE)
+			goto bad;
+		why = "'ended' with neither one exit code nor one signal";
+		if (!pod_ended_valid(&msg->u.ended))
+			goto bad;
+		pod_main_ended(pod, &msg->u.ended);
 		break;
 	case MSG_EXITED:
+		why = "'exited' before 'ended', or twice";
+		if (pod->phase != PHASE_ENDING)
+			goto bad;
 		pod->leftovers = msg->u.exited.leftovers;
-		pod->exited = true;
+		pod->phase = PHASE_EXITED;
 		break;
 	case MSG_OK:
-		journal_acked(pod);
+		why = "an acknowledgement of nothing";
+		if (!journal_acked(pod))
+			goto bad;
 		break;
 	case MSG_ERROR:
 		/* A request we sent failed (a notify it could not log): the
@@ -251,10 +354,29 @@ pod_runtime_msg(struct pod *pod, struct msg *msg)
 		sends_fail_one(pod, msg->u.error.message);
 		break;
 	default:
-		peer_error(pod->peer, ERR_PROTOCOL, "unexpected message '%s' "
-		    "from a pod runtime", msg_type_name(msg->type));
-		break;
+		why = "a message of the wrong channel";
+		goto bad;
 	}
+	return;
+bad:
+	log_warnx("pod %" PRIu64 ": runtime %d sent %s ('%s'): dropping it",
+	    pod->id, (int)pod->runtime_pid, why, msg_type_name(msg->type));
+	pod_runtime_fault(pod, why);
+	peer_error(peer, ERR_PROTOCOL, "unexpected %s", why);
+}
+
+/* The runtime broke the protocol (or its channel carried garbage): it
+ * is killed, and the pod ends lost with the cause. */
+void
+pod_runtime_fault(struct pod *pod, const char *why)
+{
+	if (pod->phase == PHASE_FAULTY || POD_TERMINAL(pod))
+		return;
+	pod->phase = PHASE_FAULTY;
+	free(pod->error);
+	xasprintf(&pod->error, "the pod runtime broke the protocol: %s", why);
+	if (pod->runtime_pid > 0 && !pod->runtime_reaped)
+		kill(pod->runtime_pid, SIGKILL);
 }
 
 /* The runtime's channel is gone. Conclude once the runtime is reaped too
@@ -268,7 +390,7 @@ pod_runtime_lost(struct pod *pod)
 		pod_conclude(pod);
 		return;
 	}
-	if (!pod->exited && pod->runtime_pid > 0)
+	if (pod->phase != PHASE_EXITED && pod->runtime_pid > 0)
 		kill(pod->runtime_pid, SIGKILL);
 }
 
@@ -282,63 +404,37 @@ pod_runtime_reaped(struct pod *pod, int status)
 		pod_conclude(pod);
 }
 
-/* Is pid inside a live pod, i.e. below (or equal to) a live runtime? */
-static bool
-under_live_runtime(pid_t pid)
-{
-	pid_t	self = getpid();
-
-	while (pid > 1 && pid != self) {
-		if (podtab_find_runtime(pid) != NULL)
-			return (true);
-		pid = proc_parent(pid);
-	}
-	return (false);
-}
-
-/* Processes below us that no live runtime watches are what a dead
- * runtime left (they reparent to us: we are a subreaper). Kill them all,
- * not just our direct children: a grandchild may still be on its way. */
-void
-sweep_strays(void)
-{
-	pid_t	*pids;
-	size_t	 n, i;
-
-	if (proc_descendants(getpid(), &pids, &n) == -1)
-		return;
-	for (i = 0; i < n; i++) {
-		if (!under_live_runtime(pids[i])) {
-			log_info("killing stray process %d", (int)pids[i]);
-			kill(pids[i], SIGKILL);
-		}
-	}
-	free(pids);
-}
-
-/* Describe how a runtime that never reported its end went. */
+/* Describe how a runtime that never reported its end went, and kill
+ * what it left. */
 static void
 pod_runtime_died(struct pod *pod)
 {
 	int	st = pod->runtime_status;
 
-	free(pod->error);
-	if (WIFSIGNALED(st))
-		xasprintf(&pod->error, "pod runtime died of %s",
-		    signal_name(WTERMSIG(st)) ? signal_name(WTERMSIG(st)) :
-		    "a signal");
-	else
-		xasprintf(&pod->error, "pod runtime exited with status %d "
-		    "without reporting the workload's end", WEXITSTATUS(st));
-	if (pod->pid > 0)
+	if (pod->phase != PHASE_FAULTY) {
+		free(pod->error);
+		if (WIFSIGNALED(st))
+			xasprintf(&pod->error, "pod runtime died of %s",
+			    signal_name(WTERMSIG(st)) ?
+			    signal_name(WTERMSIG(st)) : "a signal");
+		else
+			xasprintf(&pod->error, "pod runtime exited with status "
+			    "%d without reporting the workload's end",
+			    WEXITSTATUS(st));
+	}
+	if (pod->pid > 1)
 		kill(-pod->pid, SIGKILL);
-	sweep_strays();
+	strays_sweep_soon();
 }
 
 /* The terminal state when the runtime never reported the main exit. */
 static enum pod_state
 pod_unreported_outcome(struct pod *pod)
 {
+	if (pod->phase == PHASE_FAULTY) {
+		pod_runtime_died(pod);
+		return (POD_LOST);
+	}
 	if (pod->state == POD_KILLING)
 		return (POD_KILLED);
 	pod_runtime_died(pod);
@@ -381,9 +477,11 @@ pod_conclude(struct pod *pod)
 	char	outcome[64];
 
 	pod_disarm_stage(pod);
+	if (pod->runtime_timer != NULL)
+		evtimer_del(pod->runtime_timer);
 	if (pod->timeout_timer != NULL)
 		evtimer_del(pod->timeout_timer);
-	if (pod->main_ended)
+	if (pod->phase == PHASE_ENDING || pod->phase == PHASE_EXITED)
 		pod->state = pod->outcome;
 	else
 		pod->state = pod_unreported_outcome(pod);
@@ -401,134 +499,4 @@ pod_conclude(struct pod *pod)
 	logs_advanced(pod);
 	registry_touch(pod);
 	retention_add(pod);
-}
-
-/* Shutdown: stop every live pod with the given reason, all at once. */
-void
-stop_all(const char *reason)
-{
-	size_t		 i;
-	struct pod	*pod;
-
-	for (i = 0; (pod = podtab_at(i)) != NULL; i++)
-		pod_stop(pod, reason, WIRE_NONE, WIRE_NONE);
-}
-
-/* Send the records of a pod and, with tree, its subtree (pre-order). */
-static void
-waiter_emit(struct client *c, struct pod *pod, bool tree)
-{
-	struct msg	 msg;
-	struct pod	*child;
-
-	pod_to_msg(pod, &msg, false);
-	peer_send(c->peer, &msg);
-	if (!tree)
-		return;
-	TAILQ_FOREACH(child, &pod->children, sibling)
-		waiter_emit(c, child, tree);
-}
-
-/* Is everything this waiter waits for terminal? */
-static bool
-waiter_ready(struct waiter *w)
-{
-	struct pod	*pod;
-	size_t		 i;
-
-	for (i = 0; i < w->nids; i++) {
-		if ((pod = podtab_find(w->ids[i])) == NULL)
-			continue;
-		if (w->tree ? !pod_subtree_terminal(pod) : !POD_TERMINAL(pod))
-			return (false);
-	}
-	return (true);
-}
-
-/* Reply to the waiter's client and free it. */
-static void
-waiter_complete(struct waiter *w)
-{
-	struct client	*c = w->client;
-	struct pod	*pod;
-	struct msg	 msg;
-	size_t		 i;
-
-	for (i = 0; i < w->nids; i++) {
-		if ((pod = podtab_find(w->ids[i])) != NULL)
-			waiter_emit(c, pod, w->tree);
-	}
-	msg_init(&msg, MSG_END);
-	msg.u.end.missing = w->missing;
-	peer_send(c->peer, &msg);
-	waiter_cancel(w);
-}
-
-/* Make a client wait until the pods (with tree, their subtrees) are
- * terminal; it then gets their records and an end with missing. */
-void
-waiter_add(struct client *c, uint64_t *ids, size_t nids, char **missing,
-    bool tree)
-{
-	struct waiter	*w;
-
-	w = xcalloc(1, sizeof *w);
-	w->client = c;
-	w->ids = ids;
-	w->nids = nids;
-	w->missing = missing;
-	w->tree = tree;
-	c->waiter = w;
-	c->busy = true;
-	TAILQ_INSERT_TAIL(&waiters, w, entry);
-	registry_flush_now();
-	if (waiter_ready(w))
-		waiter_complete(w);
-}
-
-/* After each registry flush: answer every waiter whose pods are done. */
-void
-waiters_check(void)
-{
-	struct waiter	*w, *next;
-
-	TAILQ_FOREACH_SAFE(w, &waiters, entry, next) {
-		if (waiter_ready(w))
-			waiter_complete(w);
-	}
-}
-
-/* Must the pod stay for a pending waiter, which names it or (with tree)
- * a pod above it? Retention asks, only of the pods it would remove. */
-bool
-waiters_hold(struct pod *pod)
-{
-	struct waiter	*w;
-	struct pod	*root;
-	size_t		 i;
-
-	TAILQ_FOREACH(w, &waiters, entry) {
-		for (i = 0; i < w->nids; i++) {
-			if (w->ids[i] == pod->id)
-				return (true);
-			if (w->tree && (root = podtab_find(w->ids[i])) != NULL &&
-			    pod_in_subtree(pod, root))
-				return (true);
-		}
-	}
-	return (false);
-}
-
-/* Forget a waiter (answered, or its client left). The pods it held may
- * now be due for retention: the next flush checks. */
-void
-waiter_cancel(struct waiter *w)
-{
-	registry_kick();
-	TAILQ_REMOVE(&waiters, w, entry);
-	w->client->waiter = NULL;
-	w->client->busy = false;
-	free(w->ids);
-	strv_free(w->missing);
-	free(w);
 }
