@@ -4,10 +4,11 @@ set -e
 # systemd: systemd-analyze checks the units, and its systemd.pc names
 # their directories; util-linux: setpriv runs test clients as nobody;
 # clang and libclang-rt-dev (libFuzzer's runtime): make check-fuzz;
-# valgrind: make check-valgrind.
+# valgrind: make check-valgrind; python3-msgpack: the Python package and
+# the test clients written in Python.
 pkgs="build-essential autoconf automake pkg-config libevent-dev
 libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
-util-linux clang libclang-rt-dev valgrind"
+util-linux clang libclang-rt-dev valgrind python3 python3-msgpack"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 $sudo apt-get update -qq

@@ -52,6 +52,7 @@ int		 timer_arm(struct event *, int64_t);
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO,
 	LOG_LEVEL_DEBUG };
 void		 log_init(const char *, int);
+void		 log_to_syslog(void);
 int		 log_level_parse(const char *);	/* -1 if unknown */
 void		 log_warn(const char *, ...)
 		     __attribute__((format(printf, 1, 2)));

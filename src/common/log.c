@@ -1,6 +1,6 @@
 /*
  * The program's own diagnostics: one line each on stderr, prefixed with
- * the program name.  fatal() and fatalx() are for start-up and broken
+ * the program name, or to syslog (a daemon that has no stderr left).  fatal() and fatalx() are for start-up and broken
  * invariants only, never for anything a peer sent.
  */
 
@@ -10,14 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 
 #include "common.h"
 
 static const char	*log_progname = "podvisor";
 static int		 log_level = LOG_LEVEL_INFO;
+static bool		 log_syslog;
 
-static void	log_vline(const char *, const char *, const char *, va_list)
-		    __attribute__((format(printf, 2, 0)));
+static void	log_vline(int, const char *, const char *, const char *,
+		    va_list) __attribute__((format(printf, 3, 0)));
 
 /* Set the name that prefixes each line and the most verbose level shown. */
 void
@@ -29,6 +31,14 @@ log_init(const char *progname, int level)
 		log_progname = progname;
 	}
 	log_level = level;
+}
+
+/* From now on, write to syslog with the daemon facility, not stderr. */
+void
+log_to_syslog(void)
+{
+	openlog(log_progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = true;
 }
 
 /* Map "error", "warn", "info" or "debug" to its level; -1 if unknown. */
@@ -49,11 +59,19 @@ log_level_parse(const char *s)
 /* Write one whole line at once, so that lines from processes sharing
  * stderr do not interleave; suffix (may be NULL) follows ": ". */
 static void
-log_vline(const char *tag, const char *fmt, const char *suffix, va_list ap)
+log_vline(int prio, const char *tag, const char *fmt, const char *suffix,
+    va_list ap)
 {
 	char	msg[2048];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (log_syslog) {
+		if (suffix != NULL)
+			syslog(prio, "%s%s: %s", tag, msg, suffix);
+		else
+			syslog(prio, "%s%s", tag, msg);
+		return;
+	}
 	if (suffix != NULL)
 		fprintf(stderr, "%s: %s%s: %s\n", log_progname, tag, msg,
 		    suffix);
@@ -71,7 +89,7 @@ log_warn(const char *fmt, ...)
 
 	if (log_level >= LOG_LEVEL_WARN) {
 		va_start(ap, fmt);
-		log_vline("warning: ", fmt, strerror(saved), ap);
+		log_vline(LOG_WARNING, "warning: ", fmt, strerror(saved), ap);
 		va_end(ap);
 	}
 	errno = saved;
@@ -86,7 +104,7 @@ log_warnx(const char *fmt, ...)
 
 	if (log_level >= LOG_LEVEL_WARN) {
 		va_start(ap, fmt);
-		log_vline("warning: ", fmt, NULL, ap);
+		log_vline(LOG_WARNING, "warning: ", fmt, NULL, ap);
 		va_end(ap);
 	}
 	errno = saved;
@@ -101,7 +119,7 @@ log_info(const char *fmt, ...)
 
 	if (log_level >= LOG_LEVEL_INFO) {
 		va_start(ap, fmt);
-		log_vline("", fmt, NULL, ap);
+		log_vline(LOG_INFO, "", fmt, NULL, ap);
 		va_end(ap);
 	}
 	errno = saved;
@@ -116,7 +134,7 @@ log_debug(const char *fmt, ...)
 
 	if (log_level >= LOG_LEVEL_DEBUG) {
 		va_start(ap, fmt);
-		log_vline("", fmt, NULL, ap);
+		log_vline(LOG_DEBUG, "", fmt, NULL, ap);
 		va_end(ap);
 	}
 	errno = saved;
@@ -130,7 +148,7 @@ fatal(const char *fmt, ...)
 	int	saved = errno;
 
 	va_start(ap, fmt);
-	log_vline("", fmt, strerror(saved), ap);
+	log_vline(LOG_ERR, "", fmt, strerror(saved), ap);
 	va_end(ap);
 	exit(1);
 }
@@ -142,7 +160,7 @@ fatalx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vline("", fmt, NULL, ap);
+	log_vline(LOG_ERR, "", fmt, NULL, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -103,6 +103,7 @@ main(int argc, char **argv)
 {
 	struct event_base	*base;
 	struct runtime		 rt;
+	int			 i;
 
 	if (check_channel() == -1) {
 		fprintf(stderr,
@@ -111,6 +112,10 @@ main(int argc, char **argv)
 	}
 	fill_stdio();
 	log_init("podvisor-pod", pick_log_level(argc, argv));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--syslog") == 0)
+			log_to_syslog();	/* podvisord has no stderr */
+	}
 	pick_map_size(argc, argv);
 	setup_process();
 

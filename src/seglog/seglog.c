@@ -16,12 +16,14 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "seglog.h"
@@ -721,4 +723,26 @@ seglog_close(struct seglog *s)
 	mdb_env_close(s->env);
 	free(s->dir);
 	free(s);
+}
+
+/* The files an LMDB environment keeps in its directory. */
+static const char *const seglog_files[] = { "data.mdb", "lock.mdb" };
+
+/* Delete the log in dir, then dir: the pod is forgotten. */
+int
+seglog_remove(const char *dir, char *cause, size_t len)
+{
+	char	path[PATH_MAX];
+	size_t	i;
+
+	for (i = 0; i < sizeof seglog_files / sizeof seglog_files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, seglog_files[i]);
+		if (unlink(path) == -1 && errno != ENOENT)
+			return (snprintf(cause, len, "cannot remove %s: %s",
+			    path, strerror(errno)), -1);
+	}
+	if (rmdir(dir) == -1 && errno != ENOENT)
+		return (snprintf(cause, len, "cannot remove %s: %s", dir,
+		    strerror(errno)), -1);
+	return (0);
 }

@@ -86,6 +86,10 @@ long		 seglog_read(struct seglog *, uint64_t, size_t,
  * there are no more than n. */
 uint64_t	 seglog_tail_seq(struct seglog *, size_t);
 
+/* Delete the log in dir, and dir itself (once it holds nothing else);
+ * a log that is not there is no error.  0, or -1 with a reason. */
+int		 seglog_remove(const char *, char *, size_t);
+
 /* Both sides. */
 uint64_t	 seglog_last_seq(struct seglog *);	/* 0 when empty */
 void		 seglog_close(struct seglog *);

@@ -28,9 +28,11 @@
 static struct event	*pass_ev;	/* the end-of-pass work */
 
 static void	sv_maybe_exit(void);
+static void	use_log_file(void);
 
 struct supervisor	sv;
 static int		ready_fd = -1;	/* --daemonize: tells the parent */
+static int		log_fd = -1;	/* --log-file, until it is stderr */
 
 static const char usage[] =
     "usage: podvisord [--socket PATH] [--state-dir DIR] [--daemonize] "
@@ -39,7 +41,7 @@ static const char usage[] =
     "[--socket-group GROUP]\n"
     "                 [--keep-terminal N] [--keep-terminal-for DUR] "
     "[--log-max SIZE]\n"
-    "                 [--log-level LEVEL] [--version]\n";
+    "                 [--log-level LEVEL] [--log-file FILE] [--version]\n";
 
 /* Start-up failed: say why (to the waiting parent too) and exit 1. */
 static void __attribute__((noreturn))
@@ -239,6 +241,7 @@ parse_options(int argc, char **argv, bool *daemonize)
 		{ "keep-terminal", required_argument, NULL, 'k' },
 		{ "keep-terminal-for", required_argument, NULL, 'K' },
 		{ "log-max", required_argument, NULL, 'L' },
+		{ "log-file", required_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -274,6 +277,9 @@ parse_options(int argc, char **argv, bool *daemonize)
 			break;
 		case 'L':
 			log_max_arg(optarg);
+			break;
+		case 'F':
+			sv.log_file = optarg;
 			break;
 		case 'c':
 			sv.cancel_grace_ms = duration_arg("--cancel-grace",
@@ -386,13 +392,17 @@ daemonize(void)
 		close(p[0]);
 		ready_fd = p[1];
 		setsid();
+		use_log_file();
 		return;
 	default:
 		close(p[1]);
 		n = read(p[0], buf, sizeof buf - 1);
 		if (n == 2 && memcmp(buf, "ok", 2) == 0)
 			exit(0);
-		/* The child printed its reason on stderr already. */
+		/* The child printed its reason on its stderr, which is ours
+		 * unless it is the --log-file. */
+		if (sv.log_file != NULL && n > 0)
+			fprintf(stderr, "podvisord: %.*s\n", (int)n, buf);
 		exit(1);
 	}
 }
@@ -478,13 +488,47 @@ announce_ready(void)
 	write(ready_fd, "ok", 2);
 	close(ready_fd);
 	ready_fd = -1;
+	/* Detach from the terminal; what we say from now on goes to the
+	 * --log-file (already our stderr), else to syslog, never nowhere. */
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, 0);
 		dup2(fd, 1);
-		dup2(fd, 2);
+		if (sv.log_file == NULL)
+			dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
 	}
+	if (sv.log_file == NULL) {
+		sv.log_syslog = true;
+		log_to_syslog();
+	}
+}
+
+/* --log-file: open it now, so that a bad one is a usage error. */
+static void
+open_log_file(void)
+{
+	if (sv.log_file == NULL)
+		return;
+	if ((log_fd = open(sv.log_file, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0600)) == -1) {
+		fprintf(stderr, "podvisord: --log-file: cannot open %s: %s\n",
+		    sv.log_file, strerror(errno));
+		exit(2);
+	}
+}
+
+/* Our stderr, and the runtimes' (they inherit it), goes to the end of
+ * the --log-file from now on. */
+static void
+use_log_file(void)
+{
+	if (log_fd == -1)
+		return;
+	if (dup2(log_fd, 2) == -1)
+		fatal("dup2");
+	close(log_fd);
+	log_fd = -1;
 }
 
 /* SIGTERM, SIGINT: stop every pod (reason shutdown), then exit. */
@@ -573,10 +617,13 @@ main(int argc, char **argv)
 	sv.log_max = LOG_MAX_DEFAULT;
 	log_init("podvisord", LOG_LEVEL_INFO);
 	parse_options(argc, argv, &want_daemon);
+	open_log_file();
 	apply_defaults();
 	raise_nofile();
 	if (want_daemon)
 		daemonize();
+	else
+		use_log_file();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)

@@ -221,16 +221,19 @@ pod_arm_timeout(struct pod *pod)
 
 /* Is pid plausibly the workload this runtime started?  It must be a
  * real process id other than init, podvisord and the runtime itself, and
- * while it lives it must descend from the runtime. */
+ * while it lives its parent is the runtime, which forked it.  (One read
+ * of /proc: the workload may end at any moment, and a gone one is
+ * accepted, since only its runtime could have reaped it.) */
 static bool
 pod_pid_valid(struct pod *pod, uint64_t pid)
 {
+	pid_t	parent;
+
 	if (pid <= 1 || pid > INT_MAX || (pid_t)pid == getpid() ||
 	    (pid_t)pid == pod->runtime_pid)
 		return (false);
-	if (proc_parent((pid_t)pid) == -1)
-		return (true);		/* gone already: reaped by its runtime */
-	return (proc_has_ancestor((pid_t)pid, pod->runtime_pid));
+	parent = proc_parent((pid_t)pid);
+	return (parent == -1 || parent == pod->runtime_pid);
 }
 
 /* MSG_STARTED: the workload is running. */

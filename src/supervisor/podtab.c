@@ -3,6 +3,8 @@
  * an array sorted by id (ids only grow, so inserts append), and the tree
  * links between them.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -179,6 +181,13 @@ podtab_resolve(const char *ref)
 			return (pods[i]);
 	}
 	return (NULL);
+}
+
+/* The directory holding pod id's segment log. */
+void
+pod_dir(uint64_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/pods/%" PRIu64, sv.state_dir, id);
 }
 
 /* The pod whose runtime has this pid, or NULL. */

@@ -10,8 +10,6 @@
  * a pod never goes before those waiting on it got its outcome; a timer
  * brings on the flush when the oldest pod is due to expire.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,28 +37,15 @@ struct removal {
 	const char	*why;
 };
 
-/* Delete a pod's directory (its segment log files). */
+/* Delete a pod's directory and its segment log. */
 static void
 remove_pod_dir(uint64_t id)
 {
-	char		 dir[PATH_MAX], path[PATH_MAX + 256];
-	DIR		*d;
-	struct dirent	*de;
+	char	dir[PATH_MAX], cause[PATH_MAX + 128];
 
 	pod_dir(id, dir, sizeof dir);
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-			if (unlink(path) == -1)
-				log_warn("cannot remove %s", path);
-		}
-		closedir(d);
-	}
-	if (rmdir(dir) == -1 && errno != ENOENT)
-		log_warn("cannot remove %s", dir);
+	if (seglog_remove(dir, cause, sizeof cause) == -1)
+		log_warnx("%s", cause);
 }
 
 /* Take a pod off the ended list, if it is on it. */

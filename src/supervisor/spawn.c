@@ -25,13 +25,6 @@
 #include "supervisor.h"
 
 
-/* The directory holding pod id's segment log. */
-void
-pod_dir(uint64_t id, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/pods/%" PRIu64, sv.state_dir, id);
-}
-
 /* Limits must be sane; only root may raise one above our hard limit (the
  * runtime runs as root and could). */
 static int
@@ -122,17 +115,18 @@ spawn_runtime(int chan, char *cause, size_t len)
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
 	sigset_t			 none, all;
-	char				*argv[] = { "podvisor-pod",
-					    "--log-level", (char *)sv.log_level,
-					    NULL, NULL, NULL };
+	char				*argv[8] = { "podvisor-pod",
+					    "--log-level", (char *)sv.log_level };
 	char				*envp[] = { NULL };
 	pid_t				 pid;
-	int				 rc;
+	int				 rc, argc = 3;
 
 	if (sv.log_map_size != NULL) {
-		argv[3] = "--map-size";
-		argv[4] = (char *)sv.log_map_size;
+		argv[argc++] = "--map-size";
+		argv[argc++] = (char *)sv.log_map_size;
 	}
+	if (sv.log_syslog)
+		argv[argc++] = "--syslog";
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawnattr_init(&attr);

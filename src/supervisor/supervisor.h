@@ -164,6 +164,8 @@ struct supervisor {
 	bool		 shutting_down;
 	const char	*log_level;	/* passed on to every runtime */
 	const char	*log_map_size;	/* --log-map-size (testing), or NULL */
+	const char	*log_file;	/* --log-file, or NULL */
+	bool		 log_syslog;	/* daemonized without --log-file */
 	uid_t		 uid;
 	gid_t		 socket_gid;	/* group of a 0660 socket */
 	bool		 socket_group_set; /* else the socket is 0600 */
@@ -210,6 +212,7 @@ size_t		 podtab_live_count(void);
 size_t		 podtab_count(void);
 struct pod	*podtab_at(size_t);
 void		 pod_set_parent(struct pod *, struct pod *);
+void		 pod_dir(uint64_t, char *, size_t);
 const char	*pod_state_name(enum pod_state);
 int		 pod_state_from_name(const char *);
 bool		 pod_subtree_terminal(struct pod *);
@@ -249,7 +252,6 @@ char		**workload_env(const struct identity *, char **, bool,
 
 /* spawn.c */
 void		 spawn_request(struct client *, struct msg_spawn *);
-void		 pod_dir(uint64_t, char *, size_t);
 
 /* pod.c */
 void		 pod_stop(struct pod *, const char *, int64_t, int64_t);
