@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct client {
 
 static void	client_dispatch(struct peer *, struct msg *, void *);
 static int	client_error(const struct msg_error *);
+static int	client_lost(struct client *, struct peer *);
 static int	client_connect(struct ctl *, int *);
 static int	connect_error(struct ctl *, int);
 
@@ -78,6 +80,27 @@ reply_missing(char **missing)
 	return (EXIT_NOTFOUND);
 }
 
+/* The connection ended before the reply did: say why, and what to do
+ * about a version mismatch; EXIT_UNREACHABLE. */
+static int
+client_lost(struct client *c, struct peer *peer)
+{
+	uint64_t	v = peer_version(peer);
+
+	if (v != 0 && v != PROTOCOL_VERSION) {
+		fprintf(stderr, "podctl: podvisord at %s speaks protocol %ju,"
+		    " this podctl speaks %d: use the podctl installed with the"
+		    " running podvisord, or restart podvisord after an"
+		    " upgrade\n", c->ctl->socket, (uintmax_t)v,
+		    PROTOCOL_VERSION);
+		return (EXIT_UNREACHABLE);
+	}
+	fprintf(stderr, "podctl: lost the connection to podvisord at %s"
+	    " before its reply ended (did it exit? check its log)\n",
+	    c->ctl->socket);
+	return (EXIT_UNREACHABLE);
+}
+
 /* The peer's callback: route a reply message, or note the lost peer. */
 static void
 client_dispatch(struct peer *peer, struct msg *m, void *arg)
@@ -88,10 +111,7 @@ client_dispatch(struct peer *peer, struct msg *m, void *arg)
 	if (m == NULL) {
 		c->peer = NULL;
 		if (c->busy) {
-			fprintf(stderr, "podctl: lost the connection to"
-			    " podvisord at %s before its reply ended (did it"
-			    " exit? check its log)\n", c->ctl->socket);
-			c->status = EXIT_UNREACHABLE;
+			c->status = client_lost(c, peer);
 			c->busy = false;
 		}
 		event_base_loopbreak(c->base);

@@ -66,7 +66,7 @@ cmd_inspect_exec(struct ctl *ctl, int argc, char **argv)
 	while ((ch = ctl_getopt(ctl, argc, argv, ":h", inspect_options)) != -1) {
 		switch (ch) {
 		default:
-			return (ctl_exit_status());
+			return (ctl->status);
 		}
 	}
 	if ((in.pod = ctl_one_pod(ctl, argc, argv)) == NULL)

@@ -49,7 +49,7 @@ cmd_kill_exec(struct ctl *ctl, int argc, char **argv)
 				return (EXIT_USAGE);
 			break;
 		default:
-			return (ctl_exit_status());
+			return (ctl->status);
 		}
 	}
 	msg_init(&m, MSG_KILL);

@@ -224,7 +224,7 @@ cmd_logs_exec(struct ctl *ctl, int argc, char **argv)
 			lg.events = true;
 			break;
 		default:
-			return (ctl_exit_status());
+			return (ctl->status);
 		}
 	}
 	if ((l->pod = (char *)ctl_one_pod(ctl, argc, argv)) == NULL)

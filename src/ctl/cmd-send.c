@@ -52,7 +52,7 @@ cmd_send_exec(struct ctl *ctl, int argc, char **argv)
 	while ((ch = ctl_getopt(ctl, argc, argv, ":h", send_options)) != -1) {
 		switch (ch) {
 		default:
-			return (ctl_exit_status());
+			return (ctl->status);
 		}
 	}
 	if (argc - optind != 2)

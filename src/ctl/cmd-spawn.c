@@ -143,18 +143,19 @@ spawn_value(struct spawn *sp, int ch, const char *arg)
 		return (0);
 	case OPT_LIMIT:
 		return (spawn_limit(sp, arg));
+	case OPT_ON_PARENT_EXIT:
+		if (strcmp(arg, "stop") != 0 && strcmp(arg, "orphan") != 0) {
+			ctl_usage_error(sp->ctl, "--on-parent-exit: '%s' is"
+			    " neither stop nor orphan", arg);
+			return (-1);
+		}
+		s->on_parent_exit = (char *)arg;
+		return (0);
 	}
-	/* OPT_ON_PARENT_EXIT */
-	if (strcmp(arg, "stop") != 0 && strcmp(arg, "orphan") != 0) {
-		ctl_usage_error(sp->ctl, "--on-parent-exit: '%s' is neither"
-		    " stop nor orphan", arg);
-		return (-1);
-	}
-	s->on_parent_exit = (char *)arg;
-	return (0);
+	fatalx("spawn_value: unexpected option %d", ch);
 }
 
-/* Parse the options; -1 to stop with ctl_exit_status(). */
+/* Parse the options; -1 to stop with ctl->status. */
 static int
 spawn_parse(struct spawn *sp, int argc, char **argv)
 {
@@ -320,7 +321,7 @@ cmd_spawn_exec(struct ctl *ctl, int argc, char **argv)
 	msg_init(&sp.m, MSG_SPAWN);
 	sp.extra = xcalloc(argc + 1, sizeof *sp.extra);
 	if (spawn_parse(&sp, argc, argv) != 0) {
-		status = ctl_exit_status();
+		status = ctl->status;
 		goto out;
 	}
 	if (s->parent == NULL && (pod = getenv("PODVISOR_POD")) != NULL &&

@@ -93,7 +93,7 @@ cmd_status_exec(struct ctl *ctl, int argc, char **argv)
 			m.u.status.all = true;
 			break;
 		default:
-			return (ctl_exit_status());
+			return (ctl->status);
 		}
 	}
 	if (argc - optind > 1)

@@ -35,11 +35,6 @@ static const struct option stop_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-struct stop {
-	struct ctl	*ctl;
-	json_t		*out;		/* --json: the array of pods */
-};
-
 /* One text line: "ID NAME STATE after 1.234s". */
 static void
 stop_line(const struct msg_pod *p)
@@ -57,38 +52,11 @@ stop_line(const struct msg_pod *p)
 	putchar('\n');
 }
 
-/* The stop reply: pod records (when waiting), then the end. */
-static int
-stop_reply(struct msg *m, void *arg)
-{
-	struct stop	*st = arg;
-	int		 status;
-
-	switch (m->type) {
-	case MSG_POD:
-		if (st->out != NULL)
-			json_array_append_new(st->out, pod_json(&m->u.pod));
-		else
-			stop_line(&m->u.pod);
-		return (REPLY_MORE);
-	case MSG_END:
-		if (st->out != NULL) {
-			json_print(st->out, 0);
-			st->out = NULL;
-		}
-		fflush(stdout);
-		status = reply_missing(m->u.end.missing);
-		return (status);
-	default:
-		return (reply_unexpected(m));
-	}
-}
-
 /* podctl stop [OPTIONS] POD... */
 static int
 cmd_stop_exec(struct ctl *ctl, int argc, char **argv)
 {
-	struct stop	 st = { ctl, NULL };
+	struct podout	 out;
 	struct msg	 m;
 	struct msg_stop	*s = &m.u.stop;
 	int		 ch, status;
@@ -117,15 +85,15 @@ cmd_stop_exec(struct ctl *ctl, int argc, char **argv)
 			s->wait = false;
 			break;
 		default:
-			return (ctl_exit_status());
+			return (ctl->status);
 		}
 	}
 	if (optind >= argc)
 		return (ctl_usage_error(ctl, "no pod named"));
 	s->pods = argv + optind;
-	if (ctl->json)
-		st.out = json_array();
-	status = client_run(ctl, &m, stop_reply, &st);
-	json_decref(st.out);
+	/* The reply: pod records (when waiting), then the end. */
+	podout_init(&out, ctl->json, stop_line);
+	status = client_run(ctl, &m, podout_reply, &out);
+	podout_free(&out);
 	return (status);
 }

@@ -31,7 +31,7 @@ static const struct option wait_options[] = {
 struct wait {
 	struct ctl	*ctl;
 	bool		 own;		/* exit with the one pod's status */
-	json_t		*out;		/* --json: the array of pods */
+	struct podout	 out;		/* --json: the array of pods */
 	size_t		 n;		/* records received */
 	bool		 failed;	/* one did not succeed */
 	int		 status;	/* the first record's own status */
@@ -50,15 +50,10 @@ wait_reply(struct msg *m, void *arg)
 			w->status = pod_exit_status(&m->u.pod);
 		if (strcmp(m->u.pod.state, "succeeded") != 0)
 			w->failed = true;
-		if (w->out != NULL)
-			json_array_append_new(w->out, pod_json(&m->u.pod));
+		podout_add(&w->out, &m->u.pod);
 		return (REPLY_MORE);
 	case MSG_END:
-		if (w->out != NULL) {
-			json_print(w->out, 0);
-			w->out = NULL;
-		}
-		if ((status = reply_missing(m->u.end.missing)) != 0)
+		if ((status = podout_end(&w->out, m->u.end.missing)) != 0)
 			return (status);
 		if (w->own && w->n > 0)
 			return (w->status);
@@ -85,16 +80,15 @@ cmd_wait_exec(struct ctl *ctl, int argc, char **argv)
 			m.u.wait.tree = true;
 			break;
 		default:
-			return (ctl_exit_status());
+			return (ctl->status);
 		}
 	}
 	if (optind >= argc)
 		return (ctl_usage_error(ctl, "no pod named"));
 	m.u.wait.pods = argv + optind;
 	w.own = argc - optind == 1 && !m.u.wait.tree;
-	if (ctl->json)
-		w.out = json_array();
+	podout_init(&w.out, ctl->json, NULL);
 	status = client_run(ctl, &m, wait_reply, &w);
-	json_decref(w.out);
+	podout_free(&w.out);
 	return (status);
 }

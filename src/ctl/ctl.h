@@ -59,6 +59,7 @@ struct ctl {
 	const char		*socket;	/* control socket path */
 	bool			 json;		/* machine output */
 	const struct cmd_entry	*cmd;
+	int			 status;	/* exit status if ctl_getopt stops */
 };
 
 struct cmd_entry {
@@ -71,6 +72,13 @@ struct cmd_entry {
 
 /* Handles one reply message; returns REPLY_MORE or the exit status. */
 typedef int	(*reply_cb)(struct msg *, void *);
+
+/* A reply's pod records as they arrive (stop, wait, rm): each printed
+ * by line, if set, or with --json kept for one array printed at the end. */
+struct podout {
+	json_t	*json;		/* --json: the array so far */
+	void	(*line)(const struct msg_pod *);
+};
 
 /* A deep copy of received pod records, linked into a tree. */
 #define POD_NONE	SIZE_MAX
@@ -97,7 +105,6 @@ extern const struct cmd_entry cmd_rm_entry;
 /* podctl.c */
 int		 ctl_getopt(struct ctl *, int, char **, const char *,
 		     const struct option *);
-int		 ctl_exit_status(void);
 const char	*ctl_one_pod(struct ctl *, int, char **);
 int		 ctl_usage_error(struct ctl *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
@@ -123,6 +130,12 @@ json_t		*json_time(int64_t);
 json_t		*json_signal(int64_t);
 json_t		*pod_json(const struct msg_pod *);
 int		 json_print(json_t *, size_t);
+void		 podout_init(struct podout *, bool,
+		     void (*)(const struct msg_pod *));
+void		 podout_add(struct podout *, const struct msg_pod *);
+int		 podout_end(struct podout *, char **);
+int		 podout_reply(struct msg *, void *);
+void		 podout_free(struct podout *);
 const char	*pod_name(const struct msg_pod *);
 void		 pod_state_text(const struct msg_pod *, char *, size_t);
 int		 pod_exit_status(const struct msg_pod *);

@@ -227,6 +227,68 @@ json_print(json_t *j, size_t flags)
 	return (rc);
 }
 
+/* Start a reply's pod list: with json collected, else each given to
+ * line (which may be NULL: nothing is printed). */
+void
+podout_init(struct podout *o, bool json, void (*line)(const struct msg_pod *))
+{
+	o->json = json ? json_array() : NULL;
+	o->line = line;
+}
+
+/* One pod record of the reply. */
+void
+podout_add(struct podout *o, const struct msg_pod *p)
+{
+	if (o->json != NULL)
+		json_array_append_new(o->json, pod_json(p));
+	else if (o->line != NULL)
+		o->line(p);
+}
+
+/* The reply's end: print the array, then report the pods not found.
+ * Returns the exit status. */
+int
+podout_end(struct podout *o, char **missing)
+{
+	int	rc = 0, status;
+
+	if (o->json != NULL) {
+		rc = json_print(o->json, 0);
+		o->json = NULL;
+	}
+	fflush(stdout);
+	if ((status = reply_missing(missing)) != 0)
+		return (status);
+	return (rc == 0 ? 0 : EXIT_FAILED);
+}
+
+/* The reply_cb for a reply of pod records, then an end; arg is the
+ * struct podout. */
+int
+podout_reply(struct msg *m, void *arg)
+{
+	struct podout	*o = arg;
+
+	switch (m->type) {
+	case MSG_POD:
+		podout_add(o, &m->u.pod);
+		return (REPLY_MORE);
+	case MSG_END:
+		return (podout_end(o, m->u.end.missing));
+	default:
+		return (reply_unexpected(m));
+	}
+}
+
+/* Free the array of a reply that never ended. */
+void
+podout_free(struct podout *o)
+{
+	json_decref(o->json);
+	o->json = NULL;
+}
+
 /* The pod's name for text output: "-" when it has none. */
 const char *
 pod_name(const struct msg_pod *p)

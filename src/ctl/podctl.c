@@ -19,7 +19,7 @@
 #define PACKAGE_VERSION_STR	"unknown"
 #endif
 
-#define OPT_EXIT	0x1000	/* ctl_getopt: stop, exit with ctl_status */
+#define OPT_EXIT	0x1000	/* ctl_getopt: stop, exit with ctl->status */
 
 static const struct cmd_entry *cmd_table[] = {
 	&cmd_spawn_entry,
@@ -41,8 +41,6 @@ static const struct option global_options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
-
-static int	ctl_status;	/* what a command returns after OPT_EXIT */
 
 static void	usage(FILE *);
 static void	cmd_help(const struct cmd_entry *, FILE *);
@@ -136,7 +134,7 @@ ctl_usage_error(struct ctl *ctl, const char *fmt, ...)
 	fprintf(stderr, "podctl: ");
 	if (ctl->cmd != NULL)
 		fprintf(stderr, "%s: ", ctl->cmd->name);
-	ctl_status = EXIT_USAGE;
+	ctl->status = EXIT_USAGE;
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -150,7 +148,7 @@ ctl_usage_error(struct ctl *ctl, const char *fmt, ...)
 /*
  * getopt_long for a command.  Handles --json and -h itself and reports bad
  * options; then returns OPT_EXIT, which falls to the default case of the
- * command's switch: return ctl_exit_status().  The option string starts
+ * command's switch: return ctl->status.  The option string starts
  * with ':' (after '+' where options end at the first operand).
  */
 int
@@ -168,7 +166,7 @@ ctl_getopt(struct ctl *ctl, int argc, char **argv, const char *optstring,
 			continue;
 		case 'h':
 			cmd_help(ctl->cmd, stdout);
-			ctl_status = 0;
+			ctl->status = 0;
 			return (OPT_EXIT);
 		case '?':
 			opt_text(argv, buf, sizeof buf);
@@ -187,13 +185,6 @@ ctl_getopt(struct ctl *ctl, int argc, char **argv, const char *optstring,
 			return (ch);
 		}
 	}
-}
-
-/* The status a command returns once ctl_getopt said OPT_EXIT. */
-int
-ctl_exit_status(void)
-{
-	return (ctl_status);
 }
 
 /* A value rejected by a parser: "podctl: --opt: cause"; EXIT_USAGE. */
