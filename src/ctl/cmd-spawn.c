@@ -39,6 +39,14 @@ const struct cmd_entry cmd_spawn_entry = {
 	    "                      when the parent ends: stop this pod too"
 	    " (default)\n"
 	    "                      or make it top level\n"
+	    "  --heartbeat DUR     stop the pod (reason heartbeat-timeout) when"
+	    " its\n"
+	    "                      workload goes DUR without a pod API"
+	    " heartbeat\n"
+	    "  --max-extend DUR    how much more time, in all, the workload may"
+	    " ask\n"
+	    "                      for after a cancel (default: the cancel"
+	    " grace)\n"
 	    "  --limit NAME=VALUE  a resource limit, soft and hard (repeatable):\n"
 	    "                      nofile=N, nproc=N, as=SIZE (bytes; 64K, 1G),\n"
 	    "                      cpu=SECS (90, 90s, 2m; rounded up)\n"
@@ -59,6 +67,8 @@ static const struct option spawn_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "on-parent-exit", required_argument, NULL, OPT_ON_PARENT_EXIT },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
+	{ "max-extend", required_argument, NULL, OPT_MAX_EXTEND },
 	{ "wait", no_argument, NULL, 'w' },
 	CTL_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 }
@@ -136,6 +146,12 @@ spawn_value(struct spawn *sp, int ch, const char *arg)
 	case OPT_TIMEOUT:
 		return (ctl_duration(sp->ctl, "--timeout", arg,
 		    &s->spec.timeout_ms));
+	case OPT_HEARTBEAT:
+		return (ctl_duration(sp->ctl, "--heartbeat", arg,
+		    &s->spec.heartbeat_ms));
+	case OPT_MAX_EXTEND:
+		return (ctl_duration(sp->ctl, "--max-extend", arg,
+		    &s->spec.max_extend_ms));
 	case OPT_STOP_SIGNAL:
 		if (ctl_signal(sp->ctl, "--stop-signal", arg, &sig) != 0)
 			return (-1);
@@ -190,6 +206,8 @@ spawn_parse(struct spawn *sp, int argc, char **argv)
 		case OPT_STOP_SIGNAL:
 		case OPT_ON_PARENT_EXIT:
 		case OPT_LIMIT:
+		case OPT_HEARTBEAT:
+		case OPT_MAX_EXTEND:
 			if (spawn_value(sp, ch, optarg) != 0)
 				return (-1);
 			break;

@@ -43,7 +43,9 @@ enum {
 	OPT_EVENTS,
 	OPT_TREE,
 	OPT_VERSION,
-	OPT_LIMIT
+	OPT_LIMIT,
+	OPT_HEARTBEAT,
+	OPT_MAX_EXTEND
 };
 
 /* Every command accepts these besides its own options. */
@@ -100,6 +102,7 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_wait_entry;
 extern const struct cmd_entry cmd_send_entry;
 extern const struct cmd_entry cmd_inspect_entry;
+extern const struct cmd_entry cmd_result_entry;
 extern const struct cmd_entry cmd_rm_entry;
 
 /* podctl.c */

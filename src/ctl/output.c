@@ -5,6 +5,7 @@
 
 #include <sys/ioctl.h>
 
+#include <math.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -162,6 +163,31 @@ json_add(json_t *o, const char *key, json_t *v)
 	json_object_set_new(o, key, v != NULL ? v : json_null());
 }
 
+/* The pod API's fields: whether it is open, the stop ladder's next rung,
+ * the acknowledged cancel, the workload's status and heartbeat, and its
+ * result (only inspect replies carry one; it is JSON already). */
+static void
+json_add_api(json_t *o, const struct msg_pod *p)
+{
+	json_error_t	 err;
+	json_t		*result = NULL;
+
+	json_add(o, "api", json_boolean(p->api));
+	json_add(o, "next_stage_at", json_time(p->next_stage_at));
+	json_add(o, "cancel_acked_at", json_time(p->cancel_acked_at));
+	json_add(o, "status_text", json_text(p->status_text));
+	json_add(o, "progress", isnan(p->progress) ? json_null() :
+	    json_real(p->progress));
+	json_add(o, "heartbeat_at", json_time(p->heartbeat_at));
+	if (p->result.len == 0)
+		return;
+	if ((result = json_loadb((const char *)p->result.ptr, p->result.len,
+	    JSON_DECODE_ANY, &err)) == NULL)
+		result = json_stringn((const char *)p->result.ptr,
+		    p->result.len);
+	json_add(o, "result", result);
+}
+
 /* A pod record as a JSON object; children are ids. */
 json_t *
 pod_json(const struct msg_pod *p)
@@ -192,12 +218,15 @@ pod_json(const struct msg_pod *p)
 	json_add(o, "term_grace_ms", json_ms(p->spec.term_grace_ms));
 	json_add(o, "stop_signal", json_signal(p->spec.stop_signal));
 	json_add(o, "timeout_ms", json_ms(p->spec.timeout_ms));
+	json_add(o, "heartbeat_ms", json_ms(p->spec.heartbeat_ms));
+	json_add(o, "max_extend_ms", json_ms(p->spec.max_extend_ms));
 	json_add(o, "on_parent_exit",
 	    json_text(p->on_parent_exit != NULL ? p->on_parent_exit : "stop"));
 	json_add(o, "limits", json_limits(p));
 	json_add(o, "log_max", json_integer((json_int_t)p->log_max));
 	json_add(o, "leftovers", json_integer((json_int_t)p->leftovers));
 	json_add(o, "log_seq", json_integer((json_int_t)p->log_seq));
+	json_add_api(o, p);
 	kids = json_array();
 	for (i = 0; i < p->children.n; i++)
 		json_array_append_new(kids,
@@ -304,6 +333,17 @@ pod_never_started(const struct msg_pod *p)
 	return (p->error != NULL && p->started_at == WIRE_NONE);
 }
 
+/* For a stopping pod whose workload hears the cancel through the pod
+ * API: whether it has acknowledged it yet. */
+static const char *
+pod_ack_text(const struct msg_pod *p)
+{
+	if (!p->api || p->state == NULL || strcmp(p->state, "stopping") != 0)
+		return ("");
+	return (p->cancel_acked_at != WIRE_NONE ? "acknowledged, " :
+	    "not acknowledged, ");
+}
+
 /* The STATE column: the outcome of a terminal pod, the time left in a
  * stop stage, else the state. */
 void
@@ -328,10 +368,12 @@ pod_state_text(const struct msg_pod *p, char *buf, size_t len)
 		snprintf(buf, len, "%s (exit %lld)", state,
 		    (long long)p->exit_code);
 	else if (ms >= 0 && ms < 10000)
-		snprintf(buf, len, "%s (%lld.%llds)", state,
-		    (long long)(ms / 1000), (long long)(ms % 1000 / 100));
+		snprintf(buf, len, "%s (%s%lld.%llds)", state,
+		    pod_ack_text(p), (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 100));
 	else if (ms >= 0)
-		snprintf(buf, len, "%s (%llds)", state, (long long)(ms / 1000));
+		snprintf(buf, len, "%s (%s%llds)", state, pod_ack_text(p),
+		    (long long)(ms / 1000));
 	else
 		snprintf(buf, len, "%s", state);
 }
@@ -365,6 +407,10 @@ pod_copy(struct msg_pod *dst, const struct msg_pod *src)
 	dst->on_parent_exit = src->on_parent_exit != NULL ?
 	    xstrdup(src->on_parent_exit) : NULL;
 	dst->argv = src->argv != NULL ? xstrvdup(src->argv) : NULL;
+	dst->status_text = src->status_text != NULL ?
+	    xstrdup(src->status_text) : NULL;
+	dst->result.ptr = NULL;
+	dst->result.len = 0;
 	dst->children.v = NULL;
 	if (src->children.n > 0) {
 		dst->children.v = xreallocarray(NULL, src->children.n,
@@ -384,6 +430,7 @@ pod_clear(struct msg_pod *p)
 	free(p->reason);
 	free(p->error);
 	free(p->on_parent_exit);
+	free(p->status_text);
 	strv_free(p->argv);
 	free(p->children.v);
 	memset(p, 0, sizeof *p);
@@ -525,6 +572,20 @@ argv_text(char **argv)
 	return (out != NULL ? out : xstrdup("-"));
 }
 
+/* Follow the command with the workload's own status: "[text, 40%]". */
+static void
+row_add_status(struct row *r, const struct msg_pod *p)
+{
+	char	 pct[16] = "", *cmd = r->cmd;
+
+	if (!isnan(p->progress))
+		snprintf(pct, sizeof pct, "%d%%", (int)(p->progress * 100 + .5));
+	xasprintf(&r->cmd, "%s [%s%s%s]", cmd,
+	    p->status_text != NULL ? p->status_text : "",
+	    p->status_text != NULL && pct[0] != '\0' ? ", " : "", pct);
+	free(cmd);
+}
+
 /* Add the row for pod i; lead is the ancestors' part of the tree art. */
 static void
 table_row(const struct podtree *t, struct table *tb, size_t i,
@@ -553,6 +614,8 @@ table_row(const struct podtree *t, struct table *tb, size_t i,
 	else
 		snprintf(r->age, sizeof r->age, "-");
 	r->cmd = argv_text(p->argv);
+	if (p->status_text != NULL || !isnan(p->progress))
+		row_add_status(r, p);
 }
 
 /* Add rows for pod i and, below it, its subtree. */

@@ -30,6 +30,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_wait_entry,
 	&cmd_send_entry,
 	&cmd_inspect_entry,
+	&cmd_result_entry,
 	&cmd_rm_entry,
 	NULL
 };

@@ -33,6 +33,9 @@ struct seglog;
 #define POD_SWEEP_MS		200		/* repeat SIGKILL sweeps */
 #define POD_FLUSH_MS		5000		/* give up flushing the channel */
 #define POD_NOTIFY_MAX		256		/* notifies kept in memory */
+#define POD_API_FD		3		/* PODVISOR_API_FD, in the workload */
+#define POD_API_PENDING_MAX	64		/* requests awaiting podvisord */
+#define POD_API_DATA_MAX	(64 * 1024)	/* a log message, a result */
 
 /* What the runtime is doing. */
 enum rt_state {
@@ -64,6 +67,39 @@ struct pod_stream {
 	int		 fd;		/* read end, -1 once at EOF */
 	int		 kind;		/* LOG_STDOUT or LOG_STDERR */
 	struct event	*ev;
+};
+
+/* A request of the workload's that podvisord answers (extend, result);
+ * answers come in the order of the requests. */
+struct api_request {
+	TAILQ_ENTRY(api_request) entry;
+	enum msg_type		 type;
+	uint64_t		 ms;		/* extend */
+	char			*why;		/* extend */
+};
+TAILQ_HEAD(api_requests, api_request);
+
+/* The pod API: the workload's own channel (api.c). */
+struct pod_api {
+	struct peer		*peer;		/* NULL: gone, or never made */
+	bool			 open;		/* the workload said hello */
+	bool			 broken;	/* closed for its bad input */
+	bool			 cancel;	/* what its hello said it handles */
+	bool			 notify;
+	bool			 pause;
+	pid_t			 pid;		/* who said hello */
+	bool			 recv_waiting;	/* a recv awaits a message */
+	bool			 acked;		/* the cancel was acknowledged */
+	struct api_requests	 pending;
+	size_t			 npending;
+};
+
+/* The cancel podvisord sent (or the runtime's own, podvisord gone). */
+struct pod_cancel {
+	bool			 sent;
+	char			*reason;
+	char			*by;
+	int64_t			 deadline;	/* ns: SIGTERM */
 };
 
 /* A notify message waiting for the workload. */
@@ -101,6 +137,9 @@ struct runtime {
 	int64_t			 nofile_soft;	/* restored without a limit */
 	uint64_t		 log_max;	/* segment log cap, 0: none */
 	size_t			 burst_max;	/* output bytes per transaction */
+	char			*name;		/* for the pod API's welcome */
+	int64_t			 parent;
+	int64_t			 timeout_at;
 
 	/* The workload. */
 	pid_t			 pid;		/* main process == its pgid */
@@ -127,6 +166,9 @@ struct runtime {
 
 	struct pod_notifies	 notifies;
 	size_t			 nnotifies;
+
+	struct pod_api		 api;
+	struct pod_cancel	 cancel;
 };
 
 /* The segment log's map size: SEGLOG_MAP_SIZE unless podvisord was
@@ -137,8 +179,20 @@ extern uint64_t	 pod_map_size;
 void		 runtime_init(struct runtime *, struct event_base *);
 void		 runtime_free(struct runtime *);
 void		 pod_dispatch(struct peer *, struct msg *, void *);
+void		 pod_send(struct runtime *, const struct msg *);
 void		 pod_committed(struct runtime *);
+void		 pod_log(struct runtime *, int, const char *, ...)
+		     __attribute__((format(printf, 3, 4)));
 void		 pod_check_done(struct runtime *);
+
+/* api.c */
+void		 api_open(struct runtime *, int);
+void		 api_close(struct runtime *);
+bool		 api_cancel(struct runtime *);
+void		 api_deliver(struct runtime *);
+void		 api_child(struct runtime *, const struct msg *);
+int		 api_reply(struct runtime *, const struct msg *);
+void		 api_supervisor_lost(struct runtime *);
 
 /* workload.c */
 int		 workload_start(struct runtime *, char *, size_t);

@@ -39,7 +39,7 @@ pod_timer_add(struct event *ev, uint64_t ms)
 }
 
 /* Send to podvisord unless the channel is gone. */
-static void
+void
 pod_send(struct runtime *rt, const struct msg *m)
 {
 	if (rt->peer != NULL)
@@ -68,7 +68,7 @@ pod_committed(struct runtime *rt)
 }
 
 /* Append a formatted control entry and commit it. */
-static void __attribute__((format(printf, 3, 4)))
+void
 pod_log(struct runtime *rt, int kind, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -193,11 +193,31 @@ pod_take_limits(struct runtime *rt, const struct msg_start *s, char *cause,
 	return (0);
 }
 
+/* Set one K=V in the workload's environment, replacing any K=. */
+static void
+pod_env_set(struct runtime *rt, const char *kv)
+{
+	size_t	 klen = strcspn(kv, "=") + 1, n = 0, i;
+
+	for (i = 0; rt->env != NULL && rt->env[i] != NULL; i++) {
+		if (strncmp(rt->env[i], kv, klen) == 0) {
+			free(rt->env[i]);
+			rt->env[i] = xstrdup(kv);
+			return;
+		}
+	}
+	n = i;
+	rt->env = xreallocarray(rt->env, n + 2, sizeof *rt->env);
+	rt->env[n] = xstrdup(kv);
+	rt->env[n + 1] = NULL;
+}
+
 /* Copy what MSG_START says; -1 with a reason if it is unusable. */
 static int
 pod_take_start(struct runtime *rt, const struct msg_start *s, char *cause,
     size_t len)
 {
+	char	 kv[32];
 	if (s->argv == NULL || s->argv[0] == NULL || s->argv[0][0] == '\0') {
 		snprintf(cause, len, "start without a command");
 		return (-1);
@@ -215,6 +235,11 @@ pod_take_start(struct runtime *rt, const struct msg_start *s, char *cause,
 	rt->env = s->env != NULL ? xstrvdup(s->env) : NULL;
 	rt->cwd = xstrdup(s->cwd);
 	rt->dir = xstrdup(s->dir);
+	rt->name = s->name != NULL ? xstrdup(s->name) : NULL;
+	rt->parent = s->parent;
+	rt->timeout_at = s->timeout_at;
+	snprintf(kv, sizeof kv, "PODVISOR_API_FD=%d", POD_API_FD);
+	pod_env_set(rt, kv);
 	rt->stop_signal = (int)s->stop_signal;
 	rt->cancel_grace_ms = s->cancel_grace_ms;
 	rt->term_grace_ms = s->term_grace_ms;
@@ -277,12 +302,48 @@ pod_start(struct runtime *rt, const struct msg_start *s)
 	pod_send(rt, &m);
 }
 
-/* MSG_CANCEL: the cooperative stop, as the pod's stop signal. */
+/* Remember a cancel: the workload hears it now, or at its hello. */
 static void
-pod_cancel(struct runtime *rt, const char *reason)
+pod_note_cancel(struct runtime *rt, const char *reason, const char *by,
+    int64_t deadline)
 {
-	pod_log(rt, LOG_CANCEL, "reason: %s", reason);
+	free(rt->cancel.reason);
+	free(rt->cancel.by);
+	rt->cancel.sent = true;
+	rt->cancel.reason = xstrdup(reason);
+	rt->cancel.by = xstrdup(by);
+	rt->cancel.deadline = deadline;
+}
+
+/* The cooperative stop: a message on the pod API when the workload
+ * handles it, else the pod's stop signal. */
+static void
+pod_deliver_cancel(struct runtime *rt)
+{
+	char	 ts[64];
+
+	format_ts(rt->cancel.deadline, ts, sizeof ts);
+	if (api_cancel(rt)) {
+		pod_log(rt, LOG_CANCEL, "reason: %s (requested by %s): sent "
+		    "through the pod API; SIGTERM at %s", rt->cancel.reason,
+		    rt->cancel.by, ts);
+		return;
+	}
+	pod_log(rt, LOG_CANCEL, "reason: %s", rt->cancel.reason);
 	(void)workload_signal(rt, rt->stop_signal, false);
+}
+
+/* MSG_CANCEL from podvisord. */
+static void
+pod_cancel(struct runtime *rt, const struct msg_cancel *c)
+{
+	int64_t	 deadline = c->deadline;
+
+	if (deadline == WIRE_NONE)
+		deadline = now_ns() + (int64_t)rt->cancel_grace_ms * 1000000;
+	pod_note_cancel(rt, c->reason, c->requested_by != NULL ?
+	    c->requested_by : "podvisord", deadline);
+	pod_deliver_cancel(rt);
 }
 
 /* MSG_SIGNAL: a signal to the group, and with tree to every descendant. */
@@ -328,6 +389,7 @@ pod_notify(struct runtime *rt, const struct wire_bin *data)
 	msg_init(&m, MSG_NOTIFIED);
 	m.u.notified.seq = n->seq;
 	pod_send(rt, &m);
+	api_deliver(rt);
 }
 
 /* MSG_RECORD: a lifecycle entry only podvisord knows of (a child pod's
@@ -361,7 +423,9 @@ pod_stop_self(struct runtime *rt, const char *reason)
 		return;
 	log_warnx("pod %llu: stopping the workload (%s)",
 	    (unsigned long long)rt->id, reason);
-	pod_log(rt, LOG_CANCEL, "reason: %s", reason);
+	if (!rt->cancel.sent)
+		pod_note_cancel(rt, reason, "the pod runtime", now_ns() +
+		    (int64_t)rt->cancel_grace_ms * 1000000);
 	pod_stage(rt, POD_STOP_CANCEL);
 }
 
@@ -372,7 +436,7 @@ pod_stage(struct runtime *rt, enum pod_stop stage)
 	rt->stop = stage;
 	switch (stage) {
 	case POD_STOP_CANCEL:
-		(void)workload_signal(rt, rt->stop_signal, false);
+		pod_deliver_cancel(rt);
 		pod_timer_add(rt->stop_timer, rt->cancel_grace_ms);
 		break;
 	case POD_STOP_TERM:
@@ -586,6 +650,7 @@ static void
 pod_lost(struct runtime *rt)
 {
 	rt->peer = NULL;
+	api_supervisor_lost(rt);
 	switch (rt->state) {
 	case RT_IDLE:
 		event_base_loopbreak(rt->base);
@@ -642,7 +707,7 @@ pod_dispatch(struct peer *peer, struct msg *m, void *arg)
 	case MSG_CANCEL:
 		if (rt->state == RT_IDLE)
 			goto bad;
-		pod_cancel(rt, m->u.cancel.reason);
+		pod_cancel(rt, &m->u.cancel);
 		break;
 	case MSG_SIGNAL:
 		if (rt->state == RT_IDLE)
@@ -663,6 +728,17 @@ pod_dispatch(struct peer *peer, struct msg *m, void *arg)
 		if (rt->state == RT_IDLE)
 			goto bad;
 		pod_record(rt, &m->u.record);
+		break;
+	case MSG_CHILD:
+		if (rt->state == RT_IDLE)
+			goto bad;
+		api_child(rt, m);
+		break;
+	case MSG_EXTENDED:
+	case MSG_OK:
+	case MSG_ERROR:
+		if (api_reply(rt, m) == -1)
+			goto bad;
 		break;
 	default:
 		goto bad;
@@ -708,7 +784,9 @@ runtime_init(struct runtime *rt, struct event_base *base)
 	rt->base = base;
 	rt->state = RT_IDLE;
 	rt->burst_max = POD_BURST_MAX;
+	rt->parent = rt->timeout_at = WIRE_NONE;
 	TAILQ_INIT(&rt->notifies);
+	TAILQ_INIT(&rt->api.pending);
 	for (i = 0; i < 2; i++) {
 		rt->out[i].rt = rt;
 		rt->out[i].fd = -1;
@@ -746,6 +824,7 @@ runtime_free(struct runtime *rt)
 	event_free(rt->flush_timer);
 	if (rt->peer != NULL)
 		peer_free(rt->peer);
+	api_close(rt);
 	while ((n = TAILQ_FIRST(&rt->notifies)) != NULL) {
 		TAILQ_REMOVE(&rt->notifies, n, entry);
 		free(n);
@@ -757,6 +836,9 @@ runtime_free(struct runtime *rt)
 		strv_free(rt->env);
 	free(rt->cwd);
 	free(rt->dir);
+	free(rt->name);
+	free(rt->cancel.reason);
+	free(rt->cancel.by);
 	free(rt->error);
 	free(rt->leftovers);
 	free(rt->groups);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <ctype.h>
@@ -50,18 +51,19 @@ struct workload_err {
 /* One read buffer for every burst: the runtime is single-threaded. */
 static uint8_t	 workload_buf[POD_READ_CHUNK];
 
-/* Close every fd from 3 up except keep. */
+/* Close every fd above POD_API_FD except keep (which is above it). */
 static void
 workload_closefrom(int keep)
 {
 	long	 max, fd;
 
-	if ((keep <= 3 || close_range(3, keep - 1, 0) == 0) &&
+	if ((keep <= POD_API_FD + 1 ||
+	    close_range(POD_API_FD + 1, keep - 1, 0) == 0) &&
 	    close_range(keep + 1, ~0U, 0) == 0)
 		return;
 	if ((max = sysconf(_SC_OPEN_MAX)) <= 0 || max > 65536)
 		max = 65536;
-	for (fd = 3; fd < max; fd++) {
+	for (fd = POD_API_FD + 1; fd < max; fd++) {
 		if (fd != keep)
 			(void)close((int)fd);
 	}
@@ -149,7 +151,7 @@ workload_identity(struct runtime *rt, struct workload_err *we)
  * the owner, with the owner's permissions), exec. */
 static void __attribute__((noreturn))
 workload_child(struct runtime *rt, pid_t runtime, int outw, int errw,
-    int statusw)
+    int statusw, int apiw)
 {
 	static char		*empty[] = { NULL };
 	struct workload_err	 we;
@@ -160,8 +162,11 @@ workload_child(struct runtime *rt, pid_t runtime, int outw, int errw,
 	workload_reset_signals();
 
 	we.step = WORKLOAD_SETUP;
+	/* The API's end replaces our copy of the control channel, which
+	 * the workload must never hold (dup2 leaves it open across exec). */
 	if ((fd = open("/dev/null", O_RDONLY)) == -1 || dup2(fd, 0) == -1 ||
-	    dup2(outw, 1) == -1 || dup2(errw, 2) == -1)
+	    dup2(outw, 1) == -1 || dup2(errw, 2) == -1 ||
+	    dup2(apiw, POD_API_FD) == -1)
 		goto fail;
 	workload_closefrom(statusw);
 	if (workload_set_limits(rt, &we) == -1 ||
@@ -363,9 +368,10 @@ workload_close_stream(struct pod_stream *st)
 	st->fd = -1;
 }
 
-/* The three pipes: stdout, stderr and the child's status. */
+/* The three pipes, stdout, stderr and the child's status, and the pod
+ * API's socketpair. */
 static int
-workload_pipes(int outp[2], int errp[2], int stp[2])
+workload_pipes(int outp[2], int errp[2], int stp[2], int api[2])
 {
 	if (pipe2(outp, O_CLOEXEC) == -1)
 		return (-1);
@@ -373,7 +379,12 @@ workload_pipes(int outp[2], int errp[2], int stp[2])
 		goto out;
 	if (pipe2(stp, O_CLOEXEC) == -1)
 		goto err;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, api) == -1)
+		goto st;
 	return (0);
+st:
+	close(stp[0]);
+	close(stp[1]);
 err:
 	close(errp[0]);
 	close(errp[1]);
@@ -389,10 +400,10 @@ int
 workload_start(struct runtime *rt, char *cause, size_t len)
 {
 	sigset_t	 all, old;
-	int		 outp[2], errp[2], stp[2], rc, saved;
+	int		 outp[2], errp[2], stp[2], api[2], rc, saved;
 	pid_t		 pid, self = getpid();
 
-	if (workload_pipes(outp, errp, stp) == -1) {
+	if (workload_pipes(outp, errp, stp, api) == -1) {
 		snprintf(cause, len, "cannot make a pipe: %s", strerror(errno));
 		return (-1);
 	}
@@ -401,16 +412,18 @@ workload_start(struct runtime *rt, char *cause, size_t len)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	if ((pid = fork()) == 0)
-		workload_child(rt, self, outp[1], errp[1], stp[1]);
+		workload_child(rt, self, outp[1], errp[1], stp[1], api[1]);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(outp[1]);
 	close(errp[1]);
 	close(stp[1]);
+	close(api[1]);
 	if (pid == -1) {
 		close(outp[0]);
 		close(errp[0]);
 		close(stp[0]);
+		close(api[0]);
 		snprintf(cause, len, "cannot fork: %s", strerror(saved));
 		return (-1);
 	}
@@ -421,6 +434,7 @@ workload_start(struct runtime *rt, char *cause, size_t len)
 	rt->pid = pid;
 	workload_open_stream(rt, &rt->out[0], outp[0]);
 	workload_open_stream(rt, &rt->out[1], errp[0]);
+	api_open(rt, api[0]);
 	rc = workload_status(rt, stp[0], cause, len);
 	close(stp[0]);
 	return (rc);

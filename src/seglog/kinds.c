@@ -23,6 +23,10 @@ static const char *const log_kind_names[LOG__MAX] = {
 	[LOG_ERROR] = "error",
 	[LOG_LEFTOVER] = "leftover",
 	[LOG_PARENT] = "parent",
+	[LOG_API] = "api",
+	[LOG_ACK] = "ack",
+	[LOG_EXTEND] = "extend",
+	[LOG_RESULT] = "result",
 };
 
 /* The name of a kind, e.g. "stdout"; NULL if unknown. */

@@ -74,11 +74,12 @@ seglog_bulk(int kind)
 	return (kind == LOG_STDOUT || kind == LOG_STDERR || kind == LOG_LOG);
 }
 
-/* The workload's output: what the cap may delete. */
+/* The workload's output and the log entries it writes through the pod
+ * API: what the cap counts and may delete. */
 static bool
 seglog_output(int kind)
 {
-	return (kind == LOG_STDOUT || kind == LOG_STDERR);
+	return (kind == LOG_STDOUT || kind == LOG_STDERR || kind == LOG_LOG);
 }
 
 /* What len bytes of data hold once stored (split at SEGLOG_ENTRY_MAX). */

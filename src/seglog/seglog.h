@@ -36,6 +36,10 @@ enum log_kind {
 	LOG_ERROR,
 	LOG_LEFTOVER,
 	LOG_PARENT,	/* what happened to this pod's parent (orphaning) */
+	LOG_API,	/* the workload opened (or lost) the pod API */
+	LOG_ACK,	/* the workload acknowledged the cancel */
+	LOG_EXTEND,	/* a request for more time, granted or refused */
+	LOG_RESULT,	/* the result the workload set (JSON) */
 	LOG__MAX
 };
 const char	*log_kind_name(int);	/* "stdout"; NULL if unknown */

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -99,12 +100,26 @@ reply_end(struct client *c, char **missing)
 	peer_send(c->peer, &msg);
 }
 
+/* Who a client is, as a stop's requested_by: "user alice", "pod 4". */
+static void
+client_who(struct client *c, char *buf, size_t len)
+{
+	struct passwd	*pw;
+
+	if (c->pod_id != 0)
+		snprintf(buf, len, "pod %" PRIu64, c->pod_id);
+	else if ((pw = getpwuid(c->uid)) != NULL)
+		snprintf(buf, len, "user %s", pw->pw_name);
+	else
+		snprintf(buf, len, "user %u", (unsigned)c->uid);
+}
+
 /* stop POD...: stop every named subtree; wait for them unless told not. */
 static void
 stop_request(struct client *c, struct msg_stop *m)
 {
 	uint64_t	*ids;
-	char		**missing;
+	char		**missing, by[128];
 	size_t		 n, i;
 	const char	*reason = m->reason ? m->reason : "user";
 
@@ -115,9 +130,10 @@ stop_request(struct client *c, struct msg_stop *m)
 	}
 	if (resolve_refs(c, m->pods, true, &ids, &n, &missing) == -1)
 		return;
+	client_who(c, by, sizeof by);
 	for (i = 0; i < n; i++)
-		pod_stop_tree(podtab_find(ids[i]), reason, m->cancel_grace_ms,
-		    m->term_grace_ms);
+		pod_stop_tree(podtab_find(ids[i]), reason, by,
+		    m->cancel_grace_ms, m->term_grace_ms);
 	if (m->wait) {
 		waiter_add(c, ids, n, missing, true);
 		return;
@@ -180,7 +196,7 @@ status_emit(struct client *c, struct pod *pod, bool all)
 	struct msg	 msg;
 	struct pod	*child;
 
-	pod_to_msg(pod, &msg, false);
+	pod_to_msg(pod, &msg, 0);
 	peer_send(c->peer, &msg);
 	TAILQ_FOREACH(child, &pod->children, sibling) {
 		if (status_visible(c, child, all))
@@ -221,7 +237,7 @@ inspect_request(struct client *c, struct msg_inspect *m)
 
 	if ((pod = resolve_one(c, m->pod, false)) == NULL)
 		return;
-	pod_to_msg(pod, &msg, true);
+	pod_to_msg(pod, &msg, RECORD_CHILDREN | RECORD_RESULT);
 	peer_send(c->peer, &msg);
 	record_msg_release(&msg);
 	reply_end(c, NULL);
@@ -234,7 +250,7 @@ rm_reply_one(struct pod *pod, void *arg)
 	struct client	*c = arg;
 	struct msg	 msg;
 
-	pod_to_msg(pod, &msg, false);
+	pod_to_msg(pod, &msg, 0);
 	peer_send(c->peer, &msg);
 }
 

@@ -21,6 +21,8 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,14 +42,45 @@ static void	pod_stage_cb(int, short, void *);
 static void	pod_runtime_deadline_cb(int, short, void *);
 static void	pod_conclude(struct pod *);
 
-/* Arm the stop ladder's next rung ms from now. */
-static void
-pod_arm_stage(struct pod *pod, int64_t ms)
+/*
+ * Deadlines in a tree: no pod's rung falls later than its parent's, and
+ * a little before it (a tenth of the time left, at most a second), so
+ * that sub-agents end or are escalated while their parent can still
+ * record their outcomes.  The latest mono ms allowed for pod's next rung,
+ * or 0 when its parent has no deadline.
+ */
+int64_t
+pod_deadline_cap(struct pod *pod)
+{
+	int64_t	 left, margin;
+
+	if (pod->parent == NULL || pod->parent->stage_deadline == 0)
+		return (0);
+	left = pod->parent->stage_deadline - mono_ms();
+	margin = left / 10 < 1000 ? left / 10 : 1000;
+	return (pod->parent->stage_deadline - (margin > 0 ? margin : 0));
+}
+
+/* Arm the stop ladder's next rung at the mono deadline given. */
+void
+pod_rearm_stage(struct pod *pod, int64_t deadline)
 {
 	if (pod->stage_timer == NULL)
 		pod->stage_timer = evtimer_new(sv.base, pod_stage_cb, pod);
-	timer_arm(pod->stage_timer, ms);
-	pod->stage_deadline = mono_ms() + ms;
+	timer_arm(pod->stage_timer, deadline - mono_ms());
+	pod->stage_deadline = deadline;
+}
+
+/* Arm the stop ladder's next rung ms from now, or sooner if the
+ * parent's own deadline says so. */
+static void
+pod_arm_stage(struct pod *pod, int64_t ms)
+{
+	int64_t	 deadline = mono_ms() + ms, cap = pod_deadline_cap(pod);
+
+	if (cap != 0 && deadline > cap)
+		deadline = cap;
+	pod_rearm_stage(pod, deadline);
 }
 
 /* The ladder has no next rung (killing, ended, concluded). */
@@ -92,10 +125,11 @@ pod_signal_group(struct pod *pod, int sig)
 	pod_send(pod, &msg);
 }
 
-/* Ask one pod to stop: the cancel stage. No-op if it is already ending. */
+/* Ask one pod to stop: the cancel stage. No-op if it is already ending.
+ * by says who asked, for the pod API ("user alice", "parent 4"). */
 void
-pod_stop(struct pod *pod, const char *reason, int64_t cancel_ms,
-    int64_t term_ms)
+pod_stop(struct pod *pod, const char *reason, const char *by,
+    int64_t cancel_ms, int64_t term_ms)
 {
 	struct msg	msg;
 
@@ -111,27 +145,36 @@ pod_stop(struct pod *pod, const char *reason, int64_t cancel_ms,
 		pod->spec.term_grace_ms = term_ms;
 	if (pod->timeout_timer != NULL)
 		evtimer_del(pod->timeout_timer);
+	if (pod->heartbeat_timer != NULL)
+		evtimer_del(pod->heartbeat_timer);
 	registry_touch(pod);
 	if (pod->phase != PHASE_LIVE)
 		return;		/* the outcome is decided; cleanup is running */
-	log_debug("pod %" PRIu64 ": stopping (%s)", pod->id, reason);
+	log_debug("pod %" PRIu64 ": stopping (%s, by %s)", pod->id, reason,
+	    by);
 	pod->state = POD_STOPPING;
+	pod_arm_stage(pod, pod->spec.cancel_grace_ms);
 	msg_init(&msg, MSG_CANCEL);
 	msg.u.cancel.reason = pod->reason;
+	msg.u.cancel.requested_by = (char *)by;
+	msg.u.cancel.deadline = api_deadline_ns(pod->stage_deadline);
 	pod_send(pod, &msg);
-	pod_arm_stage(pod, pod->spec.cancel_grace_ms);
 }
 
-/* Stop a pod and, at once, every pod below it. */
+/* Stop a pod and, at once, every pod below it (parents first, so that
+ * each child's deadlines fall within its parent's). */
 void
-pod_stop_tree(struct pod *pod, const char *reason, int64_t cancel_ms,
-    int64_t term_ms)
+pod_stop_tree(struct pod *pod, const char *reason, const char *by,
+    int64_t cancel_ms, int64_t term_ms)
 {
 	struct pod	*child;
+	char		 parent[48];
 
-	pod_stop(pod, reason, cancel_ms, term_ms);
+	pod_stop(pod, reason, by, cancel_ms, term_ms);
+	snprintf(parent, sizeof parent, "parent %" PRIu64, pod->id);
 	TAILQ_FOREACH(child, &pod->children, sibling)
-		pod_stop_tree(child, "parent-stopped", cancel_ms, term_ms);
+		pod_stop_tree(child, "parent-stopped", parent, cancel_ms,
+		    term_ms);
 }
 
 /* Shutdown: stop every live pod with the given reason, all at once. */
@@ -142,7 +185,7 @@ stop_all(const char *reason)
 	struct pod	*pod;
 
 	for (i = 0; (pod = podtab_at(i)) != NULL; i++)
-		pod_stop(pod, reason, WIRE_NONE, WIRE_NONE);
+		pod_stop(pod, reason, reason, WIRE_NONE, WIRE_NONE);
 }
 
 /* The next stop stage: SIGTERM after the cancel grace, SIGKILL after the
@@ -202,7 +245,7 @@ pod_timeout_cb(int fd, short events, void *arg)
 	struct pod	*pod = arg;
 
 	log_info("pod %" PRIu64 ": timed out", pod->id);
-	pod_stop_tree(pod, "timeout", WIRE_NONE, WIRE_NONE);
+	pod_stop_tree(pod, "timeout", "timeout", WIRE_NONE, WIRE_NONE);
 }
 
 /* Start the pod's --timeout clock, if it has one. */
@@ -244,6 +287,7 @@ pod_started(struct pod *pod, uint64_t pid)
 	pod->started_at = now_ns();
 	if (pod->state == POD_STARTING)
 		pod->state = POD_RUNNING;
+	api_arm_heartbeat(pod);
 	registry_touch(pod);
 }
 
@@ -273,6 +317,8 @@ pod_main_ended(struct pod *pod, struct msg_ended *m)
 		pod->outcome = POD_FAILED;
 	if (pod->timeout_timer != NULL)
 		evtimer_del(pod->timeout_timer);
+	if (pod->heartbeat_timer != NULL)
+		evtimer_del(pod->heartbeat_timer);
 	pod_disarm_stage(pod);
 	pod_arm_runtime_deadline(pod, RUNTIME_EXIT_DEADLINE_MS);
 	registry_touch(pod);
@@ -348,6 +394,32 @@ sv_dispatch_pod(struct peer *peer, struct msg *msg, void *arg)
 		why = "an acknowledgement of nothing";
 		if (!journal_acked(pod))
 			goto bad;
+		break;
+	case MSG_API:
+		why = "'api' twice, or after the end";
+		if (pod->api || pod->phase != PHASE_LIVE)
+			goto bad;
+		api_opened(pod, msg->u.api.handles);
+		break;
+	case MSG_ACK:
+		api_acked(pod);
+		break;
+	case MSG_EXTEND:
+		api_extend(pod, &msg->u.extend);
+		break;
+	case MSG_REPORT:
+		why = "a progress outside 0..1";
+		if (!isnan(msg->u.report.progress) &&
+		    !(msg->u.report.progress >= 0 &&
+		    msg->u.report.progress <= 1))
+			goto bad;
+		api_report(pod, &msg->u.report);
+		break;
+	case MSG_HEARTBEAT:
+		api_heartbeat(pod);
+		break;
+	case MSG_RESULT:
+		api_result(pod, &msg->u.result);
 		break;
 	case MSG_ERROR:
 		/* A request we sent failed (a notify it could not log): the
@@ -453,6 +525,7 @@ static void
 pod_release_children(struct pod *pod)
 {
 	struct pod	*child, *next;
+	char		 parent[48];
 
 	TAILQ_FOREACH_SAFE(child, &pod->children, sibling, next) {
 		if (POD_TERMINAL(child) && pod_subtree_terminal(child))
@@ -467,9 +540,12 @@ pod_release_children(struct pod *pod)
 			    pod_state_name(pod->state));
 			pod_set_parent(child, NULL);
 			registry_touch(child);
-		} else
-			pod_stop_tree(child, "parent-exited", WIRE_NONE,
-			    WIRE_NONE);
+		} else {
+			snprintf(parent, sizeof parent, "parent %" PRIu64,
+			    pod->id);
+			pod_stop_tree(child, "parent-exited", parent,
+			    WIRE_NONE, WIRE_NONE);
+		}
 	}
 }
 
@@ -484,6 +560,8 @@ pod_conclude(struct pod *pod)
 		evtimer_del(pod->runtime_timer);
 	if (pod->timeout_timer != NULL)
 		evtimer_del(pod->timeout_timer);
+	if (pod->heartbeat_timer != NULL)
+		evtimer_del(pod->heartbeat_timer);
 	if (pod->phase == PHASE_ENDING || pod->phase == PHASE_EXITED)
 		pod->state = pod->outcome;
 	else
@@ -498,6 +576,7 @@ pod_conclude(struct pod *pod)
 		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
 		    outcome);
 	journal_flush(pod);
+	api_child_event(pod, "ended");
 	pod_release_children(pod);
 	logs_advanced(pod);
 	registry_touch(pod);

@@ -68,6 +68,8 @@ pod_new(uint64_t id)
 	pod->exit_code = -1;
 	pod->signal = -1;
 	msg_spec_init(&pod->spec);
+	pod->cancel_acked_at = pod->heartbeat_at = WIRE_NONE;
+	pod->progress = WIRE_NAN;
 	pod->started_at = pod->ended_at = pod->stop_requested_at = WIRE_NONE;
 	return (pod);
 }
@@ -80,6 +82,10 @@ pod_free(struct pod *pod)
 		event_free(pod->stage_timer);
 	if (pod->runtime_timer != NULL)
 		event_free(pod->runtime_timer);
+	if (pod->heartbeat_timer != NULL)
+		event_free(pod->heartbeat_timer);
+	free(pod->status_text);
+	free(pod->result);
 	if (pod->timeout_timer != NULL)
 		event_free(pod->timeout_timer);
 	if (pod->log_reader != NULL)

@@ -20,9 +20,11 @@ stage_left_ms(struct pod *pod)
 	return (left < 0 ? 0 : left);
 }
 
-/* Fill msg with the pod's record; it borrows the pod's strings. */
+/* Fill msg with the pod's record; it borrows the pod's strings.  what
+ * adds the children's ids (RECORD_CHILDREN) and the result
+ * (RECORD_RESULT), which status and wait replies leave out. */
 void
-pod_to_msg(struct pod *pod, struct msg *msg, bool with_children)
+pod_to_msg(struct pod *pod, struct msg *msg, int what)
 {
 	struct msg_pod	*r = &msg->u.pod;
 	struct pod	*child;
@@ -53,7 +55,18 @@ pod_to_msg(struct pod *pod, struct msg *msg, bool with_children)
 	r->leftovers = pod->leftovers;
 	r->log_seq = pod->log_seq;
 	r->log_max = pod->log_max;
-	if (!with_children)
+	r->api = pod->api;
+	if (pod->stage_deadline != 0 && !POD_TERMINAL(pod))
+		r->next_stage_at = api_deadline_ns(pod->stage_deadline);
+	r->cancel_acked_at = pod->cancel_acked_at;
+	r->status_text = pod->status_text;
+	r->progress = pod->progress;
+	r->heartbeat_at = pod->heartbeat_at;
+	if ((what & RECORD_RESULT) && pod->result != NULL) {
+		r->result.ptr = (const uint8_t *)pod->result;
+		r->result.len = pod->result_len;
+	}
+	if (!(what & RECORD_CHILDREN))
 		return;
 	TAILQ_FOREACH(child, &pod->children, sibling)
 		n++;
@@ -104,6 +117,17 @@ pod_from_msg(struct msg_pod *r)
 	pod->leftovers = r->leftovers;
 	pod->log_seq = r->log_seq;
 	pod->log_max = r->log_max;
+	pod->api = r->api;
+	pod->cancel_acked_at = r->cancel_acked_at;
+	pod->status_text = r->status_text ? xstrdup(r->status_text) : NULL;
+	pod->progress = r->progress;
+	pod->heartbeat_at = r->heartbeat_at;
+	if (r->result.len > 0) {
+		pod->result = xmalloc(r->result.len + 1);
+		memcpy(pod->result, r->result.ptr, r->result.len);
+		pod->result[r->result.len] = '\0';
+		pod->result_len = r->result.len;
+	}
 	pod->pid = r->pid > 0 ? r->pid : 0;
 	pod->runtime_pid = r->runtime_pid > 0 ? r->runtime_pid : 0;
 	return (pod);

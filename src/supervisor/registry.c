@@ -238,7 +238,7 @@ registry_put(MDB_txn *txn, struct pod *pod, struct evbuffer *buf)
 	size_t		 k = pod->id;
 	int		 rc;
 
-	pod_to_msg(pod, &msg, false);
+	pod_to_msg(pod, &msg, RECORD_RESULT);
 	/* A live pod's pids matter to a restarted supervisor's report. */
 	msg.u.pod.pid = pod->pid > 0 ? pod->pid : WIRE_NONE;
 	msg.u.pod.runtime_pid = pod->runtime_pid > 0 ? pod->runtime_pid :

@@ -54,6 +54,13 @@ spawn_validate_limits(struct client *c, struct msg_spawn *m,
 	return (0);
 }
 
+/* Is an optional duration negative (WIRE_NONE is "not given")? */
+static bool
+spawn_negative(int64_t ms)
+{
+	return (ms != WIRE_NONE && ms < 0);
+}
+
 /* Check a spawn request before anything is created. */
 static int
 spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
@@ -72,10 +79,11 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 		return (snprintf(cause, len, "a live pod is already called %s",
 		    m->name), -1);
 	}
-	if ((m->spec.cancel_grace_ms != WIRE_NONE &&
-	    m->spec.cancel_grace_ms < 0) ||
-	    (m->spec.term_grace_ms != WIRE_NONE && m->spec.term_grace_ms < 0) ||
-	    (m->spec.timeout_ms != WIRE_NONE && m->spec.timeout_ms < 0))
+	if (spawn_negative(m->spec.cancel_grace_ms) ||
+	    spawn_negative(m->spec.term_grace_ms) ||
+	    spawn_negative(m->spec.timeout_ms) ||
+	    spawn_negative(m->spec.heartbeat_ms) ||
+	    spawn_negative(m->spec.max_extend_ms))
 		return (snprintf(cause, len, "durations must not be negative"),
 		    -1);
 	if (m->spec.stop_signal != WIRE_NONE &&
@@ -207,6 +215,10 @@ spawn_send_start(struct pod *pod, struct client *c, struct msg_spawn *m,
 	memcpy(s->limits, pod->spec.limits, sizeof s->limits);
 	s->nofile_soft = sv.nofile_soft;
 	s->log_max = pod->log_max;
+	s->name = pod->name;
+	s->parent = pod->parent != NULL ? (int64_t)pod->parent->id : WIRE_NONE;
+	if (pod->spec.timeout_ms > 0)
+		s->timeout_at = pod->created_at + pod->spec.timeout_ms * 1000000;
 	peer_send(pod->peer, &msg);
 	strv_free(s->env);
 	identity_free(&id);
@@ -285,6 +297,7 @@ spawn_request(struct client *c, struct msg_spawn *m)
 		journal(parent, LOG_CHILD, "spawned pod %" PRIu64 "%s%s: %s",
 		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
 		    pod->argv[0]);
+	api_child_event(pod, "spawned");
 	c->spawned = pod->id;
 	msg_init(&reply, MSG_OK);
 	reply.u.ok.id = pod->id;

@@ -31,6 +31,7 @@
 #define LOG_MAX_DEFAULT	(64ULL * 1024 * 1024)	/* --log-max */
 #define LOG_MAX_MIN	(64ULL * 1024)
 #define SOCKET_GROUP	"podvisor"	/* a root daemon's socket group */
+#define API_RESULT_MAX	(64 * 1024)	/* a workload's result, bytes */
 
 struct event;
 struct event_base;
@@ -126,6 +127,18 @@ struct pod {
 
 	TAILQ_ENTRY(pod) ended_entry;	/* terminal pods, in end order */
 	bool		 ended_listed;
+
+	/* The pod API (api.c). */
+	bool		 api;		/* the workload opened it */
+	bool		 api_cancel;	/* and hears the cancel through it */
+	int64_t		 cancel_acked_at;	/* ns, WIRE_NONE: not */
+	int64_t		 extended_ms;	/* granted so far */
+	char		*status_text;
+	double		 progress;	/* WIRE_NAN: none */
+	int64_t		 heartbeat_at;	/* ns, WIRE_NONE: none yet */
+	struct event	*heartbeat_timer;
+	char		*result;	/* JSON text, NUL-terminated */
+	size_t		 result_len;
 };
 
 struct client {
@@ -226,7 +239,9 @@ void		 registry_forget(struct pod *);
 void		 registry_flush(void);
 
 /* record.c */
-void		 pod_to_msg(struct pod *, struct msg *, bool);
+#define RECORD_CHILDREN	0x1
+#define RECORD_RESULT	0x2
+void		 pod_to_msg(struct pod *, struct msg *, int);
 struct pod	*pod_from_msg(struct msg_pod *);
 void		 record_msg_release(struct msg *);
 void		 pod_outcome_text(struct pod *, char *, size_t);
@@ -254,14 +269,29 @@ char		**workload_env(const struct identity *, char **, bool,
 void		 spawn_request(struct client *, struct msg_spawn *);
 
 /* pod.c */
-void		 pod_stop(struct pod *, const char *, int64_t, int64_t);
-void		 pod_stop_tree(struct pod *, const char *, int64_t, int64_t);
+void		 pod_stop(struct pod *, const char *, const char *, int64_t,
+		     int64_t);
+void		 pod_stop_tree(struct pod *, const char *, const char *,
+		     int64_t, int64_t);
+int64_t		 pod_deadline_cap(struct pod *);
+void		 pod_rearm_stage(struct pod *, int64_t);
 void		 sv_dispatch_pod(struct peer *, struct msg *, void *);
 void		 pod_runtime_fault(struct pod *, const char *);
 void		 pod_runtime_lost(struct pod *);
 void		 pod_runtime_reaped(struct pod *, int);
 void		 pod_arm_timeout(struct pod *);
 void		 stop_all(const char *);
+
+/* api.c */
+void		 api_opened(struct pod *, char **);
+void		 api_acked(struct pod *);
+int64_t		 api_deadline_ns(int64_t);
+void		 api_extend(struct pod *, const struct msg_extend *);
+void		 api_report(struct pod *, const struct msg_report *);
+void		 api_arm_heartbeat(struct pod *);
+void		 api_heartbeat(struct pod *);
+void		 api_result(struct pod *, const struct msg_result *);
+void		 api_child_event(struct pod *, const char *);
 
 /* reap.c */
 void		 sv_reap_children(void);

@@ -17,7 +17,7 @@ waiter_emit(struct client *c, struct pod *pod, bool tree)
 	struct msg	 msg;
 	struct pod	*child;
 
-	pod_to_msg(pod, &msg, false);
+	pod_to_msg(pod, &msg, 0);
 	peer_send(c->peer, &msg);
 	if (!tree)
 		return;

@@ -10,6 +10,7 @@
  * announced sizes up front, and a 5-byte payload must not cost gigabytes.
  */
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 
 #include "wire.h"
 
-enum fkind { F_U64, F_I64, F_BOOL, F_STR, F_STRV, F_BIN, F_U64V };
+enum fkind { F_U64, F_I64, F_BOOL, F_STR, F_STRV, F_BIN, F_U64V, F_F64 };
 
 #define REQUIRED	0x1
 #define NONEMPTY	0x2	/* an array that must have an entry */
@@ -47,6 +48,7 @@ struct schema {
 #define CTYPE_STRV	char **
 #define CTYPE_BIN	struct wire_bin
 #define CTYPE_U64V	struct wire_u64v
+#define CTYPE_F64	double
 #define KIND_OK(t, m, k) __builtin_types_compatible_p(			\
 	__typeof__(((struct msg_##t *)0)->m), CTYPE_##k)
 #define F(t, m, k, fl) { #m, F_##k, offsetof(struct msg_##t, m) +	\
@@ -68,6 +70,8 @@ struct schema {
 	FN(t, spec.term_grace_ms, "term_grace_ms", I64, 0),		\
 	FN(t, spec.stop_signal, "stop_signal", I64, 0),			\
 	FN(t, spec.timeout_ms, "timeout_ms", I64, 0),			\
+	FN(t, spec.heartbeat_ms, "heartbeat_ms", I64, 0),		\
+	FN(t, spec.max_extend_ms, "max_extend_ms", I64, 0),		\
 	LIMIT_FIELDS(t, spec.limits)
 
 #define REQ		REQUIRED
@@ -75,6 +79,8 @@ struct schema {
 
 static const struct field hello_fields[] = {
 	F(hello, version, U64, REQ),
+	F(hello, handles, STRV, 0),
+	F(hello, pid, U64, 0),
 };
 static const struct field error_fields[] = {
 	F(error, code, STR, REQ),
@@ -157,6 +163,13 @@ static const struct field pod_fields[] = {
 	F(pod, log_seq, U64, 0),
 	F(pod, children, U64V, 0),
 	F(pod, log_max, U64, 0),
+	F(pod, api, BOOL, 0),
+	F(pod, next_stage_at, I64, 0),
+	F(pod, cancel_acked_at, I64, 0),
+	F(pod, status_text, STR, 0),
+	F(pod, progress, F64, 0),
+	F(pod, heartbeat_at, I64, 0),
+	F(pod, result, BIN, 0),
 };
 /* The decoder keeps one bit per field; msg_pod is the largest. */
 _Static_assert(sizeof pod_fields / sizeof pod_fields[0] <= 64,
@@ -182,9 +195,14 @@ static const struct field start_fields[] = {
 	LIMIT_FIELDS(start, limits),
 	F(start, nofile_soft, I64, 0),
 	F(start, log_max, U64, 0),
+	F(start, name, STR, 0),
+	F(start, parent, I64, 0),
+	F(start, timeout_at, I64, 0),
 };
 static const struct field cancel_fields[] = {
 	F(cancel, reason, STR, REQ),
+	F(cancel, requested_by, STR, 0),
+	F(cancel, deadline, I64, 0),
 };
 static const struct field signal_fields[] = {
 	F(signal, signal, U64, REQ),
@@ -215,7 +233,54 @@ static const struct field exited_fields[] = {
 	F(exited, leftovers, U64, 0),
 };
 
+static const struct field api_fields[] = {
+	F(api, handles, STRV, 0),
+};
+static const struct field welcome_fields[] = {
+	F(welcome, id, U64, REQ),
+	F(welcome, name, STR, 0),
+	F(welcome, parent, I64, 0),
+	F(welcome, deadline, I64, 0),
+};
+static const struct field extend_fields[] = {
+	F(extend, ms, U64, REQ),
+	F(extend, why, STR, 0),
+};
+static const struct field extended_fields[] = {
+	F(extended, deadline, I64, REQ),
+};
+static const struct field log_fields[] = {
+	F(log, level, STR, REQ),
+	F(log, message, BIN, REQ),
+	F(log, fields, BIN, 0),
+};
+static const struct field report_fields[] = {
+	F(report, text, STR, 0),
+	F(report, progress, F64, 0),
+};
+static const struct field result_fields[] = {
+	F(result, data, BIN, REQ),
+};
+static const struct field message_fields[] = {
+	F(message, seq, U64, REQ),
+	F(message, priority, STR, REQ),
+	F(message, key, STR, 0),
+	F(message, data, BIN, 0),
+	F(message, preempted, U64V, 0),
+};
+static const struct field child_fields[] = {
+	F(child, id, U64, REQ),
+	F(child, name, STR, 0),
+	F(child, event, STR, REQ),
+	F(child, state, STR, REQ),
+	F(child, exit_code, I64, 0),
+	F(child, signal, I64, 0),
+	F(child, reason, STR, 0),
+	F(child, result, BIN, 0),
+};
+
 #define S(t)	{ #t, t##_fields, sizeof t##_fields / sizeof t##_fields[0] }
+#define S0(t)	{ #t, NULL, 0 }		/* a message without fields */
 
 static const struct schema schemas[MSG__COUNT] = {
 	[MSG_HELLO] = S(hello),		[MSG_ERROR] = S(error),
@@ -230,7 +295,13 @@ static const struct schema schemas[MSG__COUNT] = {
 	[MSG_NOTIFY] = S(notify),	[MSG_STARTED] = S(started),
 	[MSG_LOGGED] = S(logged),	[MSG_NOTIFIED] = S(notified),
 	[MSG_ENDED] = S(ended),		[MSG_EXITED] = S(exited),
-	[MSG_RECORD] = S(record),
+	[MSG_RECORD] = S(record),	[MSG_API] = S(api),
+	[MSG_WELCOME] = S(welcome),	[MSG_ACK] = S0(ack),
+	[MSG_EXTEND] = S(extend),	[MSG_EXTENDED] = S(extended),
+	[MSG_LOG] = S(log),		[MSG_REPORT] = S(report),
+	[MSG_HEARTBEAT] = S0(heartbeat), [MSG_RESULT] = S(result),
+	[MSG_RECV] = S0(recv),		[MSG_MESSAGE] = S(message),
+	[MSG_CHILD] = S(child),
 };
 
 /* What the decoder carries around: the owned memory and the cause. */
@@ -277,6 +348,8 @@ msg_init(struct msg *msg, enum msg_type type)
 	for (i = 0; i < s->nfields; i++) {
 		if (s->fields[i].kind == F_I64)
 			*(int64_t *)field_ptr(msg, &s->fields[i]) = WIRE_NONE;
+		else if (s->fields[i].kind == F_F64)
+			*(double *)field_ptr(msg, &s->fields[i]) = WIRE_NAN;
 	}
 }
 
@@ -288,6 +361,7 @@ msg_spec_init(struct wire_spec *spec)
 
 	spec->cancel_grace_ms = spec->term_grace_ms = WIRE_NONE;
 	spec->stop_signal = spec->timeout_ms = WIRE_NONE;
+	spec->heartbeat_ms = spec->max_extend_ms = WIRE_NONE;
 	for (i = 0; i < WIRE_NLIMITS; i++)
 		spec->limits[i] = WIRE_NONE;
 }
@@ -437,6 +511,10 @@ pack_field(msgpack_packer *pk, const struct field *f, const void *p)
 		for (i = 0; i < u->n; i++)
 			rc |= msgpack_pack_uint64(pk, u->v[i]);
 		return (rc);
+	case F_F64:
+		if (isnan(*(const double *)p))
+			return (msgpack_pack_nil(pk));
+		return (msgpack_pack_double(pk, *(const double *)p));
 	}
 	return (-1);
 }
@@ -799,6 +877,32 @@ take_bin(struct decoder *d, const struct field *f, const msgpack_object *o,
 	return (0);
 }
 
+/* Decode a number field: a float or an integer, or nil (NAN). */
+static int
+take_f64(struct decoder *d, const struct field *f, const msgpack_object *o,
+    double *out)
+{
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+		*out = WIRE_NAN;
+		return (0);
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		if (isnan(o->via.f64))
+			return (fail(d, "field '%s' is not a number", f->name));
+		*out = o->via.f64;
+		return (0);
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		*out = (double)o->via.u64;
+		return (0);
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		*out = (double)o->via.i64;
+		return (0);
+	default:
+		return (fail(d, "field '%s' must be a number or nil", f->name));
+	}
+}
+
 /* Decode one known field into its member. */
 static int
 take_field(struct decoder *d, const struct field *f, const msgpack_object *o,
@@ -829,6 +933,8 @@ take_field(struct decoder *d, const struct field *f, const msgpack_object *o,
 		return (take_bin(d, f, o, p));
 	case F_U64V:
 		return (take_u64v(d, f, o, p));
+	case F_F64:
+		return (take_f64(d, f, o, p));
 	}
 	return (-1);
 }

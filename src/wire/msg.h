@@ -16,6 +16,8 @@
  *   char **    array of strings, NULL-terminated; absent is NULL
  *   wire_bin   raw bytes (msgpack bin or str); absent has len 0, ptr NULL
  *   wire_u64v  array of non-negative integers
+ *   double     number (msgpack float or integer) or nil; nil and absent
+ *              decode to NAN (WIRE_NAN)
  *
  * Decoded strings and arrays live in memory owned by the struct msg and are
  * released by msg_free(); they are always NUL-terminated.
@@ -33,6 +35,7 @@
 #define PROTOCOL_VERSION	4
 #define WIRE_FRAME_MAX		(1024 * 1024)	/* default frame limit */
 #define WIRE_NONE		(-1)		/* int64 nil */
+#define WIRE_NAN		__builtin_nan("")	/* double nil */
 
 struct evbuffer;
 
@@ -72,6 +75,8 @@ struct wire_spec {
 	int64_t		  term_grace_ms;
 	int64_t		  stop_signal;		/* WIRE_NONE: SIGINT */
 	int64_t		  timeout_ms;		/* WIRE_NONE: no timeout */
+	int64_t		  heartbeat_ms;		/* WIRE_NONE: none asked */
+	int64_t		  max_extend_ms;	/* WIRE_NONE: the cancel grace */
 	/* --limit: soft and hard resource limits, WIRE_NONE: inherited. */
 	int64_t		  limits[WIRE_NLIMITS];
 };
@@ -103,7 +108,8 @@ enum msg_type {
 	/* podvisord -> pod runtime. */
 	MSG_START,	/* id argv env cwd dir stop_signal cancel_grace_ms
 			   term_grace_ms uid gid groups
-			   limit_* nofile_soft log_max */
+			   limit_* nofile_soft log_max name parent
+			   timeout_at */
 	MSG_CANCEL,	/* reason: cooperative stop */
 	MSG_SIGNAL,	/* signal tree: signal the workload group (and, with
 			   tree, every descendant that left it) */
@@ -112,7 +118,7 @@ enum msg_type {
 			   knows of (a child spawned or ended, orphaning);
 			   acknowledged with ok{seq} once committed */
 
-	/* pod runtime -> podvisord. */
+	/* pod runtime -> podvisord (and MSG_ACK .. MSG_RESULT below). */
 	MSG_STARTED,	/* pid: the workload is running (pid == its pgid) */
 	MSG_LOGGED,	/* seq: the log is committed up to seq */
 	MSG_NOTIFIED,	/* seq: the notify entry was logged as seq */
@@ -120,6 +126,26 @@ enum msg_type {
 			   never started (error set, exit_code 127) */
 	MSG_EXITED,	/* leftovers: cleanup done, exit entry synced; the
 			   runtime exits right after */
+	MSG_API,	/* handles: the workload opened the pod API */
+
+	/* The pod API: workload <-> pod runtime, and what the runtime
+	 * passes on to or from podvisord (podvisor-protocol(7)). */
+	MSG_WELCOME,	/* id name parent deadline: the runtime's answer to
+			   the workload's hello */
+	MSG_ACK,	/* the workload saw the cancel: -> runtime -> podvisord */
+	MSG_EXTEND,	/* ms why: more time before SIGTERM, asked upward */
+	MSG_EXTENDED,	/* deadline: granted; refused is an error "refused" */
+	MSG_LOG,	/* level message fields: a log entry of the workload's */
+	MSG_REPORT,	/* text progress: the workload's status, upward */
+	MSG_HEARTBEAT,	/* the workload is alive, upward */
+	MSG_RESULT,	/* data: the workload's result (JSON), upward; ok or
+			   error back */
+	MSG_RECV,	/* workload -> runtime: the next message, when there is */
+	MSG_MESSAGE,	/* seq priority key data preempted: a notify message,
+			   runtime -> workload */
+	MSG_CHILD,	/* id name event state exit_code signal reason result:
+			   a child pod was spawned or ended, podvisord ->
+			   runtime -> workload */
 
 	MSG__COUNT
 };
@@ -133,6 +159,8 @@ enum msg_type {
 
 struct msg_hello {
 	uint64_t	  version;	/* required */
+	char		**handles;	/* pod API: "cancel" "notify" "pause" */
+	uint64_t	  pid;		/* pod API: the process saying hello */
 };
 
 struct msg_error {
@@ -230,6 +258,14 @@ struct msg_pod {
 	uint64_t	  log_seq;	/* last committed log seq */
 	struct wire_u64v  children;
 	uint64_t	  log_max;	/* segment log cap, bytes; 0: none */
+	/* The pod API. */
+	bool		  api;		/* the workload opened it */
+	int64_t		  next_stage_at;	/* ns: the stop's next rung */
+	int64_t		  cancel_acked_at;	/* ns */
+	char		 *status_text;
+	double		  progress;		/* 0..1, WIRE_NAN: none */
+	int64_t		  heartbeat_at;		/* ns */
+	struct wire_bin	  result;	/* JSON text; inspect and registry */
 };
 
 struct msg_entry {
@@ -256,10 +292,16 @@ struct msg_start {
 	int64_t		  nofile_soft;	/* soft descriptor limit to restore
 					   when limit_nofile is WIRE_NONE */
 	uint64_t	  log_max;	/* segment log cap, bytes; 0: none */
+	/* For the pod API's welcome. */
+	char		 *name;
+	int64_t		  parent;
+	int64_t		  timeout_at;	/* ns: --timeout's deadline */
 };
 
 struct msg_cancel {
 	char		 *reason;	/* required */
+	char		 *requested_by;	/* "user alice", "parent 4", "timeout" */
+	int64_t		  deadline;	/* ns: when SIGTERM comes */
 };
 
 struct msg_signal {
@@ -298,6 +340,60 @@ struct msg_exited {
 	uint64_t	  leftovers;
 };
 
+struct msg_api {
+	char		**handles;	/* as in the workload's hello */
+};
+
+struct msg_welcome {
+	uint64_t	  id;		/* required */
+	char		 *name;
+	int64_t		  parent;
+	int64_t		  deadline;	/* ns: SIGTERM's, else the timeout's */
+};
+
+struct msg_extend {
+	uint64_t	  ms;		/* required, > 0 */
+	char		 *why;
+};
+
+struct msg_extended {
+	int64_t		  deadline;	/* required, ns: the new SIGTERM time */
+};
+
+struct msg_log {
+	char		 *level;	/* required: debug info warning error */
+	struct wire_bin	  message;	/* required */
+	struct wire_bin	  fields;	/* a JSON object, or none */
+};
+
+struct msg_report {
+	char		 *text;
+	double		  progress;	/* 0..1, WIRE_NAN: none */
+};
+
+struct msg_result {
+	struct wire_bin	  data;		/* required: one JSON value */
+};
+
+struct msg_message {
+	uint64_t	  seq;		/* required: its notify entry */
+	char		 *priority;	/* required */
+	char		 *key;
+	struct wire_bin	  data;
+	struct wire_u64v  preempted;	/* pods stopped to deliver it */
+};
+
+struct msg_child {
+	uint64_t	  id;		/* required */
+	char		 *name;
+	char		 *event;	/* required: "spawned" or "ended" */
+	char		 *state;	/* required */
+	int64_t		  exit_code;
+	int64_t		  signal;
+	char		 *reason;
+	struct wire_bin	  result;	/* JSON text, or none */
+};
+
 struct msg {
 	enum msg_type	 type;
 	union {
@@ -326,6 +422,15 @@ struct msg {
 		struct msg_notified	notified;
 		struct msg_ended	ended;
 		struct msg_exited	exited;
+		struct msg_api		api;
+		struct msg_welcome	welcome;
+		struct msg_extend	extend;
+		struct msg_extended	extended;
+		struct msg_log		log;
+		struct msg_report	report;
+		struct msg_result	result;
+		struct msg_message	message;
+		struct msg_child	child;
 	} u;
 	void		*owner;		/* decoder-owned memory, or NULL */
 };

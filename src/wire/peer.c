@@ -43,6 +43,7 @@ struct peer {
 	gid_t			 gid;
 	enum peer_state		 state;
 	bool			 hello;		/* its hello has arrived */
+	bool			 deliver_hello;	/* the callback gets it too */
 	uint64_t		 version;	/* that hello's, 0 before */
 	bool			 dispatching;	/* inside one of its callbacks */
 	bool			 freed;		/* peer_free()d meanwhile */
@@ -160,6 +161,16 @@ peer_check_hello(struct peer *peer, struct msg *msg)
 		return (-1);
 	}
 	peer->hello = true;
+	if (!peer->deliver_hello)
+		return (0);
+	peer->dispatching = true;
+	if (peer->cb != NULL)
+		peer->cb(peer, msg, peer->arg);
+	peer->dispatching = false;
+	if (peer->freed) {
+		peer_destroy(peer);
+		return (-1);
+	}
 	return (0);
 }
 
@@ -331,6 +342,14 @@ void
 peer_set_drain_cb(struct peer *peer, peer_drain_cb cb)
 {
 	peer->drain_cb = cb;
+}
+
+/* Have the callback get the peer's hello too, once its version is
+ * checked (the pod API's hello carries what the workload handles). */
+void
+peer_deliver_hello(struct peer *peer)
+{
+	peer->deliver_hello = true;
 }
 
 /* Why the peer was dropped for bad input (for the loss callback), or

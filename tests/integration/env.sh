@@ -24,6 +24,7 @@ HOME=$home
 LANG=${LANG:-C.UTF-8}
 LOGNAME=$me
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+PODVISOR_API_FD=3
 PODVISOR_POD=$id
 PODVISOR_SOCKET=$SOCK
 SHELL=$shell

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,8 @@ check_str(const char *got, const char *want, const char *what, int line)
  * The test's own description of every message, written independently of
  * msg.c: wire names must equal the member names listed here.
  */
-enum tkind { K_U64, K_I64, K_BOOL, K_STR, K_STRV, K_BIN, K_U64V, K__COUNT };
+enum tkind { K_U64, K_I64, K_BOOL, K_STR, K_STRV, K_BIN, K_U64V, K_F64,
+	K__COUNT };
 
 #define T_REQ	1
 #define T_NE	2
@@ -80,6 +82,8 @@ struct tfield {
 	TFN(t, spec.term_grace_ms, "term_grace_ms", I64, 0),			\
 	TFN(t, spec.stop_signal, "stop_signal", I64, 0),			\
 	TFN(t, spec.timeout_ms, "timeout_ms", I64, 0),				\
+	TFN(t, spec.heartbeat_ms, "heartbeat_ms", I64, 0),			\
+	TFN(t, spec.max_extend_ms, "max_extend_ms", I64, 0),			\
 	TLIMITS(t, spec.limits)
 #define TLIMITS(t, l) TFN(t, l[0], "limit_nofile", I64, 0),		\
 	TFN(t, l[1], "limit_nproc", I64, 0), TFN(t, l[2], "limit_as", I64, 0),	\
@@ -87,7 +91,8 @@ struct tfield {
 #define RQ		T_REQ
 #define NE		(T_REQ | T_NE)
 
-static const struct tfield t_hello[] = { TF(hello, version, U64, RQ) };
+static const struct tfield t_hello[] = { TF(hello, version, U64, RQ),
+	TF(hello, handles, STRV, 0), TF(hello, pid, U64, 0) };
 static const struct tfield t_error[] = { TF(error, code, STR, RQ),
 	TF(error, message, STR, RQ) };
 static const struct tfield t_ok[] = { TF(ok, id, U64, 0), TF(ok, seq, U64, 0) };
@@ -124,7 +129,11 @@ static const struct tfield t_pod[] = { TF(pod, id, U64, RQ),
 	TF(pod, ended_at, I64, 0), TF(pod, stop_requested_at, I64, 0),
 	TF(pod, stage_left_ms, I64, 0), TF(pod, on_parent_exit, STR, 0),
 	TF(pod, leftovers, U64, 0), TF(pod, log_seq, U64, 0),
-	TF(pod, children, U64V, 0), TF(pod, log_max, U64, 0), TSPEC(pod) };
+	TF(pod, children, U64V, 0), TF(pod, log_max, U64, 0), TSPEC(pod),
+	TF(pod, api, BOOL, 0), TF(pod, next_stage_at, I64, 0),
+	TF(pod, cancel_acked_at, I64, 0), TF(pod, status_text, STR, 0),
+	TF(pod, progress, F64, 0), TF(pod, heartbeat_at, I64, 0),
+	TF(pod, result, BIN, 0) };
 static const struct tfield t_entry[] = { TF(entry, seq, U64, RQ),
 	TF(entry, ts, I64, RQ), TF(entry, kind, STR, RQ),
 	TF(entry, data, BIN, 0) };
@@ -136,8 +145,10 @@ static const struct tfield t_start[] = { TF(start, id, U64, RQ),
 	TF(start, uid, I64, 0),
 	TF(start, gid, I64, 0), TF(start, groups, U64V, 0),
 	TF(start, nofile_soft, I64, 0), TF(start, log_max, U64, 0),
-	TLIMITS(start, limits) };
-static const struct tfield t_cancel[] = { TF(cancel, reason, STR, RQ) };
+	TLIMITS(start, limits), TF(start, name, STR, 0),
+	TF(start, parent, I64, 0), TF(start, timeout_at, I64, 0) };
+static const struct tfield t_cancel[] = { TF(cancel, reason, STR, RQ),
+	TF(cancel, requested_by, STR, 0), TF(cancel, deadline, I64, 0) };
 static const struct tfield t_signal[] = { TF(signal, signal, U64, RQ),
 	TF(signal, tree, BOOL, 0) };
 static const struct tfield t_notify[] = { TF(notify, data, BIN, RQ) };
@@ -149,6 +160,26 @@ static const struct tfield t_notified[] = { TF(notified, seq, U64, RQ) };
 static const struct tfield t_ended[] = { TF(ended, exit_code, I64, 0),
 	TF(ended, signal, I64, 0), TF(ended, error, STR, 0) };
 static const struct tfield t_exited[] = { TF(exited, leftovers, U64, 0) };
+static const struct tfield t_api[] = { TF(api, handles, STRV, 0) };
+static const struct tfield t_welcome[] = { TF(welcome, id, U64, RQ),
+	TF(welcome, name, STR, 0), TF(welcome, parent, I64, 0),
+	TF(welcome, deadline, I64, 0) };
+static const struct tfield t_extend[] = { TF(extend, ms, U64, RQ),
+	TF(extend, why, STR, 0) };
+static const struct tfield t_extended[] = { TF(extended, deadline, I64, RQ) };
+static const struct tfield t_log[] = { TF(log, level, STR, RQ),
+	TF(log, message, BIN, RQ), TF(log, fields, BIN, 0) };
+static const struct tfield t_report[] = { TF(report, text, STR, 0),
+	TF(report, progress, F64, 0) };
+static const struct tfield t_result[] = { TF(result, data, BIN, RQ) };
+static const struct tfield t_message[] = { TF(message, seq, U64, RQ),
+	TF(message, priority, STR, RQ), TF(message, key, STR, 0),
+	TF(message, data, BIN, 0), TF(message, preempted, U64V, 0) };
+static const struct tfield t_child[] = { TF(child, id, U64, RQ),
+	TF(child, name, STR, 0), TF(child, event, STR, RQ),
+	TF(child, state, STR, RQ), TF(child, exit_code, I64, 0),
+	TF(child, signal, I64, 0), TF(child, reason, STR, 0),
+	TF(child, result, BIN, 0) };
 
 struct ttype {
 	enum msg_type		 type;
@@ -158,6 +189,7 @@ struct ttype {
 };
 
 #define TT(e, t) { e, #t, t_##t, sizeof t_##t / sizeof t_##t[0] }
+#define TT0(e, t) { e, #t, NULL, 0 }	/* a type without fields */
 
 static const struct ttype ttypes[] = {
 	TT(MSG_HELLO, hello), TT(MSG_ERROR, error), TT(MSG_OK, ok),
@@ -169,7 +201,12 @@ static const struct ttype ttypes[] = {
 	TT(MSG_SIGNAL, signal), TT(MSG_NOTIFY, notify),
 	TT(MSG_STARTED, started), TT(MSG_LOGGED, logged),
 	TT(MSG_NOTIFIED, notified), TT(MSG_ENDED, ended),
-	TT(MSG_EXITED, exited), TT(MSG_RECORD, record),
+	TT(MSG_EXITED, exited), TT(MSG_RECORD, record), TT(MSG_API, api),
+	TT(MSG_WELCOME, welcome), TT0(MSG_ACK, ack),
+	TT(MSG_EXTEND, extend), TT(MSG_EXTENDED, extended), TT(MSG_LOG, log),
+	TT(MSG_REPORT, report), TT0(MSG_HEARTBEAT, heartbeat),
+	TT(MSG_RESULT, result), TT0(MSG_RECV, recv),
+	TT(MSG_MESSAGE, message), TT(MSG_CHILD, child),
 };
 #define NTTYPES	(sizeof ttypes / sizeof ttypes[0])
 
@@ -239,6 +276,10 @@ fill_field(struct msg *m, const struct tfield *f, size_t i, int v)
 		u->v = v == 0 ? u64v_some : v == 2 ? u64v_many : NULL;
 		u->n = v == 0 ? 3 : v == 2 ? 1000 : 0;
 		break;
+	case K_F64:
+		*(double *)p = v == 0 ? 0.25 + (double)i : v == 2 ? 1e300 :
+		    WIRE_NAN;
+		break;
 	default:
 		break;
 	}
@@ -287,6 +328,10 @@ field_equal(struct msg *a, struct msg *b, const struct tfield *f)
 	case K_U64V:
 		return (u->n == w->n && (u->n == 0 ||
 		    memcmp(u->v, w->v, u->n * sizeof *u->v) == 0));
+	case K_F64:
+		if (isnan(*(double *)p) || isnan(*(double *)q))
+			return (isnan(*(double *)p) && isnan(*(double *)q));
+		return (*(double *)p == *(double *)q);
 	default:
 		return (false);
 	}
@@ -513,6 +558,7 @@ static const unsigned accepts[K__COUNT] = {
 	[K_STRV] = 1 << V_ARRAY_STR,
 	[K_BIN] = 1 << V_BIN | 1 << V_STR,
 	[K_U64V] = 1 << V_ARRAY_INT,
+	[K_F64] = 1 << V_FLOAT | 1 << V_INT | 1 << V_NEG | 1 << V_NIL,
 };
 
 /* What the cause says each kind must be. */
@@ -524,6 +570,7 @@ static const char *const must_be[K__COUNT] = {
 	[K_STRV] = "an array of strings",
 	[K_BIN] = "binary or a string",
 	[K_U64V] = "an array of non-negative integers",
+	[K_F64] = "a number or nil",
 };
 
 /* Pack one test value. */
