@@ -32,6 +32,7 @@ __all__ = [
     "get_bool",
     "get_float",
     "get_str",
+    "need",
     "get_bin",
     "get_strv",
     "get_uintv",
@@ -87,7 +88,7 @@ def encode(msg: Mapping[str, Any]) -> bytes:
     ValueError when the frame would be over the limit.
     """
     body = {k: v for k, v in msg.items() if v is not None}
-    payload = msgpack.packb(body, use_bin_type=True)
+    payload: bytes = msgpack.packb(body, use_bin_type=True)
     if len(payload) > FRAME_MAX:
         raise ValueError(f"a '{msg.get('type')}' message of {len(payload)}"
                          f" bytes is over the {FRAME_MAX}-byte frame limit")
@@ -130,21 +131,27 @@ class FrameReader:
         self._buf = bytearray()
         self._limit = limit
 
-    def feed(self, data: bytes) -> list[dict[str, Any]]:
-        """Add bytes; return the messages completed by them, in order."""
+    def feed(self, data: bytes) -> None:
+        """Add bytes read from the channel."""
         self._buf += data
-        out = []
-        while len(self._buf) >= _HEADER.size:
-            (n,) = _HEADER.unpack_from(self._buf)
-            if n > self._limit:
-                raise ProtocolError(f"frame of {n} bytes is over the"
-                                    f" {self._limit}-byte limit")
-            if len(self._buf) < _HEADER.size + n:
-                break
-            payload = bytes(self._buf[_HEADER.size:_HEADER.size + n])
-            del self._buf[:_HEADER.size + n]
-            out.append(decode(payload))
-        return out
+
+    def take(self) -> dict[str, Any] | None:
+        """The next complete message, or None until more bytes are fed.
+
+        Raises ProtocolError for an oversized frame (as soon as its header
+        is in) or a payload that does not decode.
+        """
+        if len(self._buf) < _HEADER.size:
+            return None
+        (n,) = _HEADER.unpack_from(self._buf)
+        if n > self._limit:
+            raise ProtocolError(f"frame of {n} bytes is over the"
+                                f" {self._limit}-byte limit")
+        if len(self._buf) < _HEADER.size + n:
+            return None
+        payload = bytes(self._buf[_HEADER.size:_HEADER.size + n])
+        del self._buf[:_HEADER.size + n]
+        return decode(payload)
 
     @property
     def pending(self) -> int:
@@ -270,6 +277,13 @@ def get_str(msg: Mapping[str, Any], key: str,
     absent."""
     value = _present(msg, key, required)
     return None if value is None else _text(msg, key, value)
+
+
+def need(msg: Mapping[str, Any], key: str) -> str:
+    """A required str field."""
+    value = get_str(msg, key, required=True)
+    assert value is not None
+    return value
 
 
 def get_bin(msg: Mapping[str, Any], key: str,
