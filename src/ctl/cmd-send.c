@@ -1,6 +1,6 @@
 /*
  * podctl send: deliver a notify message to a pod; it is logged at once and
- * queued until the workload reads it.
+ * queued until the workload reads it.  Prints the notify entry's seq.
  */
 
 #include <stdio.h>
@@ -35,8 +35,12 @@ send_reply(struct msg *m, void *arg)
 
 	if (m->type != MSG_OK)
 		return (reply_unexpected(m));
-	if (sd->ctl->json && json_print(json_pack("{sI}", "seq",
-	    (json_int_t)m->u.ok.seq), 0) != 0)
+	if (!sd->ctl->json) {
+		printf("%llu\n", (unsigned long long)m->u.ok.seq);
+		return (0);
+	}
+	if (json_print(json_pack("{sI}", "seq", (json_int_t)m->u.ok.seq),
+	    0) != 0)
 		return (EXIT_FAILED);
 	return (0);
 }

@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""apiwork MODE [ARG...]: a workload of the pod API tests, written with
+the podvisor package as an agent author would.  Each mode prints what it
+saw on stdout, one line per fact, for the test to check.
+
+  steps               work in 50 ms steps until cancelled, then set a result
+  deaf                open the API (handling cancel) and never look at it
+  extend MS... [hold] once cancelled, ask for each MS in turn, then end
+                      (with hold: wait to be killed)
+  heartbeat N         heartbeat N times, 50 ms apart, then go silent
+  result JSON         set the result given (raw JSON text), then end
+  bigresult           try a result of over 64 KiB
+  children            spawn two children, report their events, then end
+  messages N          print the data of N messages, then end
+  nohandle            attach handling nothing; sleep until signalled
+"""
+
+import json
+import sys
+import time
+
+import podvisor
+
+
+def say(*words):
+    print(*words, flush=True)
+
+
+def steps(pod):
+    n = 0
+    try:
+        while True:
+            pod.check()
+            n += 1
+            pod.set_status(f"step {n}", min(n / 100, 1.0))
+            time.sleep(0.05)
+    except podvisor.Stopped as stop:
+        say("stopped", stop.reason, "by", stop.requested_by)
+        pod.set_result({"steps": n, "reason": stop.reason})
+
+
+def deaf(pod):
+    while True:
+        time.sleep(1)
+
+
+def extend(pod, *amounts):
+    pod.wait_cancel()
+    say("cancelled", pod.cancel.reason)
+    hold = amounts[-1:] == ("hold",)
+    for ms in amounts[:-1] if hold else amounts:
+        try:
+            deadline = pod.extend(int(ms) / 1000, why=f"need {ms}ms")
+            say("granted", ms, round(deadline - time.time(), 1))
+        except podvisor.Refused as refused:
+            say("refused", ms, refused)
+    while hold:
+        time.sleep(1)
+
+
+def heartbeat(pod, n):
+    for _ in range(int(n)):
+        pod.heartbeat()
+        time.sleep(0.05)
+    say("silent")
+    while True:
+        time.sleep(1)
+
+
+def result(pod, text):
+    pod.set_result(json.loads(text))
+    say("result set")
+
+
+def bigresult(pod):
+    try:
+        pod.set_result("x" * (70 * 1024))
+        say("accepted")
+    except ValueError as err:
+        say("refused:", err)
+
+
+def children(pod):
+    ok = pod.spawn(["sh", "-c", "exit 0"], name="kid-ok")
+    bad = pod.spawn(["sh", "-c", "exit 3"], name="kid-bad")
+    ends = 0
+    while ends < 2:
+        ev = pod.next_child_event(timeout=20)
+        if ev is None:
+            say("timed out")
+            return
+        say("child", ev.id == ok and "ok" or ev.id == bad and "bad" or "?",
+            ev.event, ev.state, ev.exit_code)
+        ends += ev.event == "ended"
+
+
+def messages(pod, n):
+    for _ in range(int(n)):
+        msg = pod.next_message(timeout=20)
+        say("message", msg.seq, msg.priority, repr(msg.data))
+
+
+def nohandle(pod):
+    while True:
+        time.sleep(1)
+
+
+def main():
+    mode, args = sys.argv[1], sys.argv[2:]
+    pod = podvisor.attach(handles=()) if mode == "nohandle" else \
+        podvisor.attach()
+    say("attached", pod.id, pod.name, pod.parent)
+    globals()[mode](pod, *args)
+
+
+main()
