@@ -96,6 +96,7 @@ api_extend(struct pod *pod, const struct msg_extend *m)
 		return;
 	}
 	pod->extended_ms += (int64_t)m->ms;
+	pod->stage_own += (int64_t)m->ms;
 	pod_rearm_stage(pod, want);
 	log_debug("pod %" PRIu64 ": granted %" PRIu64 "ms more (%s)",
 	    pod->id, m->ms, m->why ? m->why : "");

@@ -78,9 +78,34 @@ pod_arm_stage(struct pod *pod, int64_t ms)
 {
 	int64_t	 deadline = mono_ms() + ms, cap = pod_deadline_cap(pod);
 
+	pod->stage_own = deadline;
 	if (cap != 0 && deadline > cap)
 		deadline = cap;
 	pod_rearm_stage(pod, deadline);
+}
+
+/* A parent's deadline went away (it ended) or moved later: give each
+ * child being stopped back as much of its own grace as the new cap
+ * allows, and so on down. */
+static void
+pod_relax_children(struct pod *pod)
+{
+	struct pod	*child;
+	int64_t		 want, cap;
+
+	TAILQ_FOREACH(child, &pod->children, sibling) {
+		if (child->stage_deadline == 0 ||
+		    child->stage_own <= child->stage_deadline)
+			continue;
+		want = child->stage_own;
+		if ((cap = pod_deadline_cap(child)) != 0 && want > cap)
+			want = cap;
+		if (want <= child->stage_deadline)
+			continue;
+		pod_rearm_stage(child, want);
+		registry_touch(child);
+		pod_relax_children(child);
+	}
 }
 
 /* The ladder has no next rung (killing, ended, concluded). */
@@ -577,6 +602,7 @@ pod_conclude(struct pod *pod)
 		    outcome);
 	journal_flush(pod);
 	api_child_event(pod, "ended");
+	pod_relax_children(pod);
 	pod_release_children(pod);
 	logs_advanced(pod);
 	registry_touch(pod);

@@ -97,6 +97,8 @@ struct pod {
 	int64_t		 stop_requested_at;
 	int64_t		 stage_deadline;	/* next rung of the stop ladder,
 						   mono ms; 0: none */
+	int64_t		 stage_own;	/* the same by the pod's own grace,
+					   before its parent's cap */
 
 	/* The runtime and what it reported. */
 	pid_t		 runtime_pid;

@@ -105,6 +105,21 @@ check "the child ended before its parent" sh -c "
     p=\$($PODCTL -S $SOCK --json inspect tparent | jq -r .ended_at)
     [ \"\$(printf '%s\n%s\n' \"\$c\" \"\$p\" | sort | head -n 1)\" = \"\$c\" ]"
 
+# A parent that ends within its grace releases the cap: its children get
+# their own grace back.
+SPAWN_OPTS="-n rparent --cancel-grace 5s"
+api steps >/dev/null
+wait_for 10 "the parent attached" attached rparent
+SPAWN_OPTS="-n rchild -p rparent --cancel-grace 60s"
+api deaf >/dev/null
+wait_for 10 "the child attached" attached rchild
+pc stop --no-wait rparent >/dev/null
+wait_for 10 "the parent ended at once" state_is rparent stopped
+later=$(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%S)
+check "the child's deadline is its own again" \
+    test "$(printf '%s\n%s\n' "$later" "$(field rchild next_stage_at)" | sort | tail -n 1)" != "$later"
+pc kill -s KILL rchild >/dev/null
+
 # heartbeat: a pod that goes silent is stopped with heartbeat-timeout.
 SPAWN_OPTS="-n beat --heartbeat 400ms --cancel-grace 300ms"
 api heartbeat 10 >/dev/null
