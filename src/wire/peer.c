@@ -44,6 +44,7 @@ struct peer {
 	enum peer_state		 state;
 	bool			 hello;		/* its hello has arrived */
 	bool			 deliver_hello;	/* the callback gets it too */
+	bool			 unwritable;	/* a write failed: read what is left */
 	uint64_t		 version;	/* that hello's, 0 before */
 	bool			 dispatching;	/* inside one of its callbacks */
 	bool			 freed;		/* peer_free()d meanwhile */
@@ -138,7 +139,9 @@ peer_protocol_error(struct peer *peer, const char *fmt, ...)
 	peer_error(peer, ERR_PROTOCOL, "%s", text);
 }
 
-/* Check the peer's first message, which must be a matching hello. */
+/* Check the peer's first message, which must be a matching hello: 1 when
+ * it is, 0 when the peer is being closed for it, -1 when the callback
+ * (given the hello, with peer_deliver_hello) freed the peer. */
 static int
 peer_check_hello(struct peer *peer, struct msg *msg)
 {
@@ -146,23 +149,23 @@ peer_check_hello(struct peer *peer, struct msg *msg)
 		log_warnx("%s: refused: %s: %s", peer->label,
 		    msg->u.error.code, msg->u.error.message);
 		peer_close(peer);
-		return (-1);
+		return (0);
 	}
 	if (msg->type != MSG_HELLO) {
 		peer_protocol_error(peer, "expected hello, got '%s'",
 		    msg_type_name(msg->type));
-		return (-1);
+		return (0);
 	}
 	peer->version = msg->u.hello.version;
 	if (msg->u.hello.version != PROTOCOL_VERSION) {
 		peer_protocol_error(peer, "protocol version mismatch: peer "
 		    "speaks %ju, this side speaks %d",
 		    (uintmax_t)msg->u.hello.version, PROTOCOL_VERSION);
-		return (-1);
+		return (0);
 	}
 	peer->hello = true;
 	if (!peer->deliver_hello)
-		return (0);
+		return (1);
 	peer->dispatching = true;
 	if (peer->cb != NULL)
 		peer->cb(peer, msg, peer->arg);
@@ -171,7 +174,7 @@ peer_check_hello(struct peer *peer, struct msg *msg)
 		peer_destroy(peer);
 		return (-1);
 	}
-	return (0);
+	return (1);
 }
 
 /* Hand one message to the callback; false if the peer was freed. */
@@ -193,8 +196,10 @@ peer_dispatch(struct peer *peer, struct msg *msg)
 	return (true);
 }
 
-/* Take and handle one frame; false when there is no more to do now. */
-static bool
+/* Take and handle one frame: 1 when there may be more, 0 when there is
+ * no more to do now, -1 when the callback freed the peer (do not touch
+ * it then). */
+static int
 peer_take(struct peer *peer)
 {
 	struct evbuffer	*in = bufferevent_get_input(peer->bev);
@@ -202,29 +207,28 @@ peer_take(struct peer *peer)
 	void		*payload;
 	size_t		 len;
 	char		 cause[256];
-	bool		 more;
 	int		 rc;
 
 	rc = frame_take(in, peer->frame_max, &payload, &len, cause,
 	    sizeof cause);
 	if (rc == 0)
-		return (false);
+		return (0);
 	if (rc == -1) {
 		peer_protocol_error(peer, "%s", cause);
-		return (false);
+		return (0);
 	}
 	rc = msg_decode(payload, len, &msg, cause, sizeof cause);
 	free(payload);
 	if (rc == -1) {
 		peer_protocol_error(peer, "%s", cause);
-		return (false);
+		return (0);
 	}
 	if (!peer->hello)
-		more = peer_check_hello(peer, &msg) == 0;
+		rc = peer_check_hello(peer, &msg);
 	else
-		more = peer_dispatch(peer, &msg);
+		rc = peer_dispatch(peer, &msg) ? 1 : -1;
 	msg_free(&msg);
-	return (more);
+	return (rc);
 }
 
 /* Input arrived: deliver whole frames until none is left or the peer
@@ -234,7 +238,7 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer	*peer = arg;
 
-	while (peer->state == PEER_LIVE && peer_take(peer))
+	while (peer->state == PEER_LIVE && peer_take(peer) == 1)
 		;
 }
 
@@ -259,6 +263,30 @@ peer_write_cb(struct bufferevent *bev, void *arg)
 		peer_destroy(peer);
 }
 
+/* A write failed because the other side is gone: drop what we would
+ * send, and deliver every whole frame it sent before it went.  -1 if
+ * the callback freed the peer meanwhile. */
+static int
+peer_read_rest(struct peer *peer)
+{
+	struct evbuffer	*in = bufferevent_get_input(peer->bev);
+	struct evbuffer	*out = bufferevent_get_output(peer->bev);
+	int		 fd = bufferevent_getfd(peer->bev), rc = 0;
+
+	peer->unwritable = true;
+	bufferevent_disable(peer->bev, EV_READ | EV_WRITE);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	/* The bufferevent keeps its input's end frozen but while it reads
+	 * itself. */
+	evbuffer_unfreeze(in, 0);
+	while (evbuffer_read(in, fd, 65536) > 0)
+		;
+	evbuffer_freeze(in, 0);
+	while (peer->state == PEER_LIVE && (rc = peer_take(peer)) == 1)
+		;
+	return (rc == -1 ? -1 : 0);
+}
+
 /* EOF, an error or a flush timeout. A peer that only half-closed still
  * gets the replies already queued for it. */
 static void
@@ -270,6 +298,17 @@ peer_event_cb(struct bufferevent *bev, short what, void *arg)
 	    evbuffer_get_length(bufferevent_get_output(bev)) != 0) {
 		peer_begin_close(peer);
 		return;
+	}
+	/* The other side closed while we wrote (EPIPE): what it sent before
+	 * closing, such as a runtime's last reports, is still to be read.
+	 * Keep reading until its EOF; drop what we would send. */
+	if ((what & BEV_EVENT_ERROR) && (what & BEV_EVENT_WRITING) &&
+	    !(what & BEV_EVENT_READING) && peer->state == PEER_LIVE &&
+	    !peer->unwritable) {
+		log_debug("%s: %s; reading what is left", peer->label,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		if (peer_read_rest(peer) == -1)
+			return;		/* freed by its callback */
 	}
 	if (what & BEV_EVENT_TIMEOUT)
 		log_warnx("%s: output not read in %d seconds", peer->label,
@@ -368,7 +407,7 @@ peer_send(struct peer *peer, const struct msg *msg)
 	struct evbuffer	*out;
 	size_t		 n;
 
-	if (peer->state != PEER_LIVE)
+	if (peer->state != PEER_LIVE || peer->unwritable)
 		return (-1);
 	out = bufferevent_get_output(peer->bev);
 	if (msg_encode(msg, out) == -1)

@@ -25,7 +25,11 @@ const char *const fuzz_field_names[] = {
 	"runtime_pid", "exit_code", "error", "owner", "created_at",
 	"started_at", "ended_at", "stop_requested_at", "stage_left_ms",
 	"leftovers", "log_seq", "children", "log_max", "ts", "kind", "dir",
-	"uid", "gid", "groups", "nofile_soft",
+	"uid", "gid", "groups", "nofile_soft", "handles", "requested_by",
+	"deadline", "ms", "why", "level", "fields", "text", "progress",
+	"priority", "key", "preempted", "event", "result", "api",
+	"next_stage_at", "cancel_acked_at", "status_text", "heartbeat_at",
+	"heartbeat_ms", "max_extend_ms", "timeout_at",
 };
 const size_t fuzz_nfield_names =
     sizeof fuzz_field_names / sizeof fuzz_field_names[0];

@@ -25,6 +25,8 @@ static char	*pods_two[] = { "agent", "42", NULL };
 static uint64_t	 children[] = { 7, 8 };
 static uint8_t	 notify_data[] = "{\"step\":3}";
 
+static void	fill_api(struct msg *);
+
 /* The fields of a request podctl sends. */
 static void
 fill_request(struct msg *m)
@@ -168,6 +170,64 @@ fill_pod_channel(struct msg *m)
 		break;
 	case MSG_EXITED:
 		m->u.exited.leftovers = 1;
+		break;
+	default:
+		fill_api(m);
+		break;
+	}
+}
+
+/* Samples of the pod API's messages. */
+static void
+fill_api(struct msg *m)
+{
+	static char		*handles[] = { "cancel", "notify", "pause", NULL };
+	static uint64_t		 preempted[] = { 4, 5 };
+
+	switch (m->type) {
+	case MSG_API:
+		m->u.api.handles = handles;
+		break;
+	case MSG_WELCOME:
+		m->u.welcome.id = 42;
+		m->u.welcome.name = "agent";
+		m->u.welcome.deadline = 1700000000000000000LL;
+		break;
+	case MSG_EXTEND:
+		m->u.extend.ms = 5000;
+		m->u.extend.why = "saving state";
+		break;
+	case MSG_EXTENDED:
+		m->u.extended.deadline = 1700000005000000000LL;
+		break;
+	case MSG_LOG:
+		m->u.log.level = "info";
+		m->u.log.message.ptr = (const uint8_t *)"step done";
+		m->u.log.message.len = 9;
+		m->u.log.fields.ptr = (const uint8_t *)"{\"step\": 3}";
+		m->u.log.fields.len = 11;
+		break;
+	case MSG_REPORT:
+		m->u.report.text = "step 3 of 10";
+		m->u.report.progress = 0.3;
+		break;
+	case MSG_RESULT:
+		m->u.result.data.ptr = (const uint8_t *)"{\"ok\": true}";
+		m->u.result.data.len = 12;
+		break;
+	case MSG_MESSAGE:
+		m->u.message.seq = 7;
+		m->u.message.priority = "normal";
+		m->u.message.data.ptr = (const uint8_t *)"hi";
+		m->u.message.data.len = 2;
+		m->u.message.preempted.v = preempted;
+		m->u.message.preempted.n = 2;
+		break;
+	case MSG_CHILD:
+		m->u.child.id = 43;
+		m->u.child.event = "ended";
+		m->u.child.state = "failed";
+		m->u.child.exit_code = 3;
 		break;
 	default:
 		break;

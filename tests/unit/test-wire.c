@@ -1542,6 +1542,28 @@ test_peer_halfclose(void)
 	CHECK(s.nmsgs == 0 && s.nlost == 1);
 }
 
+/* A side that sends its last messages and closes before reading what we
+ * write: our write fails (EPIPE) before we read, yet every message it
+ * sent is still delivered, then the loss (a runtime's last reports). */
+static void
+test_peer_closed_writer(void)
+{
+	struct side	 s = { 0 };
+	struct msg	 m;
+	int		 sv[2];
+
+	pair(sv);
+	raw_hello(sv[1], PROTOCOL_VERSION);
+	raw_status(sv[1]);
+	raw_status(sv[1]);
+	close(sv[1]);
+	s.peer = peer_new(base, sv[0], side_cb, &s, "gone");
+	msg_init(&m, MSG_STATUS);
+	CHECK(peer_send(s.peer, &m) == 0);
+	RUN_UNTIL(s.nlost == 1);
+	CHECK(s.nmsgs == 2 && s.nlost == 1);
+}
+
 /* Output: the drain callback once a backlog is read, and a peer that
  * reads nothing dropped past PEER_OUT_MAX, with the loss from the loop. */
 static void
@@ -1989,6 +2011,7 @@ main(void)
 	test_peer_frame_max();
 	test_peer_reentry();
 	test_peer_halfclose();
+	test_peer_closed_writer();
 	test_peer_output();
 
 	test_durations();
