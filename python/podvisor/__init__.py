@@ -14,14 +14,14 @@ Example::
 """
 
 from ._client import Client, PodRef, Seconds, default_socket
-from ._pod import Cancel, ChildEvent, Message, Pod, attach
+from ._pod import HANDLES, Cancel, ChildEvent, Message, Pod, attach
 from ._wire import PROTOCOL_VERSION
 from .errors import (ConnectionFailed, InvalidRequest, Interrupted, NoResult,
                      NotFound, NotInPod, OperationFailed, PermissionDenied,
                      PodvisorError, ProtocolError, Refused, Stopped, Timeout)
 
 __all__ = [
-    "attach", "Pod", "Cancel", "Message", "ChildEvent",
+    "attach", "HANDLES", "Pod", "Cancel", "Message", "ChildEvent",
     "Client", "default_socket", "PodRef", "Seconds", "PROTOCOL_VERSION",
     "PodvisorError", "NotInPod", "Stopped", "Interrupted", "Refused",
     "ProtocolError", "ConnectionFailed", "Timeout", "OperationFailed",

@@ -165,7 +165,7 @@ def _plain(value: Any) -> Any:
 
 _LIMITS = ("nofile", "nproc", "as", "cpu")
 _TIMES = ("created_at", "started_at", "ended_at", "stop_requested_at")
-_API_TIMES = ("next_stage_at", "cancel_acked_at", "heartbeat_at")
+_API_TIMES = ("next_stage_at", "cancel_acked_at", "heartbeat_at", "paused_at")
 # Record fields folded into others, or not shown (as by podctl).
 _CONSUMED = {"type", "stage_left_ms", "result"} | \
     {f"limit_{n}" for n in _LIMITS}
@@ -220,6 +220,8 @@ def pod_record(msg: Mapping[str, Any], inspect: bool = False) \
         "progress": g.get_float(msg, "progress"),
         "max_extend_ms": _nonneg(g.get_int(msg, "max_extend_ms")),
         "heartbeat_ms": _nonneg(g.get_int(msg, "heartbeat_ms")),
+        "queued": g.get_uint(msg, "queued"),
+        "cause": g.get_strv(msg, "cause") if "cause" in msg else None,
     })
     if inspect:
         rec["result"] = _result(msg)

@@ -32,6 +32,9 @@ __all__ = ["attach", "Pod", "Cancel", "Message", "ChildEvent", "HANDLES",
            "LEVELS"]
 
 HANDLES = ("cancel", "notify", "pause")     # what attach() handles by default
+# Also "interrupt": critical (and preempting) messages are pushed at once
+# and check() raises Interrupted for them -- the "interrupt now" case.
+KNOWN_HANDLES = HANDLES + ("interrupt",)
 LEVELS = ("debug", "info", "warning", "error")
 ENV_FD = "PODVISOR_API_FD"
 PAYLOAD_MAX = 64 * 1024         # log messages and results, in bytes
@@ -334,7 +337,7 @@ class _Core:
         if cancel is not None:
             raise Stopped(cancel.reason, cancel.requested_by, cancel.deadline)
         for i, msg in enumerate(self.messages):
-            if msg.preempted:
+            if self.interrupting(msg):
                 del self.messages[i]
                 raise Interrupted(msg)
         self.raise_broken()
@@ -344,6 +347,16 @@ class _Core:
             self.paused_sent = True
             self.queue({"type": "paused"})
         return True
+
+    def interrupting(self, msg: Message) -> bool:
+        """Is this a message check() raises Interrupted for?  A --preempt
+        one always; a critical one when the pod handles "interrupt"."""
+        return bool(msg.preempted) or (
+            "interrupt" in self.handles and msg.priority == "critical")
+
+    def interrupted(self) -> bool:
+        """Is a message waiting that check() would raise Interrupted for?"""
+        return any(self.interrupting(m) for m in self.messages)
 
     def request(self, kind: str, msg: dict[str, Any]) -> _Reply:
         """Send a request that gets an answer."""
@@ -453,9 +466,9 @@ def _open_api(handles: Sequence[str]) -> tuple[socket.socket, _Core]:
     if isinstance(handles, str):
         raise TypeError("handles is a sequence of names, e.g. ('cancel',)")
     handles = tuple(handles)
-    unknown = [h for h in handles if h not in HANDLES]
+    unknown = [h for h in handles if h not in KNOWN_HANDLES]
     if unknown:
-        raise ValueError(f"handles are among {', '.join(HANDLES)}; got"
+        raise ValueError(f"handles are among {', '.join(KNOWN_HANDLES)}; got"
                          f" {unknown!r}")
     text = os.environ.pop(ENV_FD)
     try:
@@ -615,8 +628,9 @@ class Pod:
 
         Never blocks, except while the pod is paused: it then confirms the
         pause and waits for the resume.  Raises Stopped again on every call
-        once cancelled, Interrupted for a --preempt message already
-        received, ConnectionFailed or ProtocolError if the channel failed.
+        once cancelled; raises Interrupted for a --preempt message, or with
+        "interrupt" in attach's handles a critical one, already received;
+        ConnectionFailed or ProtocolError if the channel failed.
 
         Example::
 
@@ -670,6 +684,20 @@ class Pod:
             self._core.observe()
             self._flush()
         return got
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, as a step boundary that lasts: return after seconds,
+        raise Stopped as soon as the pod is cancelled, and Interrupted as
+        soon as an interrupting message arrives (see attach's handles).
+
+        Example::
+
+            pod.sleep(30)       # back off, but hear a stop at once
+        """
+        self._wait(lambda: self._core.cancel is not None or
+                   self._core.interrupted() or self._core.pause_requested,
+                   seconds)
+        self.check()
 
     def extend(self, seconds: float, why: str = "") -> float:
         """Ask for more time before SIGTERM; return the new deadline.

@@ -223,6 +223,19 @@ class AsyncPod:
             self.cancel             # observe it: acknowledge
         return got
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait as a step boundary: return after seconds, or raise Stopped
+        or Interrupted as soon as there is cause.
+
+        Example::
+
+            await pod.sleep(30)
+        """
+        await self._wait(lambda: self._core.cancel is not None or
+                         self._core.interrupted() or
+                         self._core.pause_requested, seconds)
+        await self.check()
+
     async def extend(self, seconds: float, why: str = "") -> float:
         """Ask for more time before SIGTERM; return the new deadline.
 

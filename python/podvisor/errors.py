@@ -89,7 +89,11 @@ class Stopped(PodvisorError):
 
 
 class Interrupted(PodvisorError):
-    """A message sent with ``--preempt`` arrived: ``.message`` holds it.
+    """An interrupting message arrived: ``.message`` holds it.
+
+    One sent with ``--preempt``, or a ``critical`` one when the pod was
+    attached with "interrupt" among its handles: the "interrupt now" case,
+    distinct from Stopped (the pod goes on).
 
     check() raises it once per such message that the library has already
     received (one that next_message() has not handed out yet); the message

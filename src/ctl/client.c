@@ -95,6 +95,12 @@ client_lost(struct client *c, struct peer *peer)
 		    PROTOCOL_VERSION);
 		return (EXIT_UNREACHABLE);
 	}
+	if (peer_fault(peer) != NULL) {
+		fprintf(stderr, "podctl: cannot talk to podvisord at %s: %s "
+		    "(are podctl and podvisord the same version?)\n",
+		    c->ctl->socket, peer_fault(peer));
+		return (EXIT_UNREACHABLE);
+	}
 	fprintf(stderr, "podctl: lost the connection to podvisord at %s"
 	    " before its reply ended (did it exit? check its log)\n",
 	    c->ctl->socket);

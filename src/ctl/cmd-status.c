@@ -54,6 +54,21 @@ status_json(struct status *st)
 	return (json_print(a, 0) == 0 ? 0 : EXIT_FAILED);
 }
 
+/* For one pod's status: why it was stopped, from the pod up to the
+ * request that began it, on one line. */
+static void
+status_cause(const struct msg_pod *p)
+{
+	size_t	 i;
+
+	if (p->cause == NULL || p->cause[0] == NULL)
+		return;
+	printf("cause: ");
+	for (i = 0; p->cause[i] != NULL; i++)
+		printf("%s%s", i > 0 ? " \u2190 " : "", p->cause[i]);
+	putchar('\n');
+}
+
 /* The status reply: pod records, parents first, then the end. */
 static int
 status_reply(struct msg *m, void *arg)
@@ -72,6 +87,8 @@ status_reply(struct msg *m, void *arg)
 		if (st->ctl->json)
 			return (status_json(st));
 		podtree_table(&st->tree, stdout);
+		if (st->pod != NULL && st->tree.n > 0)
+			status_cause(&st->tree.pods[0]);
 		return (0);
 	default:
 		return (reply_unexpected(m));

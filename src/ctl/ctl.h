@@ -45,7 +45,10 @@ enum {
 	OPT_VERSION,
 	OPT_LIMIT,
 	OPT_HEARTBEAT,
-	OPT_MAX_EXTEND
+	OPT_MAX_EXTEND,
+	OPT_PRIORITY,
+	OPT_KEY,
+	OPT_PREEMPT
 };
 
 /* Every command accepts these besides its own options. */
@@ -103,6 +106,8 @@ extern const struct cmd_entry cmd_wait_entry;
 extern const struct cmd_entry cmd_send_entry;
 extern const struct cmd_entry cmd_inspect_entry;
 extern const struct cmd_entry cmd_result_entry;
+extern const struct cmd_entry cmd_pause_entry;
+extern const struct cmd_entry cmd_resume_entry;
 extern const struct cmd_entry cmd_rm_entry;
 
 /* podctl.c */

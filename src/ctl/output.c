@@ -173,6 +173,10 @@ json_add_api(json_t *o, const struct msg_pod *p)
 	json_t		*result = NULL;
 
 	json_add(o, "api", json_boolean(p->api));
+	json_add(o, "queued", json_integer((json_int_t)p->queued));
+	json_add(o, "paused_at", json_time(p->paused_at));
+	json_add(o, "cause", p->cause != NULL ? json_strv(p->cause) :
+	    json_null());
 	json_add(o, "next_stage_at", json_time(p->next_stage_at));
 	json_add(o, "cancel_acked_at", json_time(p->cancel_acked_at));
 	json_add(o, "status_text", json_text(p->status_text));
@@ -351,11 +355,15 @@ pod_state_text(const struct msg_pod *p, char *buf, size_t len)
 {
 	const char	*state = p->state != NULL ? p->state : "?";
 	const char	*sig;
+	char		 age[32];
 	int64_t		 ms = p->stage_left_ms;
 
 	if (strcmp(state, "succeeded") == 0)
 		snprintf(buf, len, "%s", state);
-	else if (pod_never_started(p))
+	else if (strcmp(state, "paused") == 0 && p->paused_at >= 0) {
+		format_age(now_ns() - p->paused_at, age, sizeof age);
+		snprintf(buf, len, "%s (%s)", state, age);
+	} else if (pod_never_started(p))
 		snprintf(buf, len, "%s (cannot start)", state);
 	else if (p->signal > 0) {
 		sig = p->signal < NSIG ? signal_name((int)p->signal) : NULL;
@@ -409,6 +417,7 @@ pod_copy(struct msg_pod *dst, const struct msg_pod *src)
 	dst->argv = src->argv != NULL ? xstrvdup(src->argv) : NULL;
 	dst->status_text = src->status_text != NULL ?
 	    xstrdup(src->status_text) : NULL;
+	dst->cause = src->cause != NULL ? xstrvdup(src->cause) : NULL;
 	dst->result.ptr = NULL;
 	dst->result.len = 0;
 	dst->children.v = NULL;
@@ -431,6 +440,8 @@ pod_clear(struct msg_pod *p)
 	free(p->error);
 	free(p->on_parent_exit);
 	free(p->status_text);
+	if (p->cause != NULL)
+		strv_free(p->cause);
 	strv_free(p->argv);
 	free(p->children.v);
 	memset(p, 0, sizeof *p);

@@ -31,6 +31,8 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_send_entry,
 	&cmd_inspect_entry,
 	&cmd_result_entry,
+	&cmd_pause_entry,
+	&cmd_resume_entry,
 	&cmd_rm_entry,
 	NULL
 };
@@ -310,7 +312,9 @@ main(int argc, char **argv)
 	int		 i, status = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	log_init("podctl", LOG_LEVEL_WARN);
+	/* The wire layer's warnings would say again what podctl's own one
+	 * line says (client.c): only errors from it. */
+	log_init("podctl", LOG_LEVEL_ERROR);
 	memset(&ctl, 0, sizeof ctl);
 	opterr = 0;
 

@@ -93,28 +93,58 @@ api_cancel(struct runtime *rt)
 	return (true);
 }
 
-/* Hand the oldest queued notify to a workload waiting for one. */
+/* May the next queued message go now?  When the workload waits for one
+ * (recv), or, for a workload that asked for interrupts, when it is
+ * critical or preempting: that one cannot wait for a recv. */
+static bool
+api_may_deliver(struct runtime *rt, const struct pod_notify *n)
+{
+	if (rt->api.peer == NULL || !rt->api.open)
+		return (false);
+	return (rt->api.recv_waiting || (rt->api.interrupt &&
+	    (n->prio == POD_PRIO_CRITICAL || n->npreempted > 0)));
+}
+
+/* Hand queued messages to the workload, as far as it takes them. */
 void
 api_deliver(struct runtime *rt)
 {
 	struct pod_notify	*n;
 	struct msg		 m;
 
-	if (!rt->api.recv_waiting || rt->api.peer == NULL ||
-	    (n = TAILQ_FIRST(&rt->notifies)) == NULL)
-		return;
-	TAILQ_REMOVE(&rt->notifies, n, entry);
-	rt->nnotifies--;
-	rt->api.recv_waiting = false;
-	msg_init(&m, MSG_MESSAGE);
-	m.u.message.seq = n->seq;
-	m.u.message.priority = "normal";
-	m.u.message.data.ptr = n->data;
-	m.u.message.data.len = n->len;
+	while ((n = queue_next(rt)) != NULL && api_may_deliver(rt, n)) {
+		rt->api.recv_waiting = false;
+		msg_init(&m, MSG_MESSAGE);
+		m.u.message.seq = n->seq;
+		m.u.message.priority = (char *)queue_priority_name(n->prio);
+		m.u.message.key = n->key;
+		m.u.message.data.ptr = n->data;
+		m.u.message.data.len = n->len;
+		m.u.message.preempted.v = n->preempted;
+		m.u.message.preempted.n = n->npreempted;
+		api_send(rt, &m);
+		queue_delivered(rt, n);
+	}
+}
+
+/* Ask a workload that handles pause to pause at its next boundary. */
+void
+api_pause(struct runtime *rt)
+{
+	struct msg	 m;
+
+	msg_init(&m, MSG_PAUSE);
 	api_send(rt, &m);
-	pod_log(rt, LOG_NOTIFY, "delivered message %llu to the workload",
-	    (unsigned long long)n->seq);
-	free(n);
+}
+
+/* Let a paused workload go on. */
+void
+api_resume(struct runtime *rt)
+{
+	struct msg	 m;
+
+	msg_init(&m, MSG_RESUME);
+	api_send(rt, &m);
 }
 
 /* A child pod was spawned or ended: tell a workload that listens. */
@@ -232,14 +262,17 @@ api_hello(struct runtime *rt, const struct msg_hello *h)
 			rt->api.notify = true;
 		else if (strcmp(h->handles[i], "pause") == 0)
 			rt->api.pause = true;
+		else if (strcmp(h->handles[i], "interrupt") == 0)
+			rt->api.interrupt = true;
 	}
 	rt->api.open = true;
 	rt->api.pid = (pid_t)h->pid;
-	pod_log(rt, LOG_API, "opened by pid %llu, handling%s%s%s%s",
+	pod_log(rt, LOG_API, "opened by pid %llu, handling%s%s%s%s%s",
 	    (unsigned long long)h->pid, rt->api.cancel ? " cancel" : "",
 	    rt->api.notify ? " notify" : "", rt->api.pause ? " pause" : "",
-	    rt->api.cancel || rt->api.notify || rt->api.pause ? "" :
-	    " nothing");
+	    rt->api.interrupt ? " interrupt" : "",
+	    rt->api.cancel || rt->api.notify || rt->api.pause ||
+	    rt->api.interrupt ? "" : " nothing");
 
 	msg_init(&m, MSG_WELCOME);
 	m.u.welcome.id = rt->id;
@@ -250,6 +283,9 @@ api_hello(struct runtime *rt, const struct msg_hello *h)
 	api_send(rt, &m);
 	if (rt->cancel.sent)
 		(void)api_cancel(rt);
+	else if (rt->pause != POD_PAUSE_NONE)
+		api_pause(rt);
+	api_deliver(rt);
 
 	msg_init(&m, MSG_API);
 	m.u.api.handles = h->handles;
@@ -359,6 +395,9 @@ api_dispatch(struct peer *peer, struct msg *m, void *arg)
 	case MSG_RECV:
 		rt->api.recv_waiting = true;
 		api_deliver(rt);
+		break;
+	case MSG_PAUSED:
+		pod_paused(rt);
 		break;
 	default:
 		why = "a message of another channel";

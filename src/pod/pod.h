@@ -32,7 +32,7 @@ struct seglog;
 #define POD_SETTLE_MS		100		/* let dying processes go first */
 #define POD_SWEEP_MS		200		/* repeat SIGKILL sweeps */
 #define POD_FLUSH_MS		5000		/* give up flushing the channel */
-#define POD_NOTIFY_MAX		256		/* notifies kept in memory */
+#define POD_NOTIFY_MAX		WIRE_QUEUE_MAX	/* messages queued for the workload */
 #define POD_API_FD		3		/* PODVISOR_API_FD, in the workload */
 #define POD_API_PENDING_MAX	64		/* requests awaiting podvisord */
 #define POD_API_DATA_MAX	(64 * 1024)	/* a log message, a result */
@@ -51,6 +51,14 @@ enum pod_stop {
 	POD_STOP_CANCEL,	/* stop signal sent, within cancel grace */
 	POD_STOP_TERM,		/* SIGTERM sent, within term grace */
 	POD_STOP_KILL		/* SIGKILL sent */
+};
+
+/* A pause podvisord asked for. */
+enum pod_pause {
+	POD_PAUSE_NONE,
+	POD_PAUSE_ASKED,	/* through the pod API, within cancel grace */
+	POD_PAUSE_CONFIRMED,	/* the workload paused itself */
+	POD_PAUSE_FROZEN	/* SIGSTOP to the pod's processes */
 };
 
 /* Leftover cleanup after the main process ended. */
@@ -87,6 +95,7 @@ struct pod_api {
 	bool			 cancel;	/* what its hello said it handles */
 	bool			 notify;
 	bool			 pause;
+	bool			 interrupt;	/* critical messages unasked */
 	pid_t			 pid;		/* who said hello */
 	bool			 recv_waiting;	/* a recv awaits a message */
 	bool			 acked;		/* the cancel was acknowledged */
@@ -102,10 +111,24 @@ struct pod_cancel {
 	int64_t			 deadline;	/* ns: SIGTERM */
 };
 
-/* A notify message waiting for the workload. */
+/* Message priorities, least urgent first. */
+enum pod_prio {
+	POD_PRIO_LOW,
+	POD_PRIO_NORMAL,
+	POD_PRIO_HIGH,
+	POD_PRIO_CRITICAL,
+	POD_NPRIO
+};
+
+/* A notify message waiting for the workload (queue.c). */
 struct pod_notify {
 	TAILQ_ENTRY(pod_notify)	 entry;
-	uint64_t		 seq;
+	uint64_t		 seq;		/* its notify entry */
+	int			 prio;		/* enum pod_prio */
+	int			 list;		/* the queue it is on */
+	char			*key;		/* NULL: none */
+	uint64_t		*preempted;	/* the pods --preempt stopped */
+	size_t			 npreempted;
 	size_t			 len;
 	uint8_t			 data[];
 };
@@ -118,6 +141,7 @@ struct runtime {
 	enum rt_state		 state;
 	enum pod_stop		 stop;
 	enum pod_sweep		 sweep;
+	enum pod_pause		 pause;
 	int			 exit_status;	/* the runtime's own */
 
 	/* From MSG_START. */
@@ -161,11 +185,13 @@ struct runtime {
 	struct event		*drain_timer;
 	struct event		*sync_timer;
 	struct event		*flush_timer;
+	struct event		*pause_timer;	/* no confirmation: freeze */
 	bool			 dirty;		/* committed since last sync */
 	uint64_t		 logged_seq;	/* last seq told to podvisord */
+	size_t			 logged_queued;	/* and queue depth */
 
-	struct pod_notifies	 notifies;
-	size_t			 nnotifies;
+	struct pod_notifies	 queue[POD_NPRIO];
+	size_t			 nqueued;
 
 	struct pod_api		 api;
 	struct pod_cancel	 cancel;
@@ -184,6 +210,15 @@ void		 pod_committed(struct runtime *);
 void		 pod_log(struct runtime *, int, const char *, ...)
 		     __attribute__((format(printf, 3, 4)));
 void		 pod_check_done(struct runtime *);
+void		 pod_paused(struct runtime *);
+
+/* queue.c */
+const char	*queue_priority_name(int);
+int		 queue_priority(const char *);
+void		 queue_add(struct runtime *, struct pod_notify *);
+struct pod_notify *queue_next(struct runtime *);
+void		 queue_delivered(struct runtime *, struct pod_notify *);
+void		 queue_free(struct runtime *);
 
 /* api.c */
 void		 api_open(struct runtime *, int);
@@ -193,6 +228,8 @@ void		 api_deliver(struct runtime *);
 void		 api_child(struct runtime *, const struct msg *);
 int		 api_reply(struct runtime *, const struct msg *);
 void		 api_supervisor_lost(struct runtime *);
+void		 api_pause(struct runtime *);
+void		 api_resume(struct runtime *);
 
 /* workload.c */
 int		 workload_start(struct runtime *, char *, size_t);

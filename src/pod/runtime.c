@@ -27,6 +27,7 @@
 #include "pod.h"
 
 static void	pod_stage(struct runtime *, enum pod_stop);
+static void	pod_resume(struct runtime *);
 static void	pod_finish(struct runtime *);
 static void	pod_send_ended(struct runtime *);
 
@@ -59,11 +60,13 @@ pod_committed(struct runtime *rt)
 	if (!evtimer_pending(rt->sync_timer, NULL))
 		pod_timer_add(rt->sync_timer, POD_SYNC_MS);
 	seq = seglog_last_seq(rt->log);
-	if (seq <= rt->logged_seq)
+	if (seq <= rt->logged_seq && rt->nqueued == rt->logged_queued)
 		return;
 	rt->logged_seq = seq;
+	rt->logged_queued = rt->nqueued;
 	msg_init(&m, MSG_LOGGED);
 	m.u.logged.seq = seq;
+	m.u.logged.queued = rt->nqueued;
 	pod_send(rt, &m);
 }
 
@@ -339,6 +342,7 @@ pod_cancel(struct runtime *rt, const struct msg_cancel *c)
 {
 	int64_t	 deadline = c->deadline;
 
+	pod_resume(rt);		/* a paused workload must hear it */
 	if (deadline == WIRE_NONE)
 		deadline = now_ns() + (int64_t)rt->cancel_grace_ms * 1000000;
 	pod_note_cancel(rt, c->reason, c->requested_by != NULL ?
@@ -357,38 +361,54 @@ pod_signal(struct runtime *rt, int sig, bool tree)
 	(void)workload_signal(rt, sig, tree);
 }
 
-/* MSG_NOTIFY: log it, keep it for the workload, reply with its seq. */
-static void
-pod_notify(struct runtime *rt, const struct wire_bin *data)
+/* A queued copy of a notify message. */
+static struct pod_notify *
+pod_notify_copy(const struct msg_notify *m, int prio, uint64_t seq)
 {
 	struct pod_notify	*n;
-	struct msg		 m;
 
-	if (rt->log == NULL ||
-	    seglog_append(rt->log, LOG_NOTIFY, data->ptr, data->len) == -1) {
+	n = xcalloc(1, sizeof *n + m->data.len);
+	n->seq = seq;
+	n->prio = prio;
+	n->key = m->key != NULL ? xstrdup(m->key) : NULL;
+	if (m->preempted.n > 0) {
+		n->preempted = xreallocarray(NULL, m->preempted.n,
+		    sizeof *n->preempted);
+		memcpy(n->preempted, m->preempted.v,
+		    m->preempted.n * sizeof *n->preempted);
+		n->npreempted = m->preempted.n;
+	}
+	n->len = m->data.len;
+	if (m->data.len > 0)
+		memcpy(n->data, m->data.ptr, m->data.len);
+	return (n);
+}
+
+/* MSG_NOTIFY: log it, queue it for the workload, reply with its seq. */
+static void
+pod_notify(struct runtime *rt, const struct msg_notify *m)
+{
+	struct msg	 reply;
+	uint64_t	 seq;
+	int		 prio;
+
+	if ((prio = queue_priority(m->priority)) == -1) {
+		peer_reply_error(rt->peer, ERR_USAGE, "unknown priority '%s'",
+		    m->priority);
+		return;
+	}
+	if (rt->log == NULL || seglog_append(rt->log, LOG_NOTIFY, m->data.ptr,
+	    m->data.len) == -1) {
 		peer_reply_error(rt->peer, ERR_FAILED,
 		    "cannot log the message");
 		return;
 	}
+	seq = seglog_last_seq(rt->log);
+	queue_add(rt, pod_notify_copy(m, prio, seq));
 	pod_committed(rt);
-	if (rt->nnotifies == POD_NOTIFY_MAX) {
-		/* Logged all the same: memory only keeps the newest. */
-		n = TAILQ_FIRST(&rt->notifies);
-		TAILQ_REMOVE(&rt->notifies, n, entry);
-		free(n);
-		rt->nnotifies--;
-	}
-	n = xmalloc(sizeof *n + data->len);
-	n->seq = seglog_last_seq(rt->log);
-	n->len = data->len;
-	if (data->len > 0)
-		memcpy(n->data, data->ptr, data->len);
-	TAILQ_INSERT_TAIL(&rt->notifies, n, entry);
-	rt->nnotifies++;
-
-	msg_init(&m, MSG_NOTIFIED);
-	m.u.notified.seq = n->seq;
-	pod_send(rt, &m);
+	msg_init(&reply, MSG_NOTIFIED);
+	reply.u.notified.seq = seq;
+	pod_send(rt, &reply);
 	api_deliver(rt);
 }
 
@@ -415,6 +435,91 @@ pod_record(struct runtime *rt, const struct msg_record *r)
 	pod_send(rt, &m);
 }
 
+/* Tell podvisord the pod is paused. */
+static void
+pod_report_paused(struct runtime *rt, bool frozen)
+{
+	struct msg	 m;
+
+	msg_init(&m, MSG_PAUSED);
+	m.u.paused.frozen = frozen;
+	pod_send(rt, &m);
+}
+
+/* Freeze the pod: SIGSTOP to every process of it. */
+static void
+pod_freeze(struct runtime *rt)
+{
+	evtimer_del(rt->pause_timer);
+	rt->pause = POD_PAUSE_FROZEN;
+	pod_log(rt, LOG_SIGNAL, "SIGSTOP to the pod's processes: paused");
+	(void)workload_signal(rt, SIGSTOP, true);
+	pod_report_paused(rt, true);
+}
+
+/* The workload did not confirm the pause within the cancel grace. */
+static void
+pod_pause_cb(int fd, short what, void *arg)
+{
+	struct runtime	*rt = arg;
+
+	if (rt->pause == POD_PAUSE_ASKED && rt->state == RT_RUNNING)
+		pod_freeze(rt);
+}
+
+/* MSG_PAUSE: through the pod API when the workload handles pause, else
+ * (or when it does not confirm in time) by SIGSTOP. */
+static void
+pod_pause(struct runtime *rt)
+{
+	if (rt->state != RT_RUNNING || rt->cancel.sent)
+		return;		/* ending: nothing to pause */
+	if (rt->pause != POD_PAUSE_NONE) {
+		if (rt->pause != POD_PAUSE_ASKED)
+			pod_report_paused(rt, rt->pause == POD_PAUSE_FROZEN);
+		return;
+	}
+	if (rt->api.peer == NULL || !rt->api.open || !rt->api.pause) {
+		pod_freeze(rt);
+		return;
+	}
+	rt->pause = POD_PAUSE_ASKED;
+	pod_log(rt, LOG_SIGNAL, "pause asked through the pod API");
+	api_pause(rt);
+	pod_timer_add(rt->pause_timer, rt->cancel_grace_ms);
+}
+
+/* The workload paused itself, as asked (api.c). */
+void
+pod_paused(struct runtime *rt)
+{
+	if (rt->pause != POD_PAUSE_ASKED)
+		return;		/* resumed meanwhile */
+	evtimer_del(rt->pause_timer);
+	rt->pause = POD_PAUSE_CONFIRMED;
+	pod_log(rt, LOG_SIGNAL, "paused: the workload confirmed");
+	pod_report_paused(rt, false);
+}
+
+/* MSG_RESUME, and before any stop: SIGCONT where frozen, and a resume
+ * message to a workload that was asked to pause. */
+static void
+pod_resume(struct runtime *rt)
+{
+	enum pod_pause	 was = rt->pause;
+
+	if (was == POD_PAUSE_NONE)
+		return;
+	evtimer_del(rt->pause_timer);
+	rt->pause = POD_PAUSE_NONE;
+	if (was == POD_PAUSE_FROZEN)
+		(void)workload_signal(rt, SIGCONT, true);
+	else
+		api_resume(rt);
+	pod_log(rt, LOG_SIGNAL, "resumed%s", was == POD_PAUSE_FROZEN ?
+	    ": SIGCONT to the pod's processes" : "");
+}
+
 /* Stop the workload without podvisord: cancel, SIGTERM, SIGKILL. */
 static void
 pod_stop_self(struct runtime *rt, const char *reason)
@@ -426,6 +531,7 @@ pod_stop_self(struct runtime *rt, const char *reason)
 	if (!rt->cancel.sent)
 		pod_note_cancel(rt, reason, "the pod runtime", now_ns() +
 		    (int64_t)rt->cancel_grace_ms * 1000000);
+	pod_resume(rt);		/* nothing is left frozen unwatched */
 	pod_stage(rt, POD_STOP_CANCEL);
 }
 
@@ -514,6 +620,8 @@ pod_reaped(struct runtime *rt, int status)
 	rt->reaped = true;
 	rt->wstatus = status;
 	rt->state = RT_CLEANUP;
+	rt->pause = POD_PAUSE_NONE;
+	evtimer_del(rt->pause_timer);
 	evtimer_del(rt->stop_timer);
 	log_debug("pod %llu: main process %ld ended (status 0x%x)",
 	    (unsigned long long)rt->id, (long)rt->pid, status);
@@ -722,7 +830,7 @@ pod_dispatch(struct peer *peer, struct msg *m, void *arg)
 	case MSG_NOTIFY:
 		if (rt->state == RT_IDLE)
 			goto bad;
-		pod_notify(rt, &m->u.notify.data);
+		pod_notify(rt, &m->u.notify);
 		break;
 	case MSG_RECORD:
 		if (rt->state == RT_IDLE)
@@ -733,6 +841,16 @@ pod_dispatch(struct peer *peer, struct msg *m, void *arg)
 		if (rt->state == RT_IDLE)
 			goto bad;
 		api_child(rt, m);
+		break;
+	case MSG_PAUSE:
+		if (rt->state == RT_IDLE)
+			goto bad;
+		pod_pause(rt);
+		break;
+	case MSG_RESUME:
+		if (rt->state == RT_IDLE)
+			goto bad;
+		pod_resume(rt);
 		break;
 	case MSG_EXTENDED:
 	case MSG_OK:
@@ -785,7 +903,8 @@ runtime_init(struct runtime *rt, struct event_base *base)
 	rt->state = RT_IDLE;
 	rt->burst_max = POD_BURST_MAX;
 	rt->parent = rt->timeout_at = WIRE_NONE;
-	TAILQ_INIT(&rt->notifies);
+	for (i = 0; i < POD_NPRIO; i++)
+		TAILQ_INIT(&rt->queue[i]);
 	TAILQ_INIT(&rt->api.pending);
 	for (i = 0; i < 2; i++) {
 		rt->out[i].rt = rt;
@@ -803,14 +922,13 @@ runtime_init(struct runtime *rt, struct event_base *base)
 	rt->drain_timer = pod_timer_new(rt, pod_drain_cb);
 	rt->sync_timer = pod_timer_new(rt, pod_sync_cb);
 	rt->flush_timer = pod_timer_new(rt, pod_flush_cb);
+	rt->pause_timer = pod_timer_new(rt, pod_pause_cb);
 }
 
 /* Release everything (the events before the base goes). */
 void
 runtime_free(struct runtime *rt)
 {
-	struct pod_notify	*n;
-
 	workload_close_stream(&rt->out[0]);
 	workload_close_stream(&rt->out[1]);
 	event_free(rt->ev_sigchld);
@@ -822,13 +940,11 @@ runtime_free(struct runtime *rt)
 	event_free(rt->drain_timer);
 	event_free(rt->sync_timer);
 	event_free(rt->flush_timer);
+	event_free(rt->pause_timer);
 	if (rt->peer != NULL)
 		peer_free(rt->peer);
 	api_close(rt);
-	while ((n = TAILQ_FIRST(&rt->notifies)) != NULL) {
-		TAILQ_REMOVE(&rt->notifies, n, entry);
-		free(n);
-	}
+	queue_free(rt);
 	seglog_close(rt->log);
 	if (rt->argv != NULL)
 		strv_free(rt->argv);

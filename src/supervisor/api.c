@@ -125,8 +125,8 @@ api_heartbeat_cb(int fd, short events, void *arg)
 
 	log_info("pod %" PRIu64 ": no heartbeat for %" PRId64 "ms", pod->id,
 	    pod->spec.heartbeat_ms);
-	pod_stop_tree(pod, "heartbeat-timeout", "heartbeat", WIRE_NONE,
-	    WIRE_NONE);
+	pod_stop_tree(pod, "heartbeat-timeout", "heartbeat-timeout", NULL,
+	    WIRE_NONE, WIRE_NONE);
 }
 
 /* Start (or restart) the --heartbeat clock. */

@@ -132,10 +132,10 @@ stop_request(struct client *c, struct msg_stop *m)
 		return;
 	client_who(c, by, sizeof by);
 	for (i = 0; i < n; i++)
-		pod_stop_tree(podtab_find(ids[i]), reason, by,
+		pod_stop_tree(podtab_find(ids[i]), reason, by, NULL,
 		    m->cancel_grace_ms, m->term_grace_ms);
 	if (m->wait) {
-		waiter_add(c, ids, n, missing, true);
+		waiter_add(c, ids, n, missing, true, WAIT_TERMINAL);
 		return;
 	}
 	reply_end(c, missing);
@@ -153,7 +153,7 @@ wait_request(struct client *c, struct msg_wait *m)
 
 	if (resolve_refs(c, m->pods, false, &ids, &n, &missing) == -1)
 		return;
-	waiter_add(c, ids, n, missing, m->tree);
+	waiter_add(c, ids, n, missing, m->tree, WAIT_TERMINAL);
 }
 
 /* kill -s SIG POD: the runtime signals the workload's process group. */
@@ -285,12 +285,102 @@ rm_request(struct client *c, struct msg_rm *m)
 	strv_free(missing);
 }
 
+/* pause POD...: pause every named subtree; with wait, answer once every
+ * pod of them is paused (or terminal). */
+static void
+pause_request(struct client *c, struct msg_pause *m)
+{
+	uint64_t	*ids;
+	char		**missing;
+	size_t		 n, i;
+
+	if (m->pods == NULL || m->pods[0] == NULL) {
+		client_reply_error(c, ERR_USAGE, "pause needs at least one pod");
+		return;
+	}
+	if (resolve_refs(c, m->pods, true, &ids, &n, &missing) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		pod_pause_tree(podtab_find(ids[i]));
+	if (m->wait) {
+		waiter_add(c, ids, n, missing, true, WAIT_PAUSED);
+		return;
+	}
+	reply_end(c, missing);
+	free(ids);
+	strv_free(missing);
+}
+
+/* resume POD...: resume every named subtree at once. */
+static void
+resume_request(struct client *c, struct msg_resume *m)
+{
+	uint64_t	*ids;
+	char		**missing;
+	size_t		 n, i;
+
+	if (m->pods == NULL || m->pods[0] == NULL) {
+		client_reply_error(c, ERR_USAGE, "resume needs at least one pod");
+		return;
+	}
+	if (resolve_refs(c, m->pods, true, &ids, &n, &missing) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		pod_resume_tree(podtab_find(ids[i]));
+	reply_end(c, missing);
+	free(ids);
+	strv_free(missing);
+}
+
+/* Is a message priority one of the four? */
+static bool
+send_priority_valid(const char *p)
+{
+	return (p == NULL || strcmp(p, "low") == 0 ||
+	    strcmp(p, "normal") == 0 || strcmp(p, "high") == 0 ||
+	    strcmp(p, "critical") == 0);
+}
+
+/* send --preempt: stop every live child subtree of the pod with reason
+ * preempted, and list their roots for the message. */
+static void
+send_preempt(struct client *c, struct pod *pod, struct wire_u64v *stopped)
+{
+	struct pod	*child;
+	char		 by[128], **chain;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(child, &pod->children, sibling)
+		n++;
+	stopped->v = xcalloc(n + 1, sizeof *stopped->v);
+	stopped->n = 0;
+	client_who(c, by, sizeof by);
+	chain = cause_through("preempted", pod);
+	chain = xreallocarray(chain, strv_len(chain) + 2, sizeof *chain);
+	chain[strv_len(chain) + 1] = NULL;
+	chain[strv_len(chain)] = xstrdup(by);
+	TAILQ_FOREACH(child, &pod->children, sibling) {
+		if (POD_TERMINAL(child) || child->stop_wanted)
+			continue;
+		pod_stop_tree(child, "preempted", by, chain, WIRE_NONE,
+		    WIRE_NONE);
+		stopped->v[stopped->n++] = child->id;
+	}
+	strv_free(chain);
+}
+
 /* send POD MESSAGE: forwarded to the runtime, answered once logged. */
 static void
 send_dispatch(struct client *c, struct msg_send *m)
 {
-	struct pod	*pod;
+	struct pod		*pod;
+	struct wire_u64v	 stopped = { NULL, 0 };
 
+	if (!send_priority_valid(m->priority)) {
+		client_reply_error(c, ERR_USAGE, "unknown priority '%s': use "
+		    "low, normal, high or critical", m->priority);
+		return;
+	}
 	if ((pod = resolve_one(c, m->pod, true)) == NULL)
 		return;
 	if (POD_TERMINAL(pod) || pod->peer == NULL || pod->phase != PHASE_LIVE) {
@@ -299,7 +389,10 @@ send_dispatch(struct client *c, struct msg_send *m)
 		    pod_state_name(pod->state));
 		return;
 	}
-	send_request(c, pod, m);
+	if (m->preempt)
+		send_preempt(c, pod, &stopped);
+	send_request(c, pod, m, &stopped);
+	free(stopped.v);
 }
 
 /* Is a wait, stop, follow or send still being answered? */
@@ -361,6 +454,12 @@ ctl_dispatch(struct client *c, struct msg *msg)
 		break;
 	case MSG_RM:
 		rm_request(c, &msg->u.rm);
+		break;
+	case MSG_PAUSE:
+		pause_request(c, &msg->u.pause);
+		break;
+	case MSG_RESUME:
+		resume_request(c, &msg->u.resume);
 		break;
 	default:
 		peer_error(c->peer, ERR_PROTOCOL, "unexpected message '%s' on "

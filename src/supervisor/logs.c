@@ -193,13 +193,17 @@ logs_advanced(struct pod *pod)
 
 /* send POD MESSAGE: the runtime logs it; the client hears back then. */
 void
-send_request(struct client *c, struct pod *pod, struct msg_send *m)
+send_request(struct client *c, struct pod *pod, struct msg_send *m,
+    const struct wire_u64v *preempted)
 {
 	struct send_req	*r;
 	struct msg	 msg;
 
 	msg_init(&msg, MSG_NOTIFY);
 	msg.u.notify.data = m->data;
+	msg.u.notify.priority = m->priority;
+	msg.u.notify.key = m->key;
+	msg.u.notify.preempted = *preempted;
 	peer_send(pod->peer, &msg);
 	r = xcalloc(1, sizeof *r);
 	r->client = c;

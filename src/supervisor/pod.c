@@ -150,17 +150,59 @@ pod_signal_group(struct pod *pod, int sig)
 	pod_send(pod, &msg);
 }
 
+/*
+ * The cause chain: why a pod was stopped, from the pod up to the request
+ * that started it, e.g. parent-stopped <- pod 17 "planner" <- user alice:
+ * "budget exceeded".  The origin is who asked, with the reason given
+ * when it says more than the reason's own name.
+ */
+static char **
+cause_origin(const char *by, const char *reason)
+{
+	char	**v = xcalloc(2, sizeof *v);
+
+	if (strcmp(by, reason) == 0 || strcmp(reason, "user") == 0)
+		v[0] = xstrdup(by);
+	else
+		xasprintf(&v[0], "%s: \"%s\"", by, reason);
+	return (v);
+}
+
+/* A child's chain: what happened to it, the pod it came through, and
+ * that pod's own chain. */
+char **
+cause_through(const char *what, struct pod *via)
+{
+	size_t	 n = via->cause != NULL ? strv_len(via->cause) : 0, i;
+	char	**v = xcalloc(n + 3, sizeof *v);
+
+	v[0] = xstrdup(what);
+	if (via->name != NULL)
+		xasprintf(&v[1], "pod %" PRIu64 " \"%s\"", via->id, via->name);
+	else
+		xasprintf(&v[1], "pod %" PRIu64, via->id);
+	for (i = 0; i < n; i++)
+		v[i + 2] = xstrdup(via->cause[i]);
+	return (v);
+}
+
 /* Ask one pod to stop: the cancel stage. No-op if it is already ending.
- * by says who asked, for the pod API ("user alice", "parent 4"). */
+ * by says who asked, for the pod API ("user alice", "parent 4"); cause
+ * is its chain (NULL: by and reason alone), copied. */
 void
-pod_stop(struct pod *pod, const char *reason, const char *by,
+pod_stop(struct pod *pod, const char *reason, const char *by, char **cause,
     int64_t cancel_ms, int64_t term_ms)
 {
 	struct msg	msg;
 
 	if (POD_TERMINAL(pod) || pod->stop_wanted)
 		return;
+	pod_resume(pod);	/* a paused pod must hear its cancel */
 	pod->stop_wanted = true;
+	if (pod->cause != NULL)
+		strv_free(pod->cause);
+	pod->cause = cause != NULL ? xstrvdup(cause) :
+	    cause_origin(by, reason);
 	free(pod->reason);
 	pod->reason = xstrdup(reason);
 	pod->stop_requested_at = now_ns();
@@ -190,16 +232,20 @@ pod_stop(struct pod *pod, const char *reason, const char *by,
  * each child's deadlines fall within its parent's). */
 void
 pod_stop_tree(struct pod *pod, const char *reason, const char *by,
-    int64_t cancel_ms, int64_t term_ms)
+    char **cause, int64_t cancel_ms, int64_t term_ms)
 {
 	struct pod	*child;
-	char		 parent[48];
+	char		 parent[48], **chain;
 
-	pod_stop(pod, reason, by, cancel_ms, term_ms);
+	pod_stop(pod, reason, by, cause, cancel_ms, term_ms);
+	if (TAILQ_EMPTY(&pod->children))
+		return;
 	snprintf(parent, sizeof parent, "parent %" PRIu64, pod->id);
+	chain = cause_through("parent-stopped", pod);
 	TAILQ_FOREACH(child, &pod->children, sibling)
-		pod_stop_tree(child, "parent-stopped", parent, cancel_ms,
-		    term_ms);
+		pod_stop_tree(child, "parent-stopped", parent, chain,
+		    cancel_ms, term_ms);
+	strv_free(chain);
 }
 
 /* Shutdown: stop every live pod with the given reason, all at once. */
@@ -210,7 +256,7 @@ stop_all(const char *reason)
 	struct pod	*pod;
 
 	for (i = 0; (pod = podtab_at(i)) != NULL; i++)
-		pod_stop(pod, reason, reason, WIRE_NONE, WIRE_NONE);
+		pod_stop(pod, reason, reason, NULL, WIRE_NONE, WIRE_NONE);
 }
 
 /* The next stop stage: SIGTERM after the cancel grace, SIGKILL after the
@@ -270,7 +316,7 @@ pod_timeout_cb(int fd, short events, void *arg)
 	struct pod	*pod = arg;
 
 	log_info("pod %" PRIu64 ": timed out", pod->id);
-	pod_stop_tree(pod, "timeout", "timeout", WIRE_NONE, WIRE_NONE);
+	pod_stop_tree(pod, "timeout", "timeout", NULL, WIRE_NONE, WIRE_NONE);
 }
 
 /* Start the pod's --timeout clock, if it has one. */
@@ -280,6 +326,7 @@ pod_arm_timeout(struct pod *pod)
 	if (pod->spec.timeout_ms <= 0)
 		return;
 	pod->timeout_timer = evtimer_new(sv.base, pod_timeout_cb, pod);
+	pod->timeout_at = mono_ms() + pod->spec.timeout_ms;
 	timer_arm(pod->timeout_timer, pod->spec.timeout_ms);
 }
 
@@ -387,11 +434,22 @@ sv_dispatch_pod(struct peer *peer, struct msg *msg, void *arg)
 		pod_started(pod, msg->u.started.pid);
 		break;
 	case MSG_LOGGED:
-		why = "'logged' going backwards";
-		if (msg->u.logged.seq < pod->log_seq)
+		why = "'logged' going backwards, or too many queued";
+		if (msg->u.logged.seq < pod->log_seq ||
+		    msg->u.logged.queued > WIRE_QUEUE_MAX)
 			goto bad;
 		pod->log_seq = msg->u.logged.seq;
+		if (pod->queued != msg->u.logged.queued) {
+			pod->queued = msg->u.logged.queued;
+			registry_touch(pod);
+		}
 		logs_advanced(pod);
+		break;
+	case MSG_PAUSED:
+		/* A pause the runtime reports after a resume is stale. */
+		if (pod->pause_wanted && pod->state == POD_RUNNING &&
+		    pod->phase == PHASE_LIVE)
+			pod_paused(pod, msg->u.paused.frozen);
 		break;
 	case MSG_NOTIFIED:
 		why = "'notified' with no message sent";
@@ -550,7 +608,7 @@ static void
 pod_release_children(struct pod *pod)
 {
 	struct pod	*child, *next;
-	char		 parent[48];
+	char		 parent[48], **chain;
 
 	TAILQ_FOREACH_SAFE(child, &pod->children, sibling, next) {
 		if (POD_TERMINAL(child) && pod_subtree_terminal(child))
@@ -568,8 +626,10 @@ pod_release_children(struct pod *pod)
 		} else {
 			snprintf(parent, sizeof parent, "parent %" PRIu64,
 			    pod->id);
-			pod_stop_tree(child, "parent-exited", parent,
+			chain = cause_through("parent-exited", pod);
+			pod_stop_tree(child, "parent-exited", parent, chain,
 			    WIRE_NONE, WIRE_NONE);
+			strv_free(chain);
 		}
 	}
 }

@@ -24,6 +24,7 @@ static const char *state_names[] = {
 	[POD_STOPPING] = "stopping",
 	[POD_TERMINATING] = "terminating",
 	[POD_KILLING] = "killing",
+	[POD_PAUSED] = "paused",
 	[POD_SUCCEEDED] = "succeeded",
 	[POD_FAILED] = "failed",
 	[POD_STOPPED] = "stopped",
@@ -69,6 +70,7 @@ pod_new(uint64_t id)
 	pod->signal = -1;
 	msg_spec_init(&pod->spec);
 	pod->cancel_acked_at = pod->heartbeat_at = WIRE_NONE;
+	pod->paused_at = WIRE_NONE;
 	pod->progress = WIRE_NAN;
 	pod->started_at = pod->ended_at = pod->stop_requested_at = WIRE_NONE;
 	return (pod);
@@ -86,6 +88,8 @@ pod_free(struct pod *pod)
 		event_free(pod->heartbeat_timer);
 	free(pod->status_text);
 	free(pod->result);
+	if (pod->cause != NULL)
+		strv_free(pod->cause);
 	if (pod->timeout_timer != NULL)
 		event_free(pod->timeout_timer);
 	if (pod->log_reader != NULL)

@@ -56,6 +56,9 @@ pod_to_msg(struct pod *pod, struct msg *msg, int what)
 	r->log_seq = pod->log_seq;
 	r->log_max = pod->log_max;
 	r->api = pod->api;
+	r->queued = pod->queued;
+	r->paused_at = pod->paused_at;
+	r->cause = pod->cause;
 	if (pod->stage_deadline != 0 && !POD_TERMINAL(pod))
 		r->next_stage_at = api_deadline_ns(pod->stage_deadline);
 	r->cancel_acked_at = pod->cancel_acked_at;
@@ -118,6 +121,8 @@ pod_from_msg(struct msg_pod *r)
 	pod->log_seq = r->log_seq;
 	pod->log_max = r->log_max;
 	pod->api = r->api;
+	pod->paused_at = r->paused_at;
+	pod->cause = r->cause != NULL ? xstrvdup(r->cause) : NULL;
 	pod->cancel_acked_at = r->cancel_acked_at;
 	pod->status_text = r->status_text ? xstrdup(r->status_text) : NULL;
 	pod->progress = r->progress;

@@ -44,6 +44,7 @@ enum pod_state {
 	POD_STOPPING,
 	POD_TERMINATING,
 	POD_KILLING,
+	POD_PAUSED,
 	/* Terminal states from here on. */
 	POD_SUCCEEDED,
 	POD_FAILED,
@@ -90,6 +91,10 @@ struct pod {
 	enum pod_state	 state;
 	enum pod_phase	 phase;
 	bool		 stop_wanted;
+	bool		 pause_wanted;	/* pause.c */
+	bool		 paused_frozen;	/* by SIGSTOP */
+	int64_t		 paused_at;	/* ns, WIRE_NONE: not paused */
+	char		**cause;	/* why it was stopped, up to the origin */
 	char		*reason;
 	int64_t		 created_at;
 	int64_t		 started_at;
@@ -118,6 +123,8 @@ struct pod {
 	struct event	*stage_timer;	/* the stop ladder */
 	struct event	*runtime_timer;	/* the runtime must finish by then */
 	struct event	*timeout_timer;	/* --timeout */
+	int64_t		 timeout_at;	/* its mono deadline */
+	int64_t		 timeout_left;	/* held while paused */
 
 	struct seglog	*log_reader;	/* shared by every stream of this pod */
 	struct streamlist streams;
@@ -134,6 +141,7 @@ struct pod {
 	bool		 api;		/* the workload opened it */
 	bool		 api_cancel;	/* and hears the cancel through it */
 	int64_t		 cancel_acked_at;	/* ns, WIRE_NONE: not */
+	uint64_t	 queued;	/* messages the workload has not read */
 	int64_t		 extended_ms;	/* granted so far */
 	char		*status_text;
 	double		 progress;	/* WIRE_NAN: none */
@@ -158,13 +166,21 @@ struct client {
 	TAILQ_ENTRY(client) entry;
 };
 
-/* A client waiting for a set of pods to become terminal (stop, wait). */
+/* What a waiter waits for. */
+enum wait_until {
+	WAIT_TERMINAL,		/* stop, wait */
+	WAIT_PAUSED		/* pause: every pod of the subtrees paused */
+};
+
+/* A client waiting for a set of pods to become terminal (stop, wait), or
+ * paused (pause). */
 struct waiter {
 	struct client	*client;
 	uint64_t	*ids;
 	size_t		 nids;
 	char		**missing;
 	bool		  tree;
+	enum wait_until	  until;
 	TAILQ_ENTRY(waiter) entry;
 };
 
@@ -271,10 +287,11 @@ char		**workload_env(const struct identity *, char **, bool,
 void		 spawn_request(struct client *, struct msg_spawn *);
 
 /* pod.c */
-void		 pod_stop(struct pod *, const char *, const char *, int64_t,
-		     int64_t);
-void		 pod_stop_tree(struct pod *, const char *, const char *,
+void		 pod_stop(struct pod *, const char *, const char *, char **,
 		     int64_t, int64_t);
+void		 pod_stop_tree(struct pod *, const char *, const char *,
+		     char **, int64_t, int64_t);
+char		**cause_through(const char *, struct pod *);
 int64_t		 pod_deadline_cap(struct pod *);
 void		 pod_rearm_stage(struct pod *, int64_t);
 void		 sv_dispatch_pod(struct peer *, struct msg *, void *);
@@ -295,6 +312,13 @@ void		 api_heartbeat(struct pod *);
 void		 api_result(struct pod *, const struct msg_result *);
 void		 api_child_event(struct pod *, const char *);
 
+/* pause.c */
+void		 pod_pause_tree(struct pod *);
+void		 pod_paused(struct pod *, bool);
+void		 pod_resume(struct pod *);
+void		 pod_resume_tree(struct pod *);
+bool		 pod_subtree_paused(struct pod *);
+
 /* reap.c */
 void		 sv_reap_children(void);
 void		 strays_sweep_soon(void);
@@ -302,7 +326,7 @@ void		 strays_sweep(void);
 
 /* wait.c */
 void		 waiter_add(struct client *, uint64_t *, size_t, char **,
-		     bool);
+		     bool, enum wait_until);
 void		 waiters_check(void);
 bool		 waiters_hold(struct pod *);
 void		 waiter_cancel(struct waiter *);
@@ -330,7 +354,8 @@ void		 logstream_cancel(struct logstream *);
 void		 logstream_end(struct logstream *);
 void		 logs_close_reader(struct pod *);
 void		 sends_forget_client(struct client *);
-void		 send_request(struct client *, struct pod *, struct msg_send *);
+void		 send_request(struct client *, struct pod *, struct msg_send *,
+		     const struct wire_u64v *);
 void		 sends_answer(struct pod *, uint64_t);
 void		 sends_fail(struct pod *);
 void		 sends_fail_one(struct pod *, const char *);

@@ -35,7 +35,8 @@ waiter_ready(struct waiter *w)
 	for (i = 0; i < w->nids; i++) {
 		if ((pod = podtab_find(w->ids[i])) == NULL)
 			continue;
-		if (w->tree ? !pod_subtree_terminal(pod) : !POD_TERMINAL(pod))
+		if (w->until == WAIT_PAUSED ? !pod_subtree_paused(pod) :
+		    w->tree ? !pod_subtree_terminal(pod) : !POD_TERMINAL(pod))
 			return (false);
 	}
 	return (true);
@@ -64,7 +65,7 @@ waiter_complete(struct waiter *w)
  * terminal; it then gets their records and an end with missing. */
 void
 waiter_add(struct client *c, uint64_t *ids, size_t nids, char **missing,
-    bool tree)
+    bool tree, enum wait_until until)
 {
 	struct waiter	*w;
 
@@ -74,6 +75,7 @@ waiter_add(struct client *c, uint64_t *ids, size_t nids, char **missing,
 	w->nids = nids;
 	w->missing = missing;
 	w->tree = tree;
+	w->until = until;
 	c->waiter = w;
 	TAILQ_INSERT_TAIL(&waiters, w, entry);
 	/* Answer at the end of this pass, once the states it reports are

@@ -131,12 +131,25 @@ static const struct field wait_fields[] = {
 static const struct field send_fields[] = {
 	F(send, pod, STR, REQ),
 	F(send, data, BIN, REQ),
+	F(send, priority, STR, 0),
+	F(send, key, STR, 0),
+	F(send, preempt, BOOL, 0),
 };
 static const struct field inspect_fields[] = {
 	F(inspect, pod, STR, REQ),
 };
 static const struct field rm_fields[] = {
 	F(rm, pods, STRV, REQNE),
+};
+static const struct field pause_fields[] = {
+	F(pause, pods, STRV, 0),
+	F(pause, wait, BOOL, 0),
+};
+static const struct field resume_fields[] = {
+	F(resume, pods, STRV, 0),
+};
+static const struct field paused_fields[] = {
+	F(paused, frozen, BOOL, 0),
 };
 static const struct field pod_fields[] = {
 	F(pod, id, U64, REQ),
@@ -164,6 +177,9 @@ static const struct field pod_fields[] = {
 	F(pod, children, U64V, 0),
 	F(pod, log_max, U64, 0),
 	F(pod, api, BOOL, 0),
+	F(pod, queued, U64, 0),
+	F(pod, paused_at, I64, 0),
+	F(pod, cause, STRV, 0),
 	F(pod, next_stage_at, I64, 0),
 	F(pod, cancel_acked_at, I64, 0),
 	F(pod, status_text, STR, 0),
@@ -210,6 +226,9 @@ static const struct field signal_fields[] = {
 };
 static const struct field notify_fields[] = {
 	F(notify, data, BIN, REQ),
+	F(notify, priority, STR, 0),
+	F(notify, key, STR, 0),
+	F(notify, preempted, U64V, 0),
 };
 static const struct field record_fields[] = {
 	F(record, kind, STR, REQ),
@@ -220,6 +239,7 @@ static const struct field started_fields[] = {
 };
 static const struct field logged_fields[] = {
 	F(logged, seq, U64, REQ),
+	F(logged, queued, U64, 0),
 };
 static const struct field notified_fields[] = {
 	F(notified, seq, U64, REQ),
@@ -301,7 +321,8 @@ static const struct schema schemas[MSG__COUNT] = {
 	[MSG_LOG] = S(log),		[MSG_REPORT] = S(report),
 	[MSG_HEARTBEAT] = S0(heartbeat), [MSG_RESULT] = S(result),
 	[MSG_RECV] = S0(recv),		[MSG_MESSAGE] = S(message),
-	[MSG_CHILD] = S(child),
+	[MSG_CHILD] = S(child),		[MSG_PAUSE] = S(pause),
+	[MSG_RESUME] = S(resume),	[MSG_PAUSED] = S(paused),
 };
 
 /* What the decoder carries around: the owned memory and the cause. */

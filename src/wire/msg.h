@@ -43,6 +43,7 @@ struct evbuffer;
 #define WIRE_STR_MAX		4096		/* any string field */
 #define WIRE_ARGV_MAX		4096		/* entries of a string array */
 #define WIRE_U64V_MAX		65536		/* entries of an integer array */
+#define WIRE_QUEUE_MAX		256		/* messages queued for a workload */
 
 struct wire_bin {
 	const uint8_t	*ptr;
@@ -97,9 +98,14 @@ enum msg_type {
 	MSG_STATUS,	/* pod all: replies pod* end */
 	MSG_LOGS,	/* pod from tail follow: replies entry* end */
 	MSG_WAIT,	/* pods tree: replies pod* end once all are terminal */
-	MSG_SEND,	/* pod data: replies ok{seq} once the notify is logged */
+	MSG_SEND,	/* pod data priority key preempt: replies ok{seq} once
+			   the notify is logged */
 	MSG_INSPECT,	/* pod: replies pod end */
 	MSG_RM,		/* pods: replies pod* (those removed) end */
+	MSG_PAUSE,	/* pods wait: replies pod* end (once paused, with wait);
+			   also podvisord -> runtime -> workload, no fields */
+	MSG_RESUME,	/* pods: replies pod* end; also podvisord -> runtime ->
+			   workload, no fields */
 
 	/* podvisord -> podctl stream records. */
 	MSG_POD,	/* one pod's record; see struct msg_pod */
@@ -113,20 +119,25 @@ enum msg_type {
 	MSG_CANCEL,	/* reason: cooperative stop */
 	MSG_SIGNAL,	/* signal tree: signal the workload group (and, with
 			   tree, every descendant that left it) */
-	MSG_NOTIFY,	/* data: log a notify entry, queue it for the workload */
+	MSG_NOTIFY,	/* data priority key preempted: log a notify entry,
+			   queue it for the workload */
 	MSG_RECORD,	/* kind data: append a lifecycle entry the supervisor
 			   knows of (a child spawned or ended, orphaning);
 			   acknowledged with ok{seq} once committed */
 
 	/* pod runtime -> podvisord (and MSG_ACK .. MSG_RESULT below). */
 	MSG_STARTED,	/* pid: the workload is running (pid == its pgid) */
-	MSG_LOGGED,	/* seq: the log is committed up to seq */
+	MSG_LOGGED,	/* seq queued: the log is committed up to seq; queued
+			   messages wait for the workload */
 	MSG_NOTIFIED,	/* seq: the notify entry was logged as seq */
 	MSG_ENDED,	/* exit_code signal error: the main process ended, or
 			   never started (error set, exit_code 127) */
 	MSG_EXITED,	/* leftovers: cleanup done, exit entry synced; the
 			   runtime exits right after */
 	MSG_API,	/* handles: the workload opened the pod API */
+	MSG_PAUSED,	/* frozen: the workload confirmed the pause (workload
+			   -> runtime), or it is paused (runtime -> podvisord;
+			   frozen: by SIGSTOP) */
 
 	/* The pod API: workload <-> pod runtime, and what the runtime
 	 * passes on to or from podvisord (podvisor-protocol(7)). */
@@ -221,6 +232,9 @@ struct msg_wait {
 struct msg_send {
 	char		 *pod;		/* required */
 	struct wire_bin	  data;		/* required */
+	char		 *priority;	/* low normal high critical; NULL: normal */
+	char		 *key;		/* replaces a queued message of this key */
+	bool		  preempt;	/* stop the pod's child subtrees first */
 };
 
 struct msg_inspect {
@@ -229,6 +243,19 @@ struct msg_inspect {
 
 struct msg_rm {
 	char		**pods;		/* required */
+};
+
+struct msg_pause {
+	char		**pods;		/* required on the control channel */
+	bool		  wait;
+};
+
+struct msg_resume {
+	char		**pods;		/* required on the control channel */
+};
+
+struct msg_paused {
+	bool		  frozen;
 };
 
 /* A pod record: status, inspect, stop and wait replies. Times are ns since
@@ -260,6 +287,9 @@ struct msg_pod {
 	uint64_t	  log_max;	/* segment log cap, bytes; 0: none */
 	/* The pod API. */
 	bool		  api;		/* the workload opened it */
+	uint64_t	  queued;	/* messages waiting for the workload */
+	int64_t		  paused_at;	/* ns */
+	char		**cause;	/* why it was stopped, up to the origin */
 	int64_t		  next_stage_at;	/* ns: the stop's next rung */
 	int64_t		  cancel_acked_at;	/* ns */
 	char		 *status_text;
@@ -311,6 +341,9 @@ struct msg_signal {
 
 struct msg_notify {
 	struct wire_bin	  data;		/* required */
+	char		 *priority;	/* as in send; NULL: normal */
+	char		 *key;
+	struct wire_u64v  preempted;	/* with --preempt: the pods stopped */
 };
 
 struct msg_record {
@@ -324,6 +357,7 @@ struct msg_started {
 
 struct msg_logged {
 	uint64_t	  seq;		/* required */
+	uint64_t	  queued;	/* messages not yet delivered */
 };
 
 struct msg_notified {
@@ -410,6 +444,9 @@ struct msg {
 		struct msg_send		send;
 		struct msg_inspect	inspect;
 		struct msg_rm		rm;
+		struct msg_pause	pause;
+		struct msg_resume	resume;
+		struct msg_paused	paused;
 		struct msg_pod		pod;
 		struct msg_entry	entry;
 		struct msg_start	start;

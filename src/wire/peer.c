@@ -148,6 +148,9 @@ peer_check_hello(struct peer *peer, struct msg *msg)
 	if (msg->type == MSG_ERROR) {
 		log_warnx("%s: refused: %s: %s", peer->label,
 		    msg->u.error.code, msg->u.error.message);
+		if (peer->fault == NULL)
+			xasprintf(&peer->fault, "it refused the connection: %s",
+			    msg->u.error.message);
 		peer_close(peer);
 		return (0);
 	}

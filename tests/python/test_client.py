@@ -380,12 +380,7 @@ class TestPause(Base):
     def test_pause_and_resume(self):
         pod = self.spawn(["sleep", "60"])
         self.running(pod)
-        try:
-            self.client.pause(pod, timeout=30)
-        except podvisor.ProtocolError as e:
-            if "unknown message type 'pause'" in str(e):
-                self.skipTest("this podvisord has no pause yet")
-            raise
+        self.client.pause(pod, timeout=30)
         self.assertEqual(self.client.inspect(pod)["state"], "paused")
         self.client.resume(pod)
         wait_for(lambda: self.state_is(pod, "running"), "the resume")

@@ -115,9 +115,14 @@ static const struct tfield t_logs[] = { TF(logs, pod, STR, RQ),
 static const struct tfield t_wait[] = { TF(wait, pods, STRV, NE),
 	TF(wait, tree, BOOL, 0) };
 static const struct tfield t_send[] = { TF(send, pod, STR, RQ),
-	TF(send, data, BIN, RQ) };
+	TF(send, data, BIN, RQ), TF(send, priority, STR, 0),
+	TF(send, key, STR, 0), TF(send, preempt, BOOL, 0) };
 static const struct tfield t_inspect[] = { TF(inspect, pod, STR, RQ) };
 static const struct tfield t_rm[] = { TF(rm, pods, STRV, NE) };
+static const struct tfield t_pause[] = { TF(pause, pods, STRV, 0),
+	TF(pause, wait, BOOL, 0) };
+static const struct tfield t_resume[] = { TF(resume, pods, STRV, 0) };
+static const struct tfield t_paused[] = { TF(paused, frozen, BOOL, 0) };
 static const struct tfield t_pod[] = { TF(pod, id, U64, RQ),
 	TF(pod, name, STR, 0), TF(pod, parent, I64, 0),
 	TF(pod, state, STR, RQ), TF(pod, pid, I64, 0),
@@ -130,7 +135,9 @@ static const struct tfield t_pod[] = { TF(pod, id, U64, RQ),
 	TF(pod, stage_left_ms, I64, 0), TF(pod, on_parent_exit, STR, 0),
 	TF(pod, leftovers, U64, 0), TF(pod, log_seq, U64, 0),
 	TF(pod, children, U64V, 0), TF(pod, log_max, U64, 0), TSPEC(pod),
-	TF(pod, api, BOOL, 0), TF(pod, next_stage_at, I64, 0),
+	TF(pod, api, BOOL, 0), TF(pod, queued, U64, 0),
+	TF(pod, paused_at, I64, 0), TF(pod, cause, STRV, 0),
+	TF(pod, next_stage_at, I64, 0),
 	TF(pod, cancel_acked_at, I64, 0), TF(pod, status_text, STR, 0),
 	TF(pod, progress, F64, 0), TF(pod, heartbeat_at, I64, 0),
 	TF(pod, result, BIN, 0) };
@@ -151,11 +158,14 @@ static const struct tfield t_cancel[] = { TF(cancel, reason, STR, RQ),
 	TF(cancel, requested_by, STR, 0), TF(cancel, deadline, I64, 0) };
 static const struct tfield t_signal[] = { TF(signal, signal, U64, RQ),
 	TF(signal, tree, BOOL, 0) };
-static const struct tfield t_notify[] = { TF(notify, data, BIN, RQ) };
+static const struct tfield t_notify[] = { TF(notify, data, BIN, RQ),
+	TF(notify, priority, STR, 0), TF(notify, key, STR, 0),
+	TF(notify, preempted, U64V, 0) };
 static const struct tfield t_record[] = { TF(record, kind, STR, RQ),
 	TF(record, data, BIN, 0) };
 static const struct tfield t_started[] = { TF(started, pid, U64, RQ) };
-static const struct tfield t_logged[] = { TF(logged, seq, U64, RQ) };
+static const struct tfield t_logged[] = { TF(logged, seq, U64, RQ),
+	TF(logged, queued, U64, 0) };
 static const struct tfield t_notified[] = { TF(notified, seq, U64, RQ) };
 static const struct tfield t_ended[] = { TF(ended, exit_code, I64, 0),
 	TF(ended, signal, I64, 0), TF(ended, error, STR, 0) };
@@ -207,6 +217,7 @@ static const struct ttype ttypes[] = {
 	TT(MSG_REPORT, report), TT0(MSG_HEARTBEAT, heartbeat),
 	TT(MSG_RESULT, result), TT0(MSG_RECV, recv),
 	TT(MSG_MESSAGE, message), TT(MSG_CHILD, child),
+	TT(MSG_PAUSE, pause), TT(MSG_RESUME, resume), TT(MSG_PAUSED, paused),
 };
 #define NTTYPES	(sizeof ttypes / sizeof ttypes[0])
 

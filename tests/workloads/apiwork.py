@@ -13,7 +13,13 @@ saw on stdout, one line per fact, for the test to check.
   children            spawn two children, report their events, then end
   messages N          print the data of N messages, then end
   nohandle            attach handling nothing; sleep until signalled
+  inbox FILE N        wait for FILE to exist, then attach and print N
+                      messages (priority and data)
+  preemptee           spawn two child subtrees (one two levels deep),
+                      then print the next message and its children's ends
+  interruptible       sleep in 30 s boundaries; print each Interrupted
 """
+import os
 
 import json
 import sys
@@ -105,10 +111,60 @@ def nohandle(pod):
         time.sleep(1)
 
 
+def inbox(pod, n):
+    for _ in range(int(n)):
+        msg = pod.next_message(timeout=20)
+        say("message", msg.priority, msg.data)
+
+
+def preemptee(pod):
+    mid = pod.spawn([sys.executable, __file__, "spawner"], name="mid",
+                    env={"PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+    leaf = pod.spawn(["sleep", "60"], name="leaf")
+    for _ in range(2):
+        pod.next_child_event(timeout=20)        # both spawned
+    say("children", mid, leaf)
+    msg = pod.next_message(timeout=30)
+    say("message", msg.data, "preempted", *msg.preempted)
+    ends = {}
+    while len(ends) < 2:
+        ev = pod.next_child_event(timeout=30)
+        if ev.event == "ended":
+            ends[ev.id] = (ev.state, ev.reason)
+    for pid in (mid, leaf):
+        say("ended", pid, *ends[pid])
+    say("still running")
+    while True:
+        pod.check()
+        time.sleep(0.05)
+
+
+def spawner(pod):
+    pod.spawn(["sleep", "60"], name="grandchild")
+    while True:
+        time.sleep(1)
+
+
+def interruptible(pod):
+    while True:
+        try:
+            pod.sleep(30)
+        except podvisor.Interrupted as it:
+            say("interrupted", it.message.priority, it.message.data)
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
-    pod = podvisor.attach(handles=()) if mode == "nohandle" else \
-        podvisor.attach()
+    if mode == "inbox":
+        while not os.path.exists(args[0]):
+            time.sleep(0.02)
+        args = args[1:]
+    if mode == "nohandle":
+        pod = podvisor.attach(handles=())
+    elif mode == "interruptible":
+        pod = podvisor.attach(handles=podvisor.HANDLES + ("interrupt",))
+    else:
+        pod = podvisor.attach()
     say("attached", pod.id, pod.name, pod.parent)
     globals()[mode](pod, *args)
 
