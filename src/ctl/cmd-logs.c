@@ -58,24 +58,7 @@ logs_write_error(void)
 static int
 logs_json(const struct msg_entry *e)
 {
-	const char	*data = (const char *)e->data.ptr;
-	json_t		*o;
-	char		*b64;
-
-	o = json_object();
-	json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
-	json_object_set_new(o, "ts", json_time(e->ts));
-	json_object_set_new(o, "kind", json_text(e->kind));
-	if (utf8_valid(data, e->data.len))
-		json_object_set_new(o, "data",
-		    json_stringn(data != NULL ? data : "", e->data.len));
-	else {
-		b64 = base64_encode(data, e->data.len);
-		json_object_set_new(o, "data", json_string(b64));
-		json_object_set_new(o, "encoding", json_string("base64"));
-		free(b64);
-	}
-	return (json_print(o, JSON_COMPACT));
+	return (json_print(entry_json(e), JSON_COMPACT));
 }
 
 /* An event line on stdout: "TS #SEQ KIND: DATA". */

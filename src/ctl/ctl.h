@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "wire.h"
+#include "json.h"
 
 /* Exit status, as the contract lists them. */
 #define EXIT_FAILED		1	/* the operation failed */
@@ -85,17 +86,6 @@ struct podout {
 	void	(*line)(const struct msg_pod *);
 };
 
-/* A deep copy of received pod records, linked into a tree. */
-#define POD_NONE	SIZE_MAX
-struct podtree {
-	struct msg_pod	*pods;
-	size_t		 n;
-	size_t		 size;
-	size_t		*up;		/* parent's index, or POD_NONE */
-	size_t		*first;		/* first child's index */
-	size_t		*last;		/* last child's index */
-	size_t		*next;		/* next sibling's index */
-};
 
 extern const struct cmd_entry cmd_spawn_entry;
 extern const struct cmd_entry cmd_stop_entry;
@@ -133,10 +123,6 @@ int		 reply_unexpected(const struct msg *);
 int		 reply_missing(char **);
 
 /* output.c */
-json_t		*json_text(const char *);
-json_t		*json_time(int64_t);
-json_t		*json_signal(int64_t);
-json_t		*pod_json(const struct msg_pod *);
 int		 json_print(json_t *, size_t);
 void		 podout_init(struct podout *, bool,
 		     void (*)(const struct msg_pod *));
@@ -147,18 +133,6 @@ void		 podout_free(struct podout *);
 const char	*pod_name(const struct msg_pod *);
 void		 pod_state_text(const struct msg_pod *, char *, size_t);
 int		 pod_exit_status(const struct msg_pod *);
-void		 pod_copy(struct msg_pod *, const struct msg_pod *);
-void		 pod_clear(struct msg_pod *);
-void		 podtree_add(struct podtree *, const struct msg_pod *);
-void		 podtree_link(struct podtree *);
-json_t		*podtree_json(const struct podtree *, size_t);
 void		 podtree_table(const struct podtree *, FILE *);
-void		 podtree_free(struct podtree *);
-
-/* base64.c */
-char		*base64_encode(const void *, size_t);
-bool		 utf8_valid(const void *, size_t);
-char		*utf8_lossy(const void *, size_t);
-char		*text_escape(const void *, size_t);
 
 #endif
