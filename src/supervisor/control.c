@@ -530,22 +530,51 @@ control_error_cb(struct evconnlistener *l, void *arg)
 	}
 }
 
+/* A client on a connected socket. */
+static struct client *
+client_new(int fd, const char *label)
+{
+	struct client	*c;
+
+	c = xcalloc(1, sizeof *c);
+	TAILQ_INSERT_TAIL(&clients, c, entry);
+	c->peer = peer_new(sv.base, fd, client_cb, c, label);
+	return (c);
+}
+
+/* Who the client is; from inside a pod when its pid descends from a
+ * live runtime. */
+static void
+client_identify(struct client *c, uid_t uid, gid_t gid, pid_t pid)
+{
+	struct pod	*pod;
+
+	c->uid = uid;
+	c->gid = gid;
+	c->pid = pid;
+	if (pid > 0 && (pod = podtab_caller(pid)) != NULL)
+		c->pod_id = pod->id;
+}
+
 /* A new podctl connection. */
 static void
 control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct client	*c;
-	struct pod	*pod;
 
-	c = xcalloc(1, sizeof *c);
-	TAILQ_INSERT_TAIL(&clients, c, entry);
-	c->peer = peer_new(sv.base, fd, client_cb, c, "client");
-	c->uid = peer_uid(c->peer);
-	c->gid = peer_gid(c->peer);
-	c->pid = peer_pid(c->peer);
-	if (c->pid > 0 && (pod = podtab_caller(c->pid)) != NULL)
-		c->pod_id = pod->id;
+	c = client_new(fd, "client");
+	client_identify(c, peer_uid(c->peer), peer_gid(c->peer),
+	    peer_pid(c->peer));
+}
+
+/* A client for the HTTP layer, on one end of a socketpair, as the HTTP
+ * caller (its peer credentials, or the daemon's owner for a token): the
+ * requests it relays get exactly the control socket's treatment. */
+void
+control_attach(int fd, uid_t uid, gid_t gid, pid_t pid)
+{
+	client_identify(client_new(fd, "http"), uid, gid, pid);
 }
 
 /* The socket is the first gate: 0600, or 0660 for the socket group. It

@@ -41,7 +41,10 @@ static const char usage[] =
     "[--socket-group GROUP]\n"
     "                 [--keep-terminal N] [--keep-terminal-for DUR] "
     "[--log-max SIZE]\n"
-    "                 [--log-level LEVEL] [--log-file FILE] [--version]\n";
+    "                 [--log-level LEVEL] [--log-file FILE]\n"
+    "                 [--http ADDR]... [--http-token-file FILE] "
+    "[--http-allow-remote]\n"
+    "                 [--version]\n";
 
 /* Start-up failed: say why (to the waiting parent too) and exit 1. */
 static void __attribute__((noreturn))
@@ -242,6 +245,9 @@ parse_options(int argc, char **argv, bool *daemonize)
 		{ "keep-terminal-for", required_argument, NULL, 'K' },
 		{ "log-max", required_argument, NULL, 'L' },
 		{ "log-file", required_argument, NULL, 'F' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "http-token-file", required_argument, NULL, 'T' },
+		{ "http-allow-remote", no_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -280,6 +286,17 @@ parse_options(int argc, char **argv, bool *daemonize)
 			break;
 		case 'F':
 			sv.log_file = optarg;
+			break;
+		case 'H':
+			sv.http = xreallocarray(sv.http, sv.nhttp + 1,
+			    sizeof *sv.http);
+			sv.http[sv.nhttp++] = optarg;
+			break;
+		case 'T':
+			sv.http_token_file = optarg;
+			break;
+		case 'R':
+			sv.http_allow_remote = true;
 			break;
 		case 'c':
 			sv.cancel_grace_ms = duration_arg("--cancel-grace",
@@ -473,6 +490,8 @@ startup(void)
 		startup_fail(cause);
 	if (control_listen(cause, sizeof cause) == -1)
 		startup_fail(cause);
+	if (http_start(cause, sizeof cause) == -1)
+		startup_fail(cause);
 }
 
 /* We serve: tell whoever waits for it. */
@@ -651,9 +670,11 @@ main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &late, NULL);
 	log_info("all pods stopped; exiting");
 	control_close();
+	http_stop();
 	registry_close();
 	retention_close();
 	clients_free();
+	free(sv.http);
 	free_pods();
 	event_free(ev_term);
 	event_free(ev_int);

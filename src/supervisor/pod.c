@@ -661,6 +661,7 @@ pod_conclude(struct pod *pod)
 		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
 		    outcome);
 	journal_flush(pod);
+	metrics_ended(pod);
 	api_child_event(pod, "ended");
 	pod_relax_children(pod);
 	pod_release_children(pod);

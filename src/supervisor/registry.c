@@ -326,9 +326,11 @@ registry_flush(void)
 		evtimer_add(retry_ev, &retry);
 		return;
 	}
+	/* Written: now the HTTP API's event streams may tell of it. */
 	while ((pod = TAILQ_FIRST(&dirty)) != NULL) {
 		TAILQ_REMOVE(&dirty, pod, dirty_entry);
 		pod->dirty = false;
+		sse_pod_changed(pod);
 	}
 	nforgotten = 0;
 	next_id_dirty = false;

@@ -271,7 +271,7 @@ spawn_request(struct client *c, struct msg_spawn *m)
 		return;
 	}
 	if (podtab_live_count() >= sv.max_pods) {
-		client_reply_error(c, ERR_FAILED, "too many pods: %zu are live "
+		client_reply_error(c, ERR_LIMIT, "too many pods: %zu are live "
 		    "and --max-pods is %u", podtab_live_count(), sv.max_pods);
 		return;
 	}
@@ -298,6 +298,7 @@ spawn_request(struct client *c, struct msg_spawn *m)
 		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
 		    pod->argv[0]);
 	api_child_event(pod, "spawned");
+	metrics_spawned();
 	c->spawned = pod->id;
 	msg_init(&reply, MSG_OK);
 	reply.u.ok.id = pod->id;

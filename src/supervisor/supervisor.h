@@ -35,6 +35,7 @@
 
 struct event;
 struct event_base;
+struct evbuffer;
 struct peer;
 struct seglog;
 
@@ -196,6 +197,10 @@ struct supervisor {
 	const char	*log_level;	/* passed on to every runtime */
 	const char	*log_map_size;	/* --log-map-size (testing), or NULL */
 	const char	*log_file;	/* --log-file, or NULL */
+	char		**http;		/* --http ADDR, repeatable */
+	size_t		 nhttp;
+	const char	*http_token_file; /* --http-token-file */
+	bool		 http_allow_remote; /* --http-allow-remote */
 	bool		 log_syslog;	/* daemonized without --log-file */
 	uid_t		 uid;
 	gid_t		 socket_gid;	/* group of a 0660 socket */
@@ -221,6 +226,7 @@ void		 clients_free(void);
 void		 client_reply_error(struct client *, const char *, const char *,
 		     ...) __attribute__((format(printf, 3, 4)));
 bool		 clients_hold(struct pod *);
+void		 control_attach(int, uid_t, gid_t, pid_t);
 
 /* access.c */
 bool		 access_may_read(struct client *, struct pod *);
@@ -318,6 +324,15 @@ void		 pod_paused(struct pod *, bool);
 void		 pod_resume(struct pod *);
 void		 pod_resume_tree(struct pod *);
 bool		 pod_subtree_paused(struct pod *);
+
+/* http.c, http_sse.c, metrics.c: the HTTP API (http.h has the rest) */
+int		 http_start(char *, size_t);
+void		 http_stop(void);
+void		 sse_pod_changed(struct pod *);
+void		 metrics_spawned(void);
+void		 metrics_ended(struct pod *);
+void		 metrics_http(int);
+void		 metrics_render(struct evbuffer *);
 
 /* reap.c */
 void		 sv_reap_children(void);

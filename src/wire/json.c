@@ -372,3 +372,14 @@ entry_json(const struct msg_entry *e)
 	}
 	return (o);
 }
+
+/* A document's compact text (caller frees), the document freed. */
+char *
+json_dumps_free(json_t *doc)
+{
+	char	*text;
+
+	text = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(doc);
+	return (text != NULL ? text : xstrdup("null"));
+}

@@ -34,6 +34,7 @@ json_t		*json_strv(char **);
 void		 json_add(json_t *, const char *, json_t *);
 json_t		*pod_json(const struct msg_pod *);
 json_t		*entry_json(const struct msg_entry *);
+char		*json_dumps_free(json_t *);
 void		 pod_copy(struct msg_pod *, const struct msg_pod *);
 void		 pod_clear(struct msg_pod *);
 void		 podtree_add(struct podtree *, const struct msg_pod *);

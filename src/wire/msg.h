@@ -167,6 +167,7 @@ enum msg_type {
 #define ERR_NOTFOUND	"not-found"	/* exit 3: no such pod */
 #define ERR_DENIED	"denied"	/* exit 5: permission denied */
 #define ERR_PROTOCOL	"protocol"	/* exit 1: framing/version problem */
+#define ERR_LIMIT	"limit"		/* exit 1: --max-pods reached */
 
 struct msg_hello {
 	uint64_t	  version;	/* required */

@@ -386,6 +386,23 @@ peer_set_drain_cb(struct peer *peer, peer_drain_cb cb)
 	peer->drain_cb = cb;
 }
 
+/* Stop reading from the peer (pacing); its messages wait in the
+ * socket, and the sender's own output queue fills. */
+void
+peer_read_pause(struct peer *peer)
+{
+	if (peer->state == PEER_LIVE)
+		bufferevent_disable(peer->bev, EV_READ);
+}
+
+/* Read from the peer again. */
+void
+peer_read_resume(struct peer *peer)
+{
+	if (peer->state == PEER_LIVE)
+		bufferevent_enable(peer->bev, EV_READ);
+}
+
 /* Have the callback get the peer's hello too, once its version is
  * checked (the pod API's hello carries what the workload handles). */
 void

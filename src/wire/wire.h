@@ -70,6 +70,8 @@ struct peer	*peer_new(struct event_base *, int, peer_cb, void *,
 void		 peer_set_frame_max(struct peer *, size_t);
 void		 peer_set_drain_cb(struct peer *, peer_drain_cb);
 void		 peer_deliver_hello(struct peer *);
+void		 peer_read_pause(struct peer *);
+void		 peer_read_resume(struct peer *);
 /* Queue a message. Returns -1 if the peer is already dead. */
 int		 peer_send(struct peer *, const struct msg *);
 /* Send an error reply, flush it, then close: the callback gets NULL. */

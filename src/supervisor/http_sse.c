@@ -1,0 +1,350 @@
+/*
+ * Server-sent event streams of the HTTP API.
+ *
+ * Logs (GET /v1/pods/{pod}/logs?follow=1): a control logs request with
+ * follow, relayed; each entry becomes an event `entry` with id: SEQ, and
+ * the end an event `end`.  The stream is paced: while the HTTP client's
+ * output holds more than SSE_PACE_BYTES the relay stops reading, so that
+ * the control channel's own pacing holds back the log reader.
+ *
+ * Events (GET /v1/events): an event `pod` with the pod object at every
+ * change of a pod the caller may see, numbered daemon-wide; the newest
+ * SSE_RING are kept for Last-Event-ID.  A subscriber more than
+ * SSE_DROP_BYTES behind is dropped with a log line.
+ *
+ * Every stream gets a ':' keep-alive comment every 15 seconds.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "supervisor.h"
+#include "json.h"
+#include "http.h"
+
+#define SSE_KEEPALIVE_MS	15000
+#define SSE_PACE_BYTES		(1024 * 1024)
+#define SSE_DROP_BYTES		(8 * 1024 * 1024)
+#define SSE_RING		1024
+
+/* One event kept for resumption. */
+struct sse_event {
+	uint64_t	 id;
+	uint64_t	 pod;
+	uid_t		 owner;
+	char		*text;		/* the pod object, JSON */
+};
+
+static TAILQ_HEAD(, hreq) streams = TAILQ_HEAD_INITIALIZER(streams);
+static struct sse_event	 ring[SSE_RING];
+static uint64_t		 next_id = 1;
+static struct event	*keepalive_ev;
+static unsigned		 nsubscribers;
+
+/* The bytes queued to a stream's client. */
+static size_t
+sse_backlog(struct hreq *h)
+{
+	if (h->conn == NULL)
+		return (0);
+	return (evbuffer_get_length(bufferevent_get_output(
+	    evhttp_connection_get_bufferevent(h->conn))));
+}
+
+/* Write one chunk to the stream. */
+static void
+sse_write(struct hreq *h, const char *fmt, ...)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(buf, fmt, ap);
+	va_end(ap);
+	evhttp_send_reply_chunk(h->req, buf);
+	evbuffer_free(buf);
+}
+
+/* Start a stream's reply. */
+static void
+sse_begin(struct hreq *h)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(h->req);
+
+	h->sse = true;
+	evhttp_add_header(out, "Content-Type", "text/event-stream");
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	evhttp_add_header(out, "X-Accel-Buffering", "no");
+	metrics_http(200);
+	evhttp_send_reply_start(h->req, 200, "OK");
+	TAILQ_INSERT_TAIL(&streams, h, sse_entry);
+}
+
+/* End a stream and free it. */
+static void
+sse_finish(struct hreq *h)
+{
+	TAILQ_REMOVE(&streams, h, sse_entry);
+	if (h->conn != NULL)
+		evhttp_send_reply_end(h->req);
+	hreq_free(h);
+}
+
+/* The client went away mid-stream: clean up at once. */
+void
+sse_closed(struct hreq *h)
+{
+	if (h->on_msg == NULL)
+		nsubscribers--;		/* an events subscriber */
+	TAILQ_REMOVE(&streams, h, sse_entry);
+	hreq_free(h);
+}
+
+/* Every 15 s: a comment on every stream, so that proxies and clients
+ * know it lives. */
+static void
+sse_keepalive_cb(int fd, short events, void *arg)
+{
+	struct hreq	*h;
+
+	TAILQ_FOREACH(h, &streams, sse_entry)
+		sse_write(h, ":\n\n");
+	timer_arm(keepalive_ev, SSE_KEEPALIVE_MS);
+}
+
+/*
+ * Logs.
+ */
+
+/* The written chunk has left: read on if the client keeps up. */
+static void
+sse_logs_drained(struct evhttp_connection *conn, void *arg)
+{
+	struct hreq	*h = arg;
+
+	if (h->peer != NULL && sse_backlog(h) < SSE_PACE_BYTES)
+		peer_read_resume(h->peer);
+}
+
+/* One entry of a followed log: an event, paced by the client. */
+static void
+sse_logs_reply(struct hreq *h, struct msg *m)
+{
+	struct evbuffer	*buf;
+	char		*text;
+
+	switch (m->type) {
+	case MSG_ENTRY:
+		text = json_dumps_free(entry_json(&m->u.entry));
+		buf = evbuffer_new();
+		evbuffer_add_printf(buf, "event: entry\nid: %" PRIu64
+		    "\ndata: %s\n\n", m->u.entry.seq, text);
+		free(text);
+		evhttp_send_reply_chunk_with_cb(h->req, buf, sse_logs_drained,
+		    h);
+		evbuffer_free(buf);
+		if (sse_backlog(h) >= SSE_PACE_BYTES)
+			peer_read_pause(h->peer);
+		return;
+	case MSG_END:
+		sse_write(h, "event: end\ndata: {}\n\n");
+		break;
+	case MSG_ERROR:
+		text = json_dumps_free(json_pack("{s{ss,ss}}", "error", "code",
+		    m->u.error.code, "message", m->u.error.message));
+		sse_write(h, "event: error\ndata: %s\n\n", text);
+		free(text);
+		break;
+	default:
+		break;
+	}
+	sse_finish(h);
+}
+
+/* The entries of a log that is not followed: one JSON array. */
+static void
+sse_logs_array(struct hreq *h, struct msg *m)
+{
+	switch (m->type) {
+	case MSG_ENTRY:
+		if (h->acc == NULL)
+			h->acc = json_array();
+		json_array_append_new(h->acc, entry_json(&m->u.entry));
+		return;
+	case MSG_END:
+		http_send_json(h->req, 200, h->acc != NULL ? h->acc :
+		    json_array());
+		h->acc = NULL;
+		break;
+	case MSG_ERROR:
+		hreq_fail(h, &m->u.error);
+		return;
+	default:
+		break;
+	}
+	hreq_free(h);
+}
+
+/* A first reply that is an error is answered as one, not a stream. */
+static void
+sse_logs_first(struct hreq *h, struct msg *m)
+{
+	if (m->type == MSG_ERROR) {
+		hreq_fail(h, &m->u.error);
+		return;
+	}
+	sse_begin(h);
+	h->on_msg = sse_logs_reply;
+	sse_logs_reply(h, m);
+}
+
+/* A non-negative integer query parameter; -1 after a 400. */
+static int
+sse_query_u64(struct hreq *h, struct evkeyvalq *q, const char *name,
+    uint64_t *out)
+{
+	const char	*v = evhttp_find_header(q, name);
+	char		*end;
+
+	*out = 0;
+	if (v == NULL)
+		return (0);
+	if (*v < '0' || *v > '9' || (*out = strtoull(v, &end, 10),
+	    *end != '\0')) {
+		http_send_error(h->req, 400, ERR_USAGE, "?%s must be a "
+		    "non-negative integer", name);
+		hreq_free(h);
+		return (-1);
+	}
+	return (0);
+}
+
+/* GET /v1/pods/{pod}/logs[?from=SEQ&tail=N&follow=1] */
+void
+sse_logs(struct hreq *h, struct evkeyvalq *q)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(h->req);
+	const char	*accept = evhttp_find_header(in, "Accept");
+	const char	*last = evhttp_find_header(in, "Last-Event-ID");
+	const char	*f = evhttp_find_header(q, "follow");
+	struct msg	 m;
+	bool		 follow;
+
+	msg_init(&m, MSG_LOGS);
+	m.u.logs.pod = h->ref;
+	if (sse_query_u64(h, q, "from", &m.u.logs.from) == -1 ||
+	    sse_query_u64(h, q, "tail", &m.u.logs.tail) == -1)
+		return;
+	follow = (f != NULL && (strcmp(f, "1") == 0 || strcmp(f, "true") ==
+	    0)) || (accept != NULL && strstr(accept, "text/event-stream"));
+	if (follow && last != NULL && strtoull(last, NULL, 10) > 0) {
+		m.u.logs.from = strtoull(last, NULL, 10) + 1;
+		m.u.logs.tail = 0;
+	}
+	m.u.logs.follow = follow;
+	if (hreq_send(h, &m, follow ? sse_logs_first : sse_logs_array) == -1)
+		hreq_free(h);
+}
+
+/*
+ * Events.
+ */
+
+/* May the subscriber see this event's pod? */
+static bool
+sse_visible(struct hreq *h, const struct sse_event *e)
+{
+	return (h->uid == 0 || h->uid == e->owner);
+}
+
+/* Send one event to a subscriber; drop one that is too far behind. */
+static void
+sse_emit(struct hreq *h, const struct sse_event *e)
+{
+	if (!sse_visible(h, e))
+		return;
+	if (sse_backlog(h) > SSE_DROP_BYTES) {
+		log_warnx("http: an events subscriber is %zu bytes behind: "
+		    "dropping it", sse_backlog(h));
+		evhttp_connection_free(h->conn);	/* sse_closed follows */
+		return;
+	}
+	sse_write(h, "event: pod\nid: %" PRIu64 "\ndata: %s\n\n", e->id,
+	    e->text);
+}
+
+/* A pod changed (the registry wrote it): tell every subscriber. */
+void
+sse_pod_changed(struct pod *pod)
+{
+	struct sse_event	*e;
+	struct hreq		*h, *next;
+	struct msg		 msg;
+
+	if (nsubscribers == 0)
+		return;
+	e = &ring[next_id % SSE_RING];
+	free(e->text);
+	pod_to_msg(pod, &msg, RECORD_CHILDREN);
+	e->text = json_dumps_free(pod_json(&msg.u.pod));
+	record_msg_release(&msg);
+	e->id = next_id++;
+	e->pod = pod->id;
+	e->owner = pod->owner;
+	TAILQ_FOREACH_SAFE(h, &streams, sse_entry, next) {
+		if (h->on_msg == NULL)
+			sse_emit(h, e);
+	}
+}
+
+/* GET /v1/events: from now on, or after Last-Event-ID from the ring. */
+void
+sse_events(struct hreq *h)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(h->req);
+	const char	*last = evhttp_find_header(in, "Last-Event-ID");
+	uint64_t	 from, id;
+
+	sse_begin(h);
+	nsubscribers++;
+	sse_write(h, "retry: 2000\n\n");
+	if (last == NULL || (from = strtoull(last, NULL, 10)) == 0)
+		return;
+	if (next_id > SSE_RING && from < next_id - SSE_RING)
+		from = next_id - SSE_RING;
+	for (id = from + 1; id < next_id; id++)
+		sse_emit(h, &ring[id % SSE_RING]);
+}
+
+/* Start the keep-alive clock. */
+void
+sse_start(void)
+{
+	keepalive_ev = evtimer_new(sv.base, sse_keepalive_cb, NULL);
+	timer_arm(keepalive_ev, SSE_KEEPALIVE_MS);
+}
+
+/* At exit: end every stream and forget the ring. */
+void
+sse_stop(void)
+{
+	struct hreq	*h;
+	size_t		 i;
+
+	while ((h = TAILQ_FIRST(&streams)) != NULL)
+		sse_finish(h);
+	if (keepalive_ev != NULL)
+		event_free(keepalive_ev);
+	keepalive_ev = NULL;
+	for (i = 0; i < SSE_RING; i++) {
+		free(ring[i].text);
+		ring[i].text = NULL;
+	}
+}
