@@ -8,7 +8,7 @@ set -e
 # the test clients written in Python.
 pkgs="build-essential autoconf automake pkg-config libevent-dev
 libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
-util-linux clang libclang-rt-dev valgrind python3 python3-msgpack"
+util-linux clang libclang-rt-dev valgrind python3 python3-msgpack curl"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 $sudo apt-get update -qq

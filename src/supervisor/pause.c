@@ -28,12 +28,15 @@ pause_send(struct pod *pod, enum msg_type type)
 		peer_send(pod->peer, &msg);
 }
 
-/* May this pod be paused now (running, not ending, not already)? */
+/* May this pod be paused now (starting or running, not ending, not
+ * already)?  A starting one is paused once its workload runs: the
+ * runtime reads the pause after the start. */
 static bool
 pause_possible(struct pod *pod)
 {
-	return (pod->state == POD_RUNNING && pod->phase == PHASE_LIVE &&
-	    !pod->stop_wanted && !pod->pause_wanted && pod->peer != NULL);
+	return ((pod->state == POD_RUNNING || pod->state == POD_STARTING) &&
+	    pod->phase == PHASE_LIVE && !pod->stop_wanted &&
+	    !pod->pause_wanted && pod->peer != NULL);
 }
 
 /* Ask one pod's runtime to pause it. */

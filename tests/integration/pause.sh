@@ -31,7 +31,8 @@ expect_status 0 "pause returns once paused" sh -c "$PODCTL -S $SOCK pause ticker
 check "the state is paused" state_is ticker paused
 check "paused_at is set" test "$(field ticker paused_at)" != null
 pid=$(field ticker pid)
-check "its process is stopped (T)" test "$(proc_state "$pid")" = T
+# (SIGSTOP takes effect when the process next runs: a moment later)
+wait_for 5 "its process is stopped (T)" sh -c "[ \"\$(awk '{ print \$3 }' /proc/$pid/stat)\" = T ]"
 n1=$(entries ticker)
 sleep 0.3	# a pause of some length, to see that nothing is written
 check "no output while paused" test "$(entries ticker)" = "$n1"
@@ -62,7 +63,8 @@ pc spawn -n kid -p coop -- sh -c 'while :; do sleep 0.05; done' >/dev/null
 pc pause coop >/dev/null
 check "the parent is paused" state_is coop paused
 check "the child is paused" state_is kid paused
-check "the child by SIGSTOP" test "$(proc_state "$(field kid pid)")" = T
+kpid=$(field kid pid)
+wait_for 5 "the child by SIGSTOP" sh -c "[ \"\$(awk '{ print \$3 }' /proc/$kpid/stat)\" = T ]"
 pc stop coop >/dev/null
 check "the paused agent heard its cancel: stopped" state_is coop stopped
 check "its result says why" sh -c "$PODCTL -S $SOCK result coop | jq -e '.reason == \"user\"' >/dev/null"
@@ -94,7 +96,8 @@ pc spawn -n f1 -- sleep 60 >/dev/null
 pc spawn -n f2 -e PYTHONPATH="$PYPATH" -- "$PY" "$WORK" steps >/dev/null
 wait_for 10 "f2 works" sh -c "$PODCTL -S $SOCK --json inspect f2 | jq -e '.status_text != null' >/dev/null"
 pc pause f1 f2 >/dev/null
-check "f1 is frozen" test "$(proc_state "$(field f1 pid)")" = T
+fpid=$(field f1 pid)
+wait_for 5 "f1 is frozen" sh -c "[ \"\$(awk '{ print \$3 }' /proc/$fpid/stat)\" = T ]"
 kill -KILL "$DPID"
 wait "$DPID" 2>/dev/null
 DPID=

@@ -1,0 +1,195 @@
+#!/bin/sh
+# The HTTP API with curl, over a Unix socket (peer credentials) and over
+# loopback TCP (the token): every endpoint and status code of the
+# contract, server-sent events with Last-Event-ID, a client leaving
+# mid-stream, garbage and oversized requests, 200 concurrent followers,
+# and podctl served throughout.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+PY=${PYTHON:-/usr/bin/python3}
+WORK="$top_srcdir/tests/workloads/apiwork.py"
+HSOCK=$T/http.sock
+PORT=$((20000 + $$ % 20000))
+start_daemon --cancel-grace 1s --term-grace 1s --max-pods 40 \
+    --http "unix:$HSOCK" --http "127.0.0.1:$PORT"
+TOKEN=$(cat "$STATE/http.token")
+
+# hc METHOD PATH [BODY]: a request over the Unix socket; prints the status
+# line's code, then the body, into $T/body.
+hc() {
+	curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$HSOCK" \
+	    -X "$1" ${3+-d "$3"} "http://podvisor$2"
+}
+body() {
+	jq -r "$1" "$T/body"
+}
+expect_code() {
+	want=$1 desc=$2
+	shift 2
+	CHECKS=$((CHECKS + 1))
+	got=$("$@")
+	[ "$got" = "$want" ] || fail "$desc: HTTP $got, wanted $want: $(cat "$T/body")"
+}
+
+# Spawn, list, inspect.
+expect_code 201 "spawn" hc POST /v1/pods '{"argv": ["sleep", "60"], "name": "web", "cancel_grace_ms": 500}'
+check "the pod object" test "$(body .name)" = web
+id=$(body .id)
+check "Location" sh -c "curl -s -i --unix-socket $HSOCK -X POST -d '{\"argv\":[\"true\"]}' http://x/v1/pods | grep -qi '^Location: /v1/pods/[0-9]'"
+expect_code 200 "list" hc GET /v1/pods
+check "an array of trees" test "$(body '.[] | select(.name == "web") | .id')" = "$id"
+expect_code 200 "inspect by name" hc GET /v1/pods/web
+check "inspect has the podctl fields" test "$(body .cancel_grace_ms)" = 500
+check "the same object as podctl --json" sh -c "
+    [ \"\$(jq -S 'del(.children, .log_seq)' $T/body)\" = \
+      \"\$($PODCTL -S $SOCK --json inspect web | jq -S 'del(.children, .log_seq)')\" ]"
+expect_code 404 "no such pod" hc GET /v1/pods/nosuch
+check "the error body" test "$(body .error.code)" = not-found
+
+# Bad requests.
+expect_code 400 "bad JSON" hc POST /v1/pods '{"argv": '
+expect_code 400 "argv not an array" hc POST /v1/pods '{"argv": "sleep"}'
+expect_code 400 "a bad grace" hc POST /v1/pods '{"argv": ["true"], "cancel_grace_ms": -5}'
+expect_code 400 "a bad name" hc POST /v1/pods '{"argv": ["true"], "name": "12"}'
+expect_code 404 "no such path" hc GET /v2/everything
+expect_code 405 "a wrong method" hc DELETE /v1/pods
+expect_code 400 "a bad ?wait" hc POST "/v1/pods/web/stop?wait=soon"
+head -c 1100000 /dev/zero | tr '\0' 'x' >"$T/big"
+CHECKS=$((CHECKS + 1))
+got=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HSOCK" -X POST \
+    --data-binary @"$T/big" http://x/v1/pods)
+[ "$got" = 413 ] || fail "a body over 1 MiB: HTTP $got"
+CHECKS=$((CHECKS + 1))
+got=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HSOCK" \
+    -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' y)" http://x/v1/pods)
+case $got in 4*) ;; *) fail "oversized headers: HTTP $got" ;; esac
+check "garbage is answered and closed" sh -c "printf 'HELLO THERE\r\n\r\n' |
+    timeout 5 $PY -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read()); s.settimeout(5)
+print(s.recv(100).decode(errors=\"replace\").split()[1])' $HSOCK | grep -q '^400'"
+
+# Stop: 202 at once while stopping, again 202, then 200 once terminal.
+pc spawn -n deaf -- sh -c 'trap "" INT; sleep 60' >/dev/null
+wait_for 5 "deaf running" state_is deaf running
+expect_code 202 "stop answers at once" hc POST /v1/pods/deaf/stop '{"reason": "from the web"}'
+check "the pod is stopping" test "$(body .state)" = stopping
+check "next_stage_at is set" test "$(body .next_stage_at)" != null
+expect_code 202 "stop again while stopping" hc POST /v1/pods/deaf/stop
+expect_code 200 "stop ?wait=5s answers 200 once terminal" hc POST "/v1/pods/deaf/stop?wait=5s"
+check "terminated" test "$(body .state)" = terminated
+check "the reason given" test "$(field deaf reason)" = "from the web"
+expect_code 200 "stop of a terminal pod" hc POST /v1/pods/deaf/stop
+pc spawn -n slowstop -- sh -c 'trap "" INT; sleep 60' >/dev/null
+wait_for 5 "slowstop running" state_is slowstop running
+expect_code 202 "stop ?wait shorter than the stop: 202" hc POST "/v1/pods/slowstop/stop?wait=100ms"
+
+# kill, messages, pause, resume, result, DELETE.
+expect_code 204 "kill" hc POST /v1/pods/web/kill '{"signal": "TERM"}'
+wait_for 5 "web ended" sh -c "[ \"\$($PODCTL -S $SOCK --json inspect web | jq -r .state)\" = failed ]"
+expect_code 409 "kill of a terminal pod" hc POST /v1/pods/web/kill
+pc spawn -n inbox -- sleep 60 >/dev/null
+expect_code 202 "a message" hc POST /v1/pods/inbox/messages '{"data": "hi", "priority": "high", "key": "k"}'
+check "its seq" test "$(body .seq)" -gt 0
+expect_code 400 "a bad priority" hc POST /v1/pods/inbox/messages '{"data": "hi", "priority": "urgent"}'
+expect_code 202 "pause" hc POST /v1/pods/inbox/pause
+wait_for 5 "inbox paused" state_is inbox paused
+expect_code 202 "resume" hc POST /v1/pods/inbox/resume
+check "inbox running" state_is inbox running
+expect_code 409 "DELETE of a live pod" hc DELETE /v1/pods/inbox
+expect_code 404 "no result" hc GET /v1/pods/web/result
+pc spawn -n res -e PYTHONPATH="$top_srcdir/python" -- "$PY" "$WORK" result '{"answer": 42}' >/dev/null
+pc wait res >/dev/null
+expect_code 200 "the result" hc GET /v1/pods/res/result
+check "the value itself" test "$(body .answer)" = 42
+expect_code 204 "DELETE of a terminal pod" hc DELETE /v1/pods/res
+expect_code 404 "gone" hc GET /v1/pods/res
+
+# Logs: an array, and server-sent events with Last-Event-ID.
+pc spawn -n talk -- sh -c 'echo one; echo two >&2; echo three' >/dev/null
+pc wait talk >/dev/null
+expect_code 200 "logs" hc GET /v1/pods/talk/logs
+check "entries as podctl --json logs" sh -c "
+    [ \"\$(jq -c '.[]' $T/body)\" = \"\$($PODCTL -S $SOCK --json logs talk)\" ]"
+curl -s -N --max-time 10 --unix-socket "$HSOCK" \
+    'http://x/v1/pods/talk/logs?follow=1' >"$T/sse"
+check "an entry event per entry, with its seq as id" \
+    test "$(grep -c '^event: entry' "$T/sse")" = "$(body length)"
+check "then an end event" sh -c "tail -n 3 $T/sse | grep -q '^event: end'"
+curl -s -N --max-time 10 --unix-socket "$HSOCK" -H 'Last-Event-ID: 3' \
+    -H 'Accept: text/event-stream' http://x/v1/pods/talk/logs >"$T/sse2"
+check "Last-Event-ID resumes after it" sh -c "grep '^id:' $T/sse2 | head -n 1 | grep -qx 'id: 4'"
+
+# A follower that leaves mid-stream is cleaned up at once.
+pc spawn -n long -- sh -c 'while :; do echo x; sleep 0.1; done' >/dev/null
+fds() {
+	ls "/proc/$DPID/fd" | wc -l
+}
+before=$(fds)
+curl -s -N --max-time 1 --unix-socket "$HSOCK" 'http://x/v1/pods/long/logs?follow=1' >/dev/null
+wait_for 5 "the follower's descriptors are closed" sh -c "[ \$(ls /proc/$DPID/fd | wc -l) -le $before ]"
+pc stop long >/dev/null
+
+# /v1/events: a pod event at every change, resumable.
+curl -s -N --max-time 4 --unix-socket "$HSOCK" http://x/v1/events >"$T/ev" &
+EVPID=$!
+sleep 0.3	# the subscriber connects; events before it are not its
+pc spawn -n evpod -- true >/dev/null
+wait "$EVPID"
+check "pod events" sh -c "grep -q '^event: pod' $T/ev"
+check "with ids" sh -c "grep -q '^id: [0-9]' $T/ev"
+check "the pod object" sh -c "grep '^data: ' $T/ev | sed 's/^data: //' | jq -e 'select(.name == \"evpod\")' >/dev/null"
+first=$(grep '^id:' "$T/ev" | head -n 1 | cut -d' ' -f2)
+curl -s -N --max-time 1 --unix-socket "$HSOCK" -H "Last-Event-ID: $first" \
+    http://x/v1/events >"$T/ev2"
+check "Last-Event-ID replays what came after" \
+    sh -c "grep '^id:' $T/ev2 | head -n 1 | grep -qx 'id: $((first + 1))'"
+
+# 200 concurrent followers, and podctl served meanwhile.
+i=0 followers=
+while [ $i -lt 200 ]; do
+	curl -s -N --max-time 6 --unix-socket "$HSOCK" http://x/v1/events \
+	    >"$T/f.$i" 2>/dev/null &
+	followers="$followers $!"
+	i=$((i + 1))
+done
+sleep 1	# let them all connect
+pc spawn -n crowd -- true >/dev/null
+check "podctl is served with 200 followers" sh -c "$PODCTL -S $SOCK status >/dev/null"
+wait_for 10 "every follower saw the pod" sh -c "[ \$(grep -l crowd $T/f.* | wc -l) -eq 200 ]"
+# shellcheck disable=SC2086
+wait $followers
+
+# TCP: the token, in the header or the query; none or a wrong one: 401.
+tc() {
+	curl -s -o "$T/body" -w '%{http_code}' "$@"
+}
+expect_code 401 "no token" tc "http://127.0.0.1:$PORT/v1/pods"
+expect_code 401 "a wrong token" tc -H "Authorization: Bearer nope" "http://127.0.0.1:$PORT/v1/pods"
+expect_code 200 "the token" tc -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/v1/pods"
+expect_code 200 "the token as ?token=" tc "http://127.0.0.1:$PORT/v1/pods?token=$TOKEN"
+expect_code 200 "the console" tc "http://127.0.0.1:$PORT/?token=$TOKEN"
+check "it is a page" grep -qi '<html' "$T/body"
+expect_code 200 "metrics" tc "http://127.0.0.1:$PORT/metrics?token=$TOKEN"
+for series in 'podvisor_pods{state="running"}' podvisor_pods_spawned_total \
+    'podvisor_pod_stops_total{outcome="terminated"}' \
+    podvisor_stop_duration_seconds_bucket podvisor_build_info; do
+	check "metrics has $series" grep -qF "$series" "$T/body"
+done
+
+# --max-pods: 429.
+i=0
+while [ "$(pc --json status | jq '[.. | objects | select(.state? == "running")] | length')" -lt 40 ] && [ $i -lt 60 ]; do
+	pc spawn -- sleep 60 >/dev/null 2>&1
+	i=$((i + 1))
+done
+expect_code 429 "--max-pods reached" hc POST /v1/pods '{"argv": ["true"]}'
+
+check "podctl still works" sh -c "$PODCTL -S $SOCK status >/dev/null"
+stop_daemon
+
+# Binding a non-loopback address needs --http-allow-remote.
+expect_status 1 "a remote address without --http-allow-remote" \
+    "$PODVISORD" --socket "$T/other.sock" --state-dir "$T/other" \
+    --http 0.0.0.0:$PORT
