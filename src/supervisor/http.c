@@ -498,10 +498,13 @@ static int
 http_listen_tcp(struct http_server *srv, const char *addr, char *cause,
     size_t len)
 {
-	char		 host[256], *colon;
-	const char	*h;
-	long		 port;
-	char		*end;
+	struct evhttp_bound_socket *bs;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+	char			 host[256], *colon;
+	const char		*h;
+	long			 port;
+	char			*end;
 
 	snprintf(host, sizeof host, "%s", addr);
 	if ((colon = strrchr(host, ':')) == NULL)
@@ -521,11 +524,19 @@ http_listen_tcp(struct http_server *srv, const char *addr, char *cause,
 		return (snprintf(cause, len, "--http %s: not a loopback "
 		    "address; pass --http-allow-remote to serve others", addr),
 		    -1);
-	if (evhttp_bind_socket(srv->http, h, (uint16_t)port) == -1)
+	if ((bs = evhttp_bind_socket_with_handle(srv->http, h,
+	    (uint16_t)port)) == NULL)
 		return (snprintf(cause, len, "--http %s: cannot listen: %s",
 		    addr, strerror(errno)), -1);
-	log_info("http: serving on %s; the console is http://%s/?token=%s",
-	    addr, addr, http_token);
+	/* The port bound (port 0 asks for any). */
+	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss,
+	    &sslen) == 0)
+		port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	log_info("http: serving on %s; the console is http://%s%s%s:%ld/?token=%s",
+	    addr, strchr(h, ':') ? "[" : "", h, strchr(h, ':') ? "]" : "",
+	    port, http_token);
 	return (0);
 }
 

@@ -784,8 +784,10 @@ ep_console(struct hreq *h, struct evkeyvalq *q)
 	    NULL);
 	evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
 	evhttp_add_header(out, "Cache-Control", "no-store");
-	evhttp_add_header(out, "Content-Security-Policy", "default-src 'self'; "
-	    "style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+	evhttp_add_header(out, "Content-Security-Policy", "default-src 'none'; "
+	    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+	    "connect-src 'self'; img-src data:; base-uri 'none'; "
+	    "form-action 'none'");
 	metrics_http(200);
 	evhttp_send_reply(h->req, 200, "OK", buf);
 	evbuffer_free(buf);
