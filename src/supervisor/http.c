@@ -230,13 +230,18 @@ hreq_peer_cb(struct peer *peer, struct msg *m, void *arg)
 	h->on_msg(h, m);
 }
 
-/* The HTTP client went away: drop what its request holds. */
+/* The HTTP client went away: drop what its request holds.  libevent
+ * detaches a request still being answered from a connection that fails,
+ * and leaves it to us to free; one still attached goes with the
+ * connection. */
 static void
 hreq_closed_cb(struct evhttp_connection *conn, void *arg)
 {
 	struct hreq	*h = arg;
 
 	h->conn = NULL;
+	if (evhttp_request_get_connection(h->req) == NULL)
+		evhttp_request_free(h->req);
 	if (h->sse)
 		sse_closed(h);
 	else
