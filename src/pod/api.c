@@ -24,11 +24,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "pod.h"
 #include "seglog.h"
 
 static void	api_dispatch(struct peer *, struct msg *, void *);
 static void	api_refuse(struct runtime *, const char *, const char *);
+static void	api_report_flush(struct runtime *);
 
 /* Send to the workload, if its channel is there. */
 static void
@@ -74,6 +77,11 @@ api_close(struct runtime *rt)
 		peer_free(rt->api.peer);
 	rt->api.peer = NULL;
 	api_forget_pending(rt);
+	if (rt->api.report_timer != NULL)
+		event_free(rt->api.report_timer);
+	rt->api.report_timer = NULL;
+	free(rt->api.report_text);
+	rt->api.report_text = NULL;
 }
 
 /* The cancel, as a message: the stop goes through the API when the
@@ -292,6 +300,52 @@ api_hello(struct runtime *rt, const struct msg_hello *h)
 	pod_send(rt, &m);
 }
 
+/* Pass the latest status up now. */
+static void
+api_report_flush(struct runtime *rt)
+{
+	struct msg	 m;
+
+	if (!rt->api.report_pending)
+		return;
+	rt->api.report_pending = false;
+	msg_init(&m, MSG_REPORT);
+	m.u.report.text = rt->api.report_text;
+	m.u.report.progress = rt->api.report_progress;
+	pod_send(rt, &m);
+	rt->api.report_sent_at = mono_ms();
+}
+
+/* The coalescing timer: the last status of a burst goes up. */
+static void
+api_report_cb(int fd, short what, void *arg)
+{
+	api_report_flush(arg);
+}
+
+/* report: a status goes up at most every POD_REPORT_MS, the newest of
+ * a burst, so that a workload reporting in a tight loop floods nothing. */
+static void
+api_report(struct runtime *rt, const struct msg_report *r)
+{
+	int64_t	 since = mono_ms() - rt->api.report_sent_at;
+
+	free(rt->api.report_text);
+	rt->api.report_text = r->text != NULL ? xstrdup(r->text) : NULL;
+	rt->api.report_progress = r->progress;
+	rt->api.report_pending = true;
+	if (since >= POD_REPORT_MS) {
+		api_report_flush(rt);
+		return;
+	}
+	if (rt->api.report_timer == NULL &&
+	    (rt->api.report_timer = evtimer_new(rt->base, api_report_cb,
+	    rt)) == NULL)
+		fatalx("cannot make a timer");
+	if (!evtimer_pending(rt->api.report_timer, NULL))
+		timer_arm(rt->api.report_timer, POD_REPORT_MS - since);
+}
+
 /* ack: the workload has seen the cancel (the first one counts). */
 static void
 api_ack(struct runtime *rt)
@@ -337,6 +391,7 @@ api_dispatch(struct peer *peer, struct msg *m, void *arg)
 			pod_log(rt, LOG_ERROR, "pod API closed: %s; a stop is "
 			    "signalled from now on", peer_fault(peer));
 		}
+		api_report_flush(rt);	/* its last status still counts */
 		rt->api.peer = NULL;
 		rt->api.open = false;
 		api_forget_pending(rt);
@@ -377,7 +432,7 @@ api_dispatch(struct peer *peer, struct msg *m, void *arg)
 		if (!isnan(m->u.report.progress) &&
 		    !(m->u.report.progress >= 0 && m->u.report.progress <= 1))
 			goto bad;
-		pod_send(rt, m);
+		api_report(rt, &m->u.report);
 		break;
 	case MSG_HEARTBEAT:
 		pod_send(rt, m);

@@ -36,6 +36,7 @@ struct seglog;
 #define POD_API_FD		3		/* PODVISOR_API_FD, in the workload */
 #define POD_API_PENDING_MAX	64		/* requests awaiting podvisord */
 #define POD_API_DATA_MAX	(64 * 1024)	/* a log message, a result */
+#define POD_REPORT_MS		100		/* statuses go up this often */
 
 /* What the runtime is doing. */
 enum rt_state {
@@ -101,6 +102,12 @@ struct pod_api {
 	bool			 acked;		/* the cancel was acknowledged */
 	struct api_requests	 pending;
 	size_t			 npending;
+	/* The status, coalesced (api_report). */
+	char			*report_text;
+	double			 report_progress;
+	bool			 report_pending;
+	int64_t			 report_sent_at;	/* mono ms */
+	struct event		*report_timer;
 };
 
 /* The cancel podvisord sent (or the runtime's own, podvisord gone). */

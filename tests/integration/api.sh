@@ -201,6 +201,27 @@ done
 check "the bystander runs on" state_is bystander running
 check "the daemon serves on" sh -c "$PODCTL -S $SOCK status >/dev/null"
 
+# A workload that opens the API and never reads: the runtime neither
+# blocks nor grows without bound; its stop escalates as usual.
+pc spawn -n mute --cancel-grace 300ms $PYENV -- "$PY" -c '
+import os, struct, msgpack, time
+b = msgpack.packb({"type": "hello", "version": 4,
+                   "handles": ["cancel", "interrupt"]})
+os.write(3, struct.pack(">I", len(b)) + b)
+time.sleep(60)' >/dev/null
+wait_for 10 "mute opened the API" has_entry mute '.kind == "api"'
+PYTHONPATH="$top_srcdir/python" "$PY" -c '
+import sys, podvisor
+c = podvisor.Client(sys.argv[1])
+for i in range(3000):
+    c.send("mute", b"x" * 1024, priority="critical")
+' "$SOCK" || fail "the messages could not be sent"
+check "the runtime answers still" sh -c "$PODCTL -S $SOCK logs --tail 1 mute >/dev/null"
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$(field mute runtime_pid)/status")
+check "the runtime holds at most a few MB ($rss kB)" test "$rss" -lt 20000
+pc stop mute >/dev/null
+check "mute was stopped by the ladder" state_is mute terminated
+
 pc stop bystander >/dev/null
 stop_daemon
 check "nothing is left running" none_running
