@@ -1,0 +1,95 @@
+#!/bin/sh
+# bench/api.sh [-r RUNS]: the pod API's costs, Python and C, against the
+# floor of this machine measured in the same run (a socketpair round trip):
+#   check()     with nothing pending, per call
+#   log         entries per second from one workload, all in the log
+#   cancel      from the stop request to the workload seeing the cancel
+# Run from the build directory (make check builds bench/apibench).
+set -u
+RUNS=5
+[ "${1:-}" = -r ] && RUNS=$2
+B=$(pwd)
+S=$(cd "$(dirname "$0")/.." && pwd)
+PY=${PYTHON:-/usr/bin/python3}
+T=$(mktemp -d)
+trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null; rm -rf "$T"' EXIT
+"$B/podvisord" --socket "$T/s" --state-dir "$T/st" --log-max 0 \
+    --cancel-grace 5s >"$T/log" 2>&1 &
+DPID=$!
+until "$B/podctl" -S "$T/s" status >/dev/null 2>&1; do sleep 0.05; done
+export PYTHONPATH="$S/python"
+
+# pod ARGV...: run a workload as a pod, to its end; print its stdout.
+pod() {
+	id=$("$B/podctl" -S "$T/s" spawn -e PYTHONPATH="$PYTHONPATH" -- "$@")
+	"$B/podctl" -S "$T/s" wait "$id" >/dev/null
+	"$B/podctl" -S "$T/s" logs "$id"
+}
+
+# The floor: a socketpair round trip in C terms, from Python's timing.
+"$PY" - <<'PY'
+import socket, time
+a, b = socket.socketpair()
+n = 20000
+t = time.perf_counter_ns()
+for _ in range(n):
+    a.send(b"x"); b.recv(1); b.send(b"y"); a.recv(1)
+print("RESULT floor_roundtrip_us %.2f us" % ((time.perf_counter_ns() - t) / n / 1000))
+PY
+
+PYCHECK='
+import sys, time, podvisor
+pod = podvisor.attach()
+n = int(sys.argv[1])
+t = time.perf_counter_ns()
+for _ in range(n):
+    pod.check()
+print("RESULT py_check_ns %.1f ns" % ((time.perf_counter_ns() - t) / n))
+'
+PYLOG='
+import sys, time, podvisor
+pod = podvisor.attach()
+n = int(sys.argv[1])
+t = time.perf_counter()
+for i in range(n):
+    pod.log("entry %d" % i)
+print("RESULT py_log_rate %.0f entries/s" % (n / (time.perf_counter() - t)))
+'
+PYCANCEL='
+import time, podvisor
+pod = podvisor.attach()
+print("ready", flush=True)
+try:
+    while True:
+        pod.check()
+except podvisor.Stopped:
+    print("SEEN %.6f" % time.time(), flush=True)
+'
+
+# cancel_latency LABEL ARGV...: stop a spinning workload; the time from
+# just before the request to the workload's own timestamp.
+cancel_latency() {
+	label=$1
+	shift
+	id=$("$B/podctl" -S "$T/s" spawn -e PYTHONPATH="$PYTHONPATH" -- "$@")
+	until "$B/podctl" -S "$T/s" logs "$id" | grep -q ready; do sleep 0.02; done
+	sent=$("$PY" -c 'import time; print("%.6f" % time.time())')
+	"$B/podctl" -S "$T/s" stop "$id" >/dev/null
+	seen=$("$B/podctl" -S "$T/s" logs "$id" | awk '/^SEEN/ { print $2 }')
+	"$PY" -c "print('RESULT ${label}_cancel_ms %.3f ms' % (($seen - $sent) * 1000))"
+}
+
+r=0
+while [ $r -lt "$RUNS" ]; do
+	pod "$PY" -c "$PYCHECK" 1000000 | grep RESULT
+	pod "$B/bench/apibench" check 10000000 | grep RESULT
+	pod "$PY" -c "$PYLOG" 30000 | grep RESULT
+	pod "$B/bench/apibench" log 100000 | grep RESULT
+	cancel_latency py "$PY" -c "$PYCANCEL"
+	cancel_latency c "$B/bench/apibench" cancel
+	r=$((r + 1))
+done | tee "$T/results" | awk '{ v[$2] = v[$2] " " $3; u[$2] = $4 }
+    END { for (k in v) { n = split(v[k], a, " "); asort(a);
+        printf "%-24s median %10s %s  (%d runs: %s)\n", k, a[int((n + 1) / 2)], u[k], n, v[k] } }'
+# Every log entry written is in the log: the count of log entries.
+echo "log entries in the logs: $("$B/podctl" -S "$T/s" --json status -a | jq -r '.[].id' | while read -r id; do "$B/podctl" -S "$T/s" --json logs "$id"; done | jq -s '[.[] | select(.kind == "log")] | length')"
