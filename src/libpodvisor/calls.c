@@ -36,14 +36,24 @@ observe(struct podvisor_pod *pod)
 	}
 }
 
-/* The first --preempt message check() has not told of yet. */
+/* Does this message interrupt: a --preempt one, or a critical one when
+ * the pod asked for interrupts? */
+static bool
+interrupting(const struct podvisor_pod *pod, const struct pvl_msg *m)
+{
+	return (m->m.npreempted > 0 ||
+	    ((pod->handles & PODVISOR_HANDLE_INTERRUPT) &&
+	    strcmp(m->m.priority, "critical") == 0));
+}
+
+/* The first interrupting message check() has not told of yet. */
 static struct pvl_msg **
 preempting(struct podvisor_pod *pod)
 {
 	struct pvl_msg	**pp;
 
 	for (pp = &pod->msgs; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->m.npreempted > 0 && !(*pp)->reported)
+		if (interrupting(pod, *pp) && !(*pp)->reported)
 			return (pp);
 	return (NULL);
 }

@@ -608,7 +608,7 @@ take_fd(char *err, size_t errlen)
 static int
 send_hello(struct podvisor_pod *pod)
 {
-	const char	*names[3];
+	const char	*names[4];
 	struct pvl_out	 o;
 	size_t		 n = 0;
 
@@ -618,6 +618,8 @@ send_hello(struct podvisor_pod *pod)
 		names[n++] = "notify";
 	if (pod->handles & PODVISOR_HANDLE_PAUSE)
 		names[n++] = "pause";
+	if (pod->handles & PODVISOR_HANDLE_INTERRUPT)
+		names[n++] = "interrupt";
 	pvl_out_begin(&o, "hello");
 	pvl_out_uint(&o, "version", PODVISOR_PROTOCOL_VERSION);
 	pvl_out_strv(&o, "handles", names, n);
@@ -675,11 +677,13 @@ podvisor_attach(unsigned handles, char *err, size_t errlen)
 	}
 	if (handles == 0)
 		handles = HANDLES_ALL;
-	if ((handles & ~(HANDLES_ALL | PODVISOR_HANDLE_NONE)) != 0 ||
+	if ((handles & ~(HANDLES_ALL | PODVISOR_HANDLE_INTERRUPT |
+	    PODVISOR_HANDLE_NONE)) != 0 ||
 	    ((handles & PODVISOR_HANDLE_NONE) && handles !=
 	    PODVISOR_HANDLE_NONE)) {
 		snprintf(err, errlen, "handles are PODVISOR_HANDLE_CANCEL, "
-		    "_NOTIFY and _PAUSE, or PODVISOR_HANDLE_NONE alone");
+		    "_NOTIFY, _PAUSE and _INTERRUPT, or PODVISOR_HANDLE_NONE "
+		    "alone");
 		errno = EINVAL;
 		return (NULL);
 	}
@@ -691,7 +695,7 @@ podvisor_attach(unsigned handles, char *err, size_t errlen)
 		errno = ENOMEM;
 		return (NULL);
 	}
-	pod->handles = handles & HANDLES_ALL;
+	pod->handles = handles & (HANDLES_ALL | PODVISOR_HANDLE_INTERRUPT);
 	if (open_api(pod, fd) == -1) {
 		snprintf(err, errlen, "%s", pod->err);
 		saved = errno;

@@ -42,7 +42,9 @@ extern "C" {
 /* What a call returns besides 0 and -1. */
 #define PODVISOR_OK		0
 #define PODVISOR_STOPPED	1	/* the pod is cancelled, for good */
-#define PODVISOR_INTERRUPTED	2	/* a --preempt message is waiting */
+#define PODVISOR_INTERRUPTED	2	/* a --preempt message (or, with
+					   PODVISOR_HANDLE_INTERRUPT, a
+					   critical one) is waiting */
 #define PODVISOR_TIMEOUT	3	/* nothing came in time */
 #define PODVISOR_CHECK		4	/* cancelled or asked to pause: call
 					   podvisor_check() */
@@ -53,6 +55,9 @@ extern "C" {
 #define PODVISOR_HANDLE_CANCEL	0x01	/* a stop is a message, not a signal */
 #define PODVISOR_HANDLE_NOTIFY	0x02	/* read messages sent with podctl send */
 #define PODVISOR_HANDLE_PAUSE	0x04	/* pause at a boundary, not SIGSTOP */
+#define PODVISOR_HANDLE_INTERRUPT 0x08	/* critical messages interrupt: they
+					   come unasked, and podvisor_check()
+					   returns PODVISOR_INTERRUPTED */
 #define PODVISOR_HANDLE_NONE	0x80	/* none: keep the stop signal */
 
 /* Log levels, for podvisor_log(). */

@@ -1199,6 +1199,37 @@ test_preempt_interrupts_check(void)
 	podvisor_close(pod);
 }
 
+/* With PODVISOR_HANDLE_INTERRUPT a critical message interrupts check()
+ * once; without it, it does not. */
+static void
+test_critical_interrupts(void)
+{
+	struct podvisor_message	*m;
+	struct podvisor_pod	*pod;
+	struct rt		 rt;
+	struct fb		 f;
+	unsigned		 h;
+	int			 rc;
+
+	for (h = 0; h < 2; h++) {
+		pod = rt_attach(&rt, h == 0 ? 0 : PODVISOR_HANDLE_CANCEL |
+		    PODVISOR_HANDLE_NOTIFY | PODVISOR_HANDLE_INTERRUPT);
+		fb_begin(&f, "message", 3);
+		fb_int(&f, "seq", 30);
+		fb_str(&f, "priority", "critical");
+		fb_bin(&f, "data", "now", 3);
+		fb_send(&f, rt.fd);
+		rc = podvisor_check(pod);
+		CHECK(rc == (h == 0 ? PODVISOR_OK :
+		    PODVISOR_INTERRUPTED));
+		CHECK(podvisor_check(pod) == PODVISOR_OK);
+		CHECK(podvisor_next_message(pod, 0, &m) == PODVISOR_OK &&
+		    m->seq == 30 && strcmp(m->priority, "critical") == 0);
+		podvisor_message_free(m);
+		podvisor_close(pod);
+	}
+}
+
 /* Child events, in order, with their fields; a cancel does not end the
  * wait for one. */
 static void
@@ -1747,6 +1778,7 @@ static const struct {
 	{ "messages", test_messages },
 	{ "cancel ends a message wait", test_cancel_ends_message_wait },
 	{ "preempt interrupts check", test_preempt_interrupts_check },
+	{ "critical interrupts with HANDLE_INTERRUPT", test_critical_interrupts },
 	{ "child events", test_child_events },
 	{ "check pauses until resume", test_check_pauses_until_resume },
 	{ "pause ends waits, cancel ends pause",
