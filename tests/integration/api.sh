@@ -219,9 +219,12 @@ for i in range(3000):
 ' "$SOCK" || fail "the messages could not be sent"
 check "the runtime answers still" sh -c "$PODCTL -S $SOCK logs --tail 1 mute >/dev/null"
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$(field mute runtime_pid)/status")
-# 3 MB were pushed; allow for a sanitizer's quarantine, not for 64 MiB.
-check "the runtime grew by a few MB at most ($rss0 -> $rss kB)" \
-    test $((rss - rss0)) -lt 40000
+# 3 MB were pushed.  (A sanitizer's allocator keeps what is freed in
+# quarantine: its figures say nothing of ours, so there the check is off.)
+if ! grep -q -- '-fsanitize=address' "$top_builddir/Makefile" 2>/dev/null; then
+	check "the runtime grew by a few MB at most ($rss0 -> $rss kB)" \
+	    test $((rss - rss0)) -lt 40000
+fi
 pc stop mute >/dev/null
 check "mute was stopped by the ladder" state_is mute terminated
 
