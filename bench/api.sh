@@ -76,7 +76,7 @@ cancel_latency() {
 	sent=$("$PY" -c 'import time; print("%.6f" % time.time())')
 	"$B/podctl" -S "$T/s" stop "$id" >/dev/null
 	seen=$("$B/podctl" -S "$T/s" logs "$id" | awk '/^SEEN/ { print $2 }')
-	"$PY" -c "print('RESULT ${label}_cancel_ms %.3f ms' % (($seen - $sent) * 1000))"
+	echo "RESULT ${label}_cancel_ms $("$PY" -c "print('%.3f' % (($seen - $sent) * 1000))") ms"
 }
 
 r=0
@@ -88,8 +88,16 @@ while [ $r -lt "$RUNS" ]; do
 	cancel_latency py "$PY" -c "$PYCANCEL"
 	cancel_latency c "$B/bench/apibench" cancel
 	r=$((r + 1))
-done | tee "$T/results" | awk '{ v[$2] = v[$2] " " $3; u[$2] = $4 }
-    END { for (k in v) { n = split(v[k], a, " "); asort(a);
-        printf "%-24s median %10s %s  (%d runs: %s)\n", k, a[int((n + 1) / 2)], u[k], n, v[k] } }'
+done >"$T/results"
+"$PY" - "$T/results" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    _, key, value, unit = line.split()
+    runs.setdefault(key, (unit, []))[1].append(float(value))
+for key, (unit, v) in sorted(runs.items()):
+    print("%-24s median %12.3f %-10s (%d runs: %s)" % (key,
+          statistics.median(v), unit, len(v), " ".join("%g" % x for x in v)))
+PY
 # Every log entry written is in the log: the count of log entries.
 echo "log entries in the logs: $("$B/podctl" -S "$T/s" --json status -a | jq -r '.[].id' | while read -r id; do "$B/podctl" -S "$T/s" --json logs "$id"; done | jq -s '[.[] | select(.kind == "log")] | length')"
