@@ -64,7 +64,8 @@ pc pause coop >/dev/null
 check "the parent is paused" state_is coop paused
 check "the child is paused" state_is kid paused
 kpid=$(field kid pid)
-wait_for 5 "the child by SIGSTOP" sh -c "[ \"\$(awk '{ print \$3 }' /proc/$kpid/stat)\" = T ]"
+wait_for 10 "the child (pid $kpid) by SIGSTOP: $(ps -o pid=,stat=,cmd= -g "$kpid" 2>&1 | tr '\n' ';')" \
+    sh -c "[ \"\$(awk '{ print \$3 }' /proc/$kpid/stat)\" = T ]"
 pc stop coop >/dev/null
 check "the paused agent heard its cancel: stopped" state_is coop stopped
 check "its result says why" sh -c "$PODCTL -S $SOCK result coop | jq -e '.reason == \"user\"' >/dev/null"
