@@ -2,8 +2,8 @@
 # The HTTP API with curl, over a Unix socket (peer credentials) and over
 # loopback TCP (the token): every endpoint and status code of the
 # contract, server-sent events with Last-Event-ID, a client leaving
-# mid-stream, garbage and oversized requests, 200 concurrent followers,
-# and podctl served throughout.
+# mid-stream, garbage, oversized and unfinished requests, 200 concurrent
+# followers, and podctl served throughout.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 PY=${PYTHON:-/usr/bin/python3}
@@ -69,6 +69,24 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(sys.stdin.buffer.read()); s.settimeout(5)
 print(s.recv(100).decode(errors=\"replace\").split()[1])' $HSOCK | grep -q '^400'"
+
+# Slow clients: 50 connections that never finish their headers hold up
+# neither HTTP nor podctl (evhttp closes them after its 30 s timeout).
+$PY -c '
+import socket, sys, time
+held = []
+for _ in range(50):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    s.sendall(b"GET /v1/pods HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    held.append(s)
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$HSOCK" "$T/slow.ready" &
+slow=$!
+wait_for 5 "the slow clients are connected" test -e "$T/slow.ready"
+expect_code 200 "served beside 50 slow clients" hc GET /v1/pods
+check "podctl is served beside them" sh -c "$PODCTL -S $SOCK status >/dev/null"
+kill $slow
+wait $slow 2>/dev/null
 
 # Stop: 202 at once while stopping, again 202, then 200 once terminal.
 pc spawn -n deaf -- sh -c 'trap "" INT; sleep 60' >/dev/null
