@@ -79,6 +79,19 @@ ep_relay(struct hreq *h, const struct msg *m, hreq_cb cb)
 		hreq_free(h);
 }
 
+/* A reply the endpoint does not expect: the error it carries, or a 500.
+ * Either way the request is answered and done. */
+static void
+ep_not_expected(struct hreq *h, struct msg *m)
+{
+	if (m->type == MSG_ERROR) {
+		hreq_fail(h, &m->u.error);
+		return;
+	}
+	http_send_error(h->req, 500, ERR_FAILED, "an unexpected reply");
+	hreq_free(h);
+}
+
 /* The request's body as a JSON object (an empty body is {}); NULL after
  * a 400. */
 static json_t *
@@ -209,12 +222,9 @@ ep_answer_pod(struct hreq *h, struct msg *m)
 		http_send_json(h->req, h->status, h->acc);
 		h->acc = NULL;
 		break;
-	case MSG_ERROR:
-		hreq_fail(h, &m->u.error);
-		return;
 	default:
-		http_send_error(h->req, 500, ERR_FAILED, "an unexpected reply");
-		break;
+		ep_not_expected(h, m);
+		return;
 	}
 	hreq_free(h);
 }
@@ -248,12 +258,8 @@ ep_done_then_pod(struct hreq *h, struct msg *m)
 	case MSG_OK:
 		ep_then_inspect(h, h->ref);
 		return;
-	case MSG_ERROR:
-		hreq_fail(h, &m->u.error);
-		return;
 	default:
-		http_send_error(h->req, 500, ERR_FAILED, "an unexpected reply");
-		hreq_free(h);
+		ep_not_expected(h, m);
 	}
 }
 
@@ -282,12 +288,9 @@ ep_list_reply(struct hreq *h, struct msg *m)
 		}
 		http_send_json(h->req, 200, a);
 		break;
-	case MSG_ERROR:
-		hreq_fail(h, &m->u.error);
-		return;
 	default:
-		http_send_error(h->req, 500, ERR_FAILED, "an unexpected reply");
-		break;
+		ep_not_expected(h, m);
+		return;
 	}
 	hreq_free(h);
 }
@@ -391,13 +394,8 @@ ep_spawned(struct hreq *h, struct msg *m)
 {
 	char	 id[32];
 
-	if (m->type == MSG_ERROR) {
-		hreq_fail(h, &m->u.error);
-		return;
-	}
 	if (m->type != MSG_OK) {
-		http_send_error(h->req, 500, ERR_FAILED, "an unexpected reply");
-		hreq_free(h);
+		ep_not_expected(h, m);
 		return;
 	}
 	snprintf(id, sizeof id, "%" PRIu64, m->u.ok.id);
@@ -508,12 +506,8 @@ ep_stop_checked(struct hreq *h, struct msg *m)
 		} else
 			ep_stop_send(h);
 		return;
-	case MSG_ERROR:
-		hreq_fail(h, &m->u.error);
-		return;
 	default:
-		http_send_error(h->req, 500, ERR_FAILED, "an unexpected reply");
-		hreq_free(h);
+		ep_not_expected(h, m);
 	}
 }
 
@@ -687,11 +681,9 @@ ep_result_reply(struct hreq *h, struct msg *m)
 			http_send_json(h->req, 200, v);
 		}
 		break;
-	case MSG_ERROR:
-		hreq_fail(h, &m->u.error);
-		return;
 	default:
-		break;
+		ep_not_expected(h, m);
+		return;
 	}
 	hreq_free(h);
 }
@@ -721,12 +713,9 @@ ep_rm_reply(struct hreq *h, struct msg *m)
 		else
 			http_send_json(h->req, 204, NULL);
 		break;
-	case MSG_ERROR:
-		hreq_fail(h, &m->u.error);
-		return;
 	default:
-		http_send_error(h->req, 500, ERR_FAILED, "an unexpected reply");
-		break;
+		ep_not_expected(h, m);
+		return;
 	}
 	hreq_free(h);
 }
