@@ -1,11 +1,18 @@
 #!/bin/sh
 # Pod trees: spawning under a parent (also from inside a workload), the
 # caller-ancestry rule, cascading stops, parent-exited and orphans, and
-# stops of wide and deep trees that stay within the graces.
+# stops of wide and deep trees that run their ladders at once, not in turn.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 start_daemon --cancel-grace 300ms --term-grace 300ms
 IGNORE='trap "" INT TERM; sleep 1000'
+
+# A stop ladder here is 600 ms (cancel grace + term grace).  Stopping a
+# tree must run its pods' ladders concurrently: 201 pods one after the
+# other would take at least 120 s, a 50-deep chain 30 s.  The checks below
+# allow ten ladders, which no serial stop can meet and which a loaded
+# machine under ASan still does; how fast a stop is belongs to bench/.
+LADDERS_MS=6000
 
 # elapsed_ms COMMAND...: run it, print how long it took
 elapsed_ms() {
@@ -105,7 +112,7 @@ done
 wait_for 30 "200 children running" sh -c "[ \$($PODCTL -S $SOCK --json status wide | jq '[.children[] | select(.state == \"running\")] | length') = 200 ]"
 ms=$(elapsed_ms pc stop wide)
 echo "stop of 201 pods took ${ms} ms"
-check "stop of 201 pods within 2 s" [ "$ms" -lt 2000 ]
+check "201 ladders ran at once (${ms} ms)" [ "$ms" -lt $LADDERS_MS ]
 check "all 201 killed" [ "$(pc --json status --all wide | jq '[.. | objects | select(has("state")) | .state] | map(select(. == "killed")) | length')" = 201 ]
 check "nothing left running" none_running
 
@@ -119,7 +126,7 @@ done
 wait_for 30 "the last link running" state_is "$prev" running
 ms=$(elapsed_ms pc stop chain)
 echo "stop of a 50-deep chain took ${ms} ms"
-check "stop of the chain within 2 s" [ "$ms" -lt 2000 ]
+check "50 ladders ran at once (${ms} ms)" [ "$ms" -lt $LADDERS_MS ]
 check "the last link was killed" state_is "$prev" killed
 check "its reason is parent-stopped" [ "$(field "$prev" reason)" = parent-stopped ]
 check "nothing left running" none_running
