@@ -17,6 +17,18 @@ start_daemon --cancel-grace 1s --term-grace 1s
 proc_state() {
 	awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null
 }
+# frozen PID: the process is stopped, or cannot run until a stopped
+# process does: a shell caught in vfork() while SIGSTOP reached its
+# child before the exec waits for that child in state D, with SIGSTOP
+# pending for itself (bit 19 of ShdPnd), and stops the moment it returns.
+frozen() {
+	case $(proc_state "$1") in
+	T) return 0 ;;
+	D) pending=$(sed -n 's/^ShdPnd:[[:space:]]*//p' "/proc/$1/status")
+	   [ $((0x${pending:-0} & 0x40000)) -ne 0 ] ;;
+	*) return 1 ;;
+	esac
+}
 entries() {
 	pc --json logs "$1" | jq -s length
 }
@@ -32,7 +44,7 @@ check "the state is paused" state_is ticker paused
 check "paused_at is set" test "$(field ticker paused_at)" != null
 pid=$(field ticker pid)
 # (SIGSTOP takes effect when the process next runs: a moment later)
-wait_for 5 "its process is stopped (T)" sh -c "[ \"\$(awk '{ print \$3 }' /proc/$pid/stat)\" = T ]"
+wait_for 5 "its process is stopped (T)" frozen "$pid"
 n1=$(entries ticker)
 sleep 0.3	# a pause of some length, to see that nothing is written
 check "no output while paused" test "$(entries ticker)" = "$n1"
@@ -64,8 +76,7 @@ pc pause coop >/dev/null
 check "the parent is paused" state_is coop paused
 check "the child is paused" state_is kid paused
 kpid=$(field kid pid)
-wait_for 10 "the child (pid $kpid) by SIGSTOP: $(ps -o pid=,stat=,cmd= -g "$kpid" 2>&1 | tr '\n' ';')" \
-    sh -c "[ \"\$(awk '{ print \$3 }' /proc/$kpid/stat)\" = T ]"
+wait_for 10 "the child (pid $kpid) frozen by SIGSTOP" frozen "$kpid"
 pc stop coop >/dev/null
 check "the paused agent heard its cancel: stopped" state_is coop stopped
 check "its result says why" sh -c "$PODCTL -S $SOCK result coop | jq -e '.reason == \"user\"' >/dev/null"
@@ -98,7 +109,7 @@ pc spawn -n f2 -e PYTHONPATH="$PYPATH" -- "$PY" "$WORK" steps >/dev/null
 wait_for 10 "f2 works" sh -c "$PODCTL -S $SOCK --json inspect f2 | jq -e '.status_text != null' >/dev/null"
 pc pause f1 f2 >/dev/null
 fpid=$(field f1 pid)
-wait_for 5 "f1 is frozen" sh -c "[ \"\$(awk '{ print \$3 }' /proc/$fpid/stat)\" = T ]"
+wait_for 5 "f1 is frozen" frozen "$fpid"
 kill -KILL "$DPID"
 wait "$DPID" 2>/dev/null
 DPID=
