@@ -18,6 +18,7 @@ saw on stdout, one line per fact, for the test to check.
   preemptee           spawn two child subtrees (one two levels deep),
                       then print the next message and its children's ends
   interruptible       sleep in 30 s boundaries; print each Interrupted
+  burst N             write N log entries as fast as it can, then exit
 """
 import os
 
@@ -151,6 +152,11 @@ def interruptible(pod):
             pod.sleep(30)
         except podvisor.Interrupted as it:
             say("interrupted", it.message.priority, it.message.data)
+
+
+def burst(pod, n):
+    for i in range(int(n)):
+        pod.log(f"entry {i}")
 
 
 def main():
