@@ -78,6 +78,7 @@ static const char *states[] = {
 #define FIRST_TERMINAL	5
 #define ST_RUNNING	1
 #define ST_SUCCEEDED	5
+#define ST_STOPPED	7
 
 /* What a reply of pod records said about the pods in only (all: NULL). */
 struct tally {
@@ -85,6 +86,7 @@ struct tally {
 	size_t		 pods;
 	size_t		 state[NSTATES];
 	size_t		 terminal;
+	size_t		 api;		/* pods whose workload opened it */
 	struct msg_pod	 last;		/* times and outcome of the last */
 	char		 why[256];	/* the last terminal pod's error */
 	int64_t		 req_min;	/* spread of stop_requested_at */
@@ -97,6 +99,7 @@ struct logcount {
 	uint64_t	 entries;
 	uint64_t	 bytes;		/* stdout and stderr data */
 	uint64_t	 stdout_bytes;
+	double		 seen;		/* s, from a "SEEN s" line; 0: none */
 };
 
 struct bench {
@@ -346,6 +349,8 @@ tally_pod(struct tally *t, const struct msg_pod *p)
 		    (unsigned long long)p->id, p->state);
 	t->pods++;
 	t->state[i]++;
+	if (p->api)
+		t->api++;
 	t->last.id = p->id;
 	t->last.started_at = p->started_at;
 	t->last.ended_at = p->ended_at;
@@ -485,7 +490,7 @@ stop_rm(struct conn *c, const struct ids *ids)
  * subtree).  Polls are spaced by at least their own duration, so the
  * daemon spends at most half its time answering them. */
 static void
-wait_running(struct conn *c, const struct ids *ids, uint64_t root)
+wait_pods(struct conn *c, const struct ids *ids, uint64_t root, bool api)
 {
 	struct tally	 t;
 	int64_t		 start = mono_ns(), t0;
@@ -498,7 +503,7 @@ wait_running(struct conn *c, const struct ids *ids, uint64_t root)
 		status_tally(c, root, &t);
 		if (t.terminal > 0)
 			fatalx("%s before it ran", t.why);
-		if (t.state[ST_RUNNING] == ids->n)
+		if (t.state[ST_RUNNING] == ids->n && (!api || t.api == ids->n))
 			return;
 		if (t.pods < ids->n)
 			fatalx("%zu of %zu pods are missing from status",
@@ -509,6 +514,13 @@ wait_running(struct conn *c, const struct ids *ids, uint64_t root)
 		took = ms_since(t0);
 		pause_ms(took > POLL_MIN_MS ? took : POLL_MIN_MS);
 	}
+}
+
+/* Poll until every pod in ids runs. */
+static void
+wait_running(struct conn *c, const struct ids *ids, uint64_t root)
+{
+	wait_pods(c, ids, root, false);
 }
 
 /* Stop the pods in ids with one request and wait: ms until the reply. */
@@ -531,6 +543,27 @@ stop_timed(struct conn *c, const struct ids *ids, struct tally *t)
 	return (ms);
 }
 
+/* A "SEEN s" line in stdout: when the workload saw its cancel (the
+ * runtime may have read it with the lines before it, in one entry). */
+static void
+logs_seen(struct logcount *lc, const struct wire_bin *data)
+{
+	const char	*p;
+	char		 stamp[32];
+	size_t		 n;
+
+	p = memmem(data->ptr, data->len, "SEEN ", 5);
+	if (p == NULL)
+		return;
+	p += 5;
+	n = data->len - (size_t)(p - (const char *)data->ptr);
+	if (n > sizeof stamp - 1)
+		n = sizeof stamp - 1;
+	memcpy(stamp, p, n);
+	stamp[n] = '\0';
+	lc->seen = strtod(stamp, NULL);
+}
+
 /* The logs reply: entries, then an end. */
 static bool
 logs_reply(struct msg *m, void *arg)
@@ -542,8 +575,10 @@ logs_reply(struct msg *m, void *arg)
 	case MSG_ENTRY:
 		kind = m->u.entry.kind;
 		lc->entries++;
-		if (strcmp(kind, "stdout") == 0)
+		if (strcmp(kind, "stdout") == 0) {
 			lc->stdout_bytes += m->u.entry.data.len;
+			logs_seen(lc, &m->u.entry.data);
+		}
 		if (strcmp(kind, "stdout") == 0 || strcmp(kind, "stderr") == 0)
 			lc->bytes += m->u.entry.data.len;
 		return (true);
@@ -677,6 +712,54 @@ sc_stopone(struct bench *b)
 	memset(&t, 0, sizeof t);
 	ids_request_all(c, MSG_RM, &all, &t);
 	result("pv.stop_one", median(ms, STOPONE_OPS), "ms");
+	ids_free(&one);
+	ids_free(&all);
+}
+
+/* Wall-clock seconds, to compare with a workload's own stamp. */
+static double
+wall_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/* apistop APIBENCH: bench/apibench's cancel mode, a pod API workload
+ * spinning on check() that prints when it saw its cancel and exits.
+ * The stop request until the workload saw it, and until the stop's reply
+ * (the pod terminal): the cooperative stop, to compare with stopone. */
+static void
+sc_apistop(struct bench *b)
+{
+	struct conn	*c = &b->conn;
+	struct ids	 all = { NULL, 0, 0 }, one = { NULL, 0, 0 };
+	struct tally	 t;
+	struct logcount	 lc;
+	char		*argv[] = { b->args[0], "cancel", NULL }, ref[32];
+	double		 ms[STOPONE_OPS], seen[STOPONE_OPS], t0;
+	size_t		 i;
+
+	for (i = 0; i < STOPONE_OPS; i++) {
+		one.n = 0;
+		ids_add(&one, spawn_one(c, argv, 0));
+		ids_add(&all, one.v[0]);
+		wait_pods(c, &one, one.v[0], true);
+		t0 = wall_s();
+		ms[i] = stop_timed(c, &one, &t);
+		if (t.state[ST_STOPPED] != 1)
+			fatalx("%s, not stopped", t.why);
+		snprintf(ref, sizeof ref, "%llu", (unsigned long long)one.v[0]);
+		(void)logs_read(c, ref, &lc);
+		if (lc.seen == 0)
+			fatalx("pod %s did not say when it saw the cancel", ref);
+		seen[i] = (lc.seen - t0) * 1e3;
+	}
+	memset(&t, 0, sizeof t);
+	ids_request_all(c, MSG_RM, &all, &t);
+	result("pv.api_cancel_seen", median(seen, STOPONE_OPS), "ms");
+	result("pv.api_stop_one", median(ms, STOPONE_OPS), "ms");
 	ids_free(&one);
 	ids_free(&all);
 }
@@ -845,6 +928,7 @@ static const struct scenario scenarios[] = {
 	{ "spawn", "N", 1, sc_spawn },
 	{ "spawnwait", "", 0, sc_spawnwait },
 	{ "stopone", "", 0, sc_stopone },
+	{ "apistop", "APIBENCH", 1, sc_apistop },
 	{ "tree", "FANOUT DEPTH coop|uncoop", 3, sc_tree },
 	{ "flat", "N", 1, sc_flat },
 	{ "status", "", 0, sc_status },
