@@ -167,17 +167,21 @@ check "Last-Event-ID replays what came after" \
 # 200 concurrent followers, and podctl served meanwhile.
 i=0 followers=
 while [ $i -lt 200 ]; do
-	curl -s -N --max-time 6 --unix-socket "$HSOCK" http://x/v1/events \
+	curl -s -N --max-time 120 --unix-socket "$HSOCK" http://x/v1/events \
 	    >"$T/f.$i" 2>/dev/null &
 	followers="$followers $!"
 	i=$((i + 1))
 done
-sleep 1	# let them all connect
+# Each stream begins with a retry: field; once all 200 have it, all are in.
+wait_for 60 "200 followers connected" sh -c "[ \$(grep -l '^retry:' $T/f.* | wc -l) -eq 200 ]"
 pc spawn -n crowd -- true >/dev/null
 check "podctl is served with 200 followers" sh -c "$PODCTL -S $SOCK status >/dev/null"
-wait_for 10 "every follower saw the pod" sh -c "[ \$(grep -l crowd $T/f.* | wc -l) -eq 200 ]"
+wait_for 30 "every follower saw the pod" sh -c "[ \$(grep -l crowd $T/f.* | wc -l) -eq 200 ]"
 # shellcheck disable=SC2086
-wait $followers
+kill $followers 2>/dev/null
+# shellcheck disable=SC2086
+wait $followers 2>/dev/null
+check "podctl is served after 200 followers left at once" sh -c "$PODCTL -S $SOCK status >/dev/null"
 
 # TCP: the token, in the header or the query; none or a wrong one: 401.
 tc() {
