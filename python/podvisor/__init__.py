@@ -17,13 +17,15 @@ from ._client import Client, PodRef, Seconds, default_socket
 from ._pod import HANDLES, Cancel, ChildEvent, Message, Pod, attach
 from ._wire import PROTOCOL_VERSION
 from .errors import (ConnectionFailed, InvalidRequest, Interrupted, NoResult,
-                     NotFound, NotInPod, OperationFailed, PermissionDenied,
-                     PodvisorError, ProtocolError, Refused, Stopped, Timeout)
+                     NoSuchPod, NotFound, NotInPod, OperationFailed,
+                     PermissionDenied, PodvisorError, ProtocolError, Refused,
+                     Stopped, Timeout, Unreachable)
 
 __all__ = [
     "attach", "HANDLES", "Pod", "Cancel", "Message", "ChildEvent",
     "Client", "default_socket", "PodRef", "Seconds", "PROTOCOL_VERSION",
     "PodvisorError", "NotInPod", "Stopped", "Interrupted", "Refused",
-    "ProtocolError", "ConnectionFailed", "Timeout", "OperationFailed",
-    "InvalidRequest", "NotFound", "NoResult", "PermissionDenied",
+    "ProtocolError", "ConnectionFailed", "Unreachable", "Timeout",
+    "OperationFailed", "InvalidRequest", "NoSuchPod", "NotFound", "NoResult",
+    "PermissionDenied",
 ]

@@ -20,8 +20,8 @@ import time
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 from . import _wire
-from .errors import (ConnectionFailed, NoResult, NotFound, PermissionDenied,
-                     PodvisorError, ProtocolError, Timeout, error_for_code)
+from .errors import (NoResult, NotFound, PermissionDenied, PodvisorError,
+                     ProtocolError, Timeout, Unreachable, error_for_code)
 
 __all__ = ["Client", "default_socket", "PodRef", "Seconds", "PRIORITIES"]
 
@@ -438,9 +438,9 @@ def connect_error(path: str, e: OSError) -> PodvisorError:
                                 " (use your own podvisord, or join the"
                                 " socket's group, e.g. podvisor)")
     why = e.strerror or str(e)
-    return ConnectionFailed(f"cannot reach podvisord at {path}: {why} (is it"
-                            " running? start it with podvisord, or pass"
-                            " socket=PATH)")
+    return Unreachable(f"cannot reach podvisord at {path}: {why} (is it"
+                       " running? start it with podvisord, or pass"
+                       " socket=PATH)")
 
 
 # --- the connection ----------------------------------------------------------
@@ -459,8 +459,8 @@ class _Conn:
             sock.connect(path)
         except _socket.timeout:
             sock.close()
-            raise ConnectionFailed(f"cannot reach podvisord at {path}: no"
-                                   " answer to the connect") from None
+            raise Unreachable(f"cannot reach podvisord at {path}: no"
+                              " answer to the connect") from None
         except OSError as e:
             sock.close()
             raise connect_error(path, e) from None
@@ -507,16 +507,16 @@ class _Conn:
         data = memoryview(_wire.encode(msg))
         while data:
             if self.sock is None:
-                raise ConnectionFailed("the connection to podvisord is"
-                                       " closed")
+                raise Unreachable("the connection to podvisord is"
+                                  " closed")
             try:
                 n = self.sock.send(data, _socket.MSG_NOSIGNAL)
                 data = data[n:]
             except (BlockingIOError, InterruptedError):
                 self._poll(select.POLLOUT, deadline)
             except OSError as e:
-                raise ConnectionFailed(f"lost the connection to podvisord"
-                                       f" at {self.path}: {e.strerror}")
+                raise Unreachable(f"lost the connection to podvisord"
+                                  f" at {self.path}: {e.strerror}")
 
     def recv(self, deadline: float | None) -> dict[str, Any]:
         while True:
@@ -524,8 +524,8 @@ class _Conn:
             if msg is not None:
                 return msg
             if self.sock is None:
-                raise ConnectionFailed("the connection to podvisord is"
-                                       " closed")
+                raise Unreachable("the connection to podvisord is"
+                                  " closed")
             try:
                 data = self.sock.recv(_CHUNK)
             except (BlockingIOError, InterruptedError):
@@ -536,9 +536,9 @@ class _Conn:
             else:
                 why = ""
             if not data:
-                raise ConnectionFailed(f"lost the connection to podvisord"
-                                       f" at {self.path} before its reply"
-                                       f" ended{why} (did it exit?)")
+                raise Unreachable(f"lost the connection to podvisord"
+                                  f" at {self.path} before its reply"
+                                  f" ended{why} (did it exit?)")
             self.reader.feed(data)
 
 

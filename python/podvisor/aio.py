@@ -24,7 +24,8 @@ from . import _client, _pod, _wire
 from ._client import PodRef, Reply, Seconds
 from ._pod import (HANDLES, HELLO_TIMEOUT, REPLY_TIMEOUT,
                    SEND_TIMEOUT, Cancel, ChildEvent, Message, _monotonic_ns)
-from .errors import ConnectionFailed, PodvisorError, ProtocolError, Timeout
+from .errors import (ConnectionFailed, PodvisorError, ProtocolError, Timeout,
+                     Unreachable)
 
 __all__ = ["attach", "AsyncPod", "AsyncClient"]
 
@@ -493,8 +494,8 @@ class _AConn:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_unix_connection(path)
         except TimeoutError:
-            raise ConnectionFailed(f"cannot reach podvisord at {path}: no"
-                                   " answer to the connect") from None
+            raise Unreachable(f"cannot reach podvisord at {path}: no"
+                              " answer to the connect") from None
         except OSError as e:
             raise _client.connect_error(path, e) from None
         conn = cls(path, reader, writer)
@@ -509,7 +510,7 @@ class _AConn:
                     raise
         except TimeoutError:
             conn.close()
-            raise ConnectionFailed(f"podvisord at {path} did not say hello")
+            raise Unreachable(f"podvisord at {path} did not say hello")
         except BaseException:
             conn.close()
             raise
@@ -526,8 +527,8 @@ class _AConn:
             self.writer.write(_wire.encode(msg))
             await self.writer.drain()
         except (ConnectionError, OSError) as e:
-            raise ConnectionFailed(f"lost the connection to podvisord at"
-                                   f" {self.path}: {e}") from None
+            raise Unreachable(f"lost the connection to podvisord at"
+                              f" {self.path}: {e}") from None
 
     async def recv(self) -> dict[str, Any]:
         try:
@@ -537,9 +538,9 @@ class _AConn:
                                     f" {_wire.FRAME_MAX}-byte limit")
             return _wire.decode(await self.reader.readexactly(n))
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
-            raise ConnectionFailed(f"lost the connection to podvisord at"
-                                   f" {self.path} before its reply ended"
-                                   " (did it exit?)") from None
+            raise Unreachable(f"lost the connection to podvisord at"
+                              f" {self.path} before its reply ended"
+                              " (did it exit?)") from None
 
 
 class AsyncClient:

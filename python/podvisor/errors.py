@@ -2,7 +2,10 @@
 
 Every exception the package raises on purpose is a :class:`PodvisorError`;
 its ``str()`` is one line saying what went wrong.  Errors that podvisord
-or a pod runtime sent keep the wire's error code in ``.code``.  Bad
+or a pod runtime sent keep the wire's error code in ``.code``; every class
+carries podctl's exit status for the same failure in ``.exit_status``
+(1 failed, 2 usage, 3 no such pod, 4 podvisord unreachable, 5 permission
+denied), so a program wrapping Client can exit as podctl would.  Bad
 arguments caught before anything is sent raise the built-in ``ValueError``
 or ``TypeError`` instead.
 
@@ -24,9 +27,11 @@ __all__ = [
     "Refused",
     "ProtocolError",
     "ConnectionFailed",
+    "Unreachable",
     "Timeout",
     "OperationFailed",
     "InvalidRequest",
+    "NoSuchPod",
     "NotFound",
     "NoResult",
     "PermissionDenied",
@@ -37,13 +42,17 @@ __all__ = [
 class PodvisorError(Exception):
     """The base of every podvisor exception; ``.code`` is the wire code or None.
 
+    ``.exit_status`` is the exit status podctl gives the same failure (1
+    unless a subclass says otherwise).
+
     Example::
 
         try: pod.extend(30)
-        except podvisor.PodvisorError as e: print("podvisor:", e)
+        except podvisor.PodvisorError as e: sys.exit(e.exit_status)
     """
 
     code: str | None
+    exit_status: int = 1
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
@@ -127,20 +136,40 @@ class Refused(PodvisorError):
 class ProtocolError(PodvisorError):
     """The peer broke the wire protocol, or speaks another version of it.
 
+    podctl exits 4 (cannot talk to podvisord) for it.
+
     Example::
 
         try: client.status()
         except podvisor.ProtocolError as e: sys.exit(f"podvisord: {e}")
     """
 
+    exit_status = 4
+
 
 class ConnectionFailed(PodvisorError):
     """A channel could not be opened, or it closed or stalled mid-way.
 
+    The pod API channel raises it as it is; the control socket raises its
+    subclass Unreachable.
+
+    Example::
+
+        try: pod.heartbeat()
+        except podvisor.ConnectionFailed: pass  # the runtime closed the API
+    """
+
+    exit_status = 4
+
+
+class Unreachable(ConnectionFailed):
+    """podvisord cannot be reached: no socket, nobody listening, or the
+    connection lost before the reply ended (podctl's exit status 4).
+
     Example::
 
         try: podvisor.Client("/nonexistent.sock").status()
-        except podvisor.ConnectionFailed as e: print(e)
+        except podvisor.Unreachable as e: print(e)
     """
 
 
@@ -173,9 +202,11 @@ class InvalidRequest(PodvisorError, ValueError):
         except podvisor.InvalidRequest as e: print(e)
     """
 
+    exit_status = 2
 
-class NotFound(PodvisorError):
-    """No such pod (code ``not-found``).
+
+class NoSuchPod(PodvisorError):
+    """No such pod (code ``not-found``); also known as NotFound.
 
     When a request named several pods and only some were missing, the
     others were acted on: ``.missing`` lists the refs not found and
@@ -184,9 +215,10 @@ class NotFound(PodvisorError):
     Example::
 
         try: client.stop("a", "b")
-        except podvisor.NotFound as e: print("missing:", e.missing)
+        except podvisor.NoSuchPod as e: print("missing:", e.missing)
     """
 
+    exit_status = 3
     missing: list[str]
     records: list[dict[str, Any]]
 
@@ -198,14 +230,23 @@ class NotFound(PodvisorError):
         self.records = list(records)
 
 
-class NoResult(NotFound):
+NotFound = NoSuchPod
+"""The same class as NoSuchPod (its first name, kept)."""
+
+
+class NoResult(NoSuchPod):
     """The pod exists but its workload set no result.
+
+    podctl result exits 1 for it, so ``.exit_status`` is 1; it derives from
+    NoSuchPod because either way there is no value to read.
 
     Example::
 
         try: value = client.result(7)
         except podvisor.NoResult: value = None
     """
+
+    exit_status = 1
 
 
 class PermissionDenied(PodvisorError):
@@ -216,6 +257,8 @@ class PermissionDenied(PodvisorError):
         try: client.stop(1)
         except podvisor.PermissionDenied as e: print(e)
     """
+
+    exit_status = 5
 
 
 _BY_CODE: dict[str, type[PodvisorError]] = {
