@@ -5,11 +5,14 @@ set -e
 # their directories; util-linux: setpriv runs test clients as nobody;
 # clang and libclang-rt-dev (libFuzzer's runtime): make check-fuzz;
 # valgrind: make check-valgrind; python3-msgpack: the Python package and
-# the test clients written in Python; curl: the HTTP API tests;
+# the test clients written in Python; python3-pytest: runs the Python
+# package's tests (tests/python, with fixtures for a private podvisord);
+# curl: the HTTP API tests;
 # python3-selenium, chromium, chromium-driver: the web console's test.
 pkgs="build-essential autoconf automake pkg-config libevent-dev
 libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
-util-linux clang libclang-rt-dev valgrind python3 python3-msgpack curl
+util-linux clang libclang-rt-dev valgrind python3 python3-msgpack
+python3-pytest curl
 python3-selenium chromium chromium-driver"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
