@@ -301,6 +301,100 @@ class TestCancel(Base):
         self.assertEqual(self.rt.types_until("ack"), ["hello", "ack"])
 
 
+class CountingSocket:
+    """The pod's socket, counting the recv() calls made on it."""
+
+    def __init__(self, sock):
+        self.sock, self.recvs = sock, 0
+
+    def recv(self, *args):
+        self.recvs += 1
+        return self.sock.recv(*args)
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)
+
+
+class FakeClock:
+    """time.monotonic_ns for the pod module, moved by hand."""
+
+    def __init__(self):
+        self.now = time.monotonic_ns()
+
+    def __call__(self):
+        return self.now
+
+
+class TestCheapCheck(Base):
+    """check() reads the channel at most every QUIET_NS when nothing is
+    pending; any other read, or input, ends that window."""
+
+    def setUp(self):
+        super().setUp()
+        from unittest import mock
+        self.clock = FakeClock()
+        patch = mock.patch("podvisor._pod._monotonic_ns", self.clock)
+        patch.start()
+        self.addCleanup(patch.stop)
+
+    def counted(self):
+        pod = self.opened()
+        pod._sock = CountingSocket(pod._sock)
+        return pod
+
+    def test_no_read_within_the_window(self):
+        pod = self.counted()
+        pod.check()
+        self.assertEqual(pod._sock.recvs, 1)
+        for _ in range(1000):
+            pod.check()
+            self.assertFalse(pod.cancelled)
+        self.assertEqual(pod._sock.recvs, 1)
+        self.clock.now += podvisor._pod.QUIET_NS
+        pod.check()
+        self.assertEqual(pod._sock.recvs, 2)
+
+    def test_a_cancel_is_seen_once_the_window_ends(self):
+        pod = self.counted()
+        pod.check()
+        self.rt.send("cancel", reason="user", deadline=ns(time.time() + 9))
+        pod.check()                     # within the window: not read yet
+        self.clock.now += podvisor._pod.QUIET_NS
+        with self.assertRaises(podvisor.Stopped):
+            pod.check()
+        self.assertEqual(self.rt.recv()["type"], "ack")
+        with self.assertRaises(podvisor.Stopped):
+            pod.check()                 # level-triggered: every time
+
+    def test_input_read_by_another_call_ends_the_window(self):
+        pod = self.counted()
+        pod.check()
+        self.rt.send("cancel", reason="user", deadline=ns(time.time() + 9))
+        self.assertIsNone(pod.next_child_event(timeout=WAIT / 10))
+        with self.assertRaises(podvisor.Stopped):
+            pod.check()                 # the clock has not moved
+
+    def test_a_failure_ends_the_window(self):
+        pod = self.counted()
+        pod.check()
+        pod.close()
+        with self.assertRaises(podvisor.ConnectionFailed):
+            pod.check()
+
+    def test_a_pause_read_elsewhere_is_confirmed_at_once(self):
+        pod = self.counted()
+        pod.check()
+        self.rt.send("pause")
+        self.assertIsNone(pod.next_message(timeout=WAIT))
+
+        def runtime():
+            assert self.rt.types_until("paused")[-1] == "paused"
+            self.rt.send("resume")
+        responder = Responder(runtime)
+        pod.check()
+        responder.finish()
+
+
 class TestRequests(Base):
     def test_extend_granted_with_frames_in_between(self):
         pod = self.opened()
@@ -798,6 +892,58 @@ class TestAsync(unittest.IsolatedAsyncioTestCase):
         self.rt.close()
         with self.assertRaises(podvisor.ConnectionFailed):
             await pod.wait_cancel(timeout=None)
+
+
+class TestAsyncCheapCheck(unittest.IsolatedAsyncioTestCase):
+    """The asyncio form: the loop reads input as it arrives (add_reader),
+    whatever the window; check() alone reads at most every QUIET_NS."""
+
+    def setUp(self):
+        faulthandler.dump_traceback_later(WATCHDOG, exit=True)
+        from unittest import mock
+        self.rt = FakeRuntime()
+        self.clock = FakeClock()
+        for where in ("podvisor.aio._monotonic_ns",
+                      "podvisor._pod._monotonic_ns"):
+            patch = mock.patch(where, self.clock)
+            patch.start()
+            self.addCleanup(patch.stop)
+
+    def tearDown(self):
+        self.pod.close()
+        self.rt.close()
+        os.environ.pop(ENV, None)
+        faulthandler.cancel_dump_traceback_later()
+
+    async def test_the_loop_delivers_a_cancel_within_the_window(self):
+        self.rt.handshake()
+        self.pod = pod = await podvisor.aio.attach()
+        await pod.check()
+        self.rt.send("cancel", reason="user", deadline=ns(time.time() + 9))
+        deadline = time.monotonic() + WAIT
+        with self.assertRaises(podvisor.Stopped):
+            while time.monotonic() < deadline:
+                await pod.check()       # the clock never moves
+                await asyncio.sleep(0.01)
+
+    async def test_a_loop_that_never_yields_reads_once_the_window_ends(self):
+        self.rt.handshake()
+        self.pod = pod = await podvisor.aio.attach()
+        pod._sock = CountingSocket(pod._sock)
+        await pod.check()
+        reads = pod._sock.recvs
+        for _ in range(1000):
+            await pod.check()
+        self.assertEqual(pod._sock.recvs, reads)
+        # As if the loop never ran its reader: only check() reads.
+        pod._loop.remove_reader(pod._fd)
+        self.rt.send("cancel", reason="user", deadline=ns(time.time() + 9))
+        await pod.check()               # within the window: not read yet
+        self.assertEqual(pod._sock.recvs, reads)
+        self.clock.now += podvisor._pod.QUIET_NS
+        with self.assertRaises(podvisor.Stopped):
+            await pod.check()
+        self.assertGreater(pod._sock.recvs, reads)
 
 
 class TestHelpers(unittest.TestCase):
