@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/api.sh [-r RUNS]: the pod API's costs, Python and C, against the
 # floor of this machine measured in the same run (a socketpair round trip):
-#   check()     with nothing pending, per call
+#   check()     with nothing pending, per call (Python: sync and asyncio)
 #   log         entries per second from one workload, all in the log
 #   cancel      from the stop request to the workload seeing the cancel
 # Run from the build directory (make check builds bench/apibench).
@@ -46,6 +46,16 @@ for _ in range(n):
     pod.check()
 print("RESULT py_check_ns %.1f ns" % ((time.perf_counter_ns() - t) / n))
 '
+PYACHECK='
+import asyncio, sys, time, podvisor.aio
+async def main(n):
+    pod = await podvisor.aio.attach()
+    t = time.perf_counter_ns()
+    for _ in range(n):
+        await pod.check()
+    print("RESULT pyaio_check_ns %.1f ns" % ((time.perf_counter_ns() - t) / n))
+asyncio.run(main(int(sys.argv[1])))
+'
 PYLOG='
 import sys, time, podvisor
 pod = podvisor.attach()
@@ -82,6 +92,7 @@ cancel_latency() {
 r=0
 while [ $r -lt "$RUNS" ]; do
 	pod "$PY" -c "$PYCHECK" 1000000 | grep RESULT
+	pod "$PY" -c "$PYACHECK" 1000000 | grep RESULT
 	pod "$B/bench/apibench" check 10000000 | grep RESULT
 	pod "$PY" -c "$PYLOG" 30000 | grep RESULT
 	pod "$B/bench/apibench" log 100000 | grep RESULT

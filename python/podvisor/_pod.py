@@ -921,12 +921,14 @@ class Pod:
     def _flush(self) -> None:
         """Write the queued frames; close the socket if the core says so."""
         out = self._core.out
-        deadline = time.monotonic() + SEND_TIMEOUT
+        deadline = None                 # read the clock only if we wait
         while out and self._sock is not None:
             try:
                 n = self._sock.send(out, socket.MSG_NOSIGNAL)
                 del out[:n]
             except (BlockingIOError, InterruptedError):
+                if deadline is None:
+                    deadline = time.monotonic() + SEND_TIMEOUT
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._poll(select.POLLOUT, left):
                     self._core.fail(ConnectionFailed, "the pod runtime is"
