@@ -4,10 +4,13 @@
 else _build/ or the top of the source tree) on a private socket and state
 directory, one for the whole run; ``client`` a podvisor.Client on it;
 ``pods`` spawns pods that are stopped after the test if still live.  Every
-test runs under a watchdog that ends a hung run with a traceback.
+test runs under a watchdog that ends a hung run with a traceback, and an
+``async def`` test on an event loop of its own.
 """
 
+import asyncio
 import faulthandler
+import inspect
 import json
 import os
 import pathlib
@@ -102,6 +105,16 @@ class Daemon:
             return json.loads(text)
         except ValueError:
             return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run an ``async def`` test on a fresh event loop (no plugin needed)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    asyncio.run(pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names}))
+    return True
 
 
 @pytest.fixture(autouse=True)

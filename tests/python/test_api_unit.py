@@ -3,11 +3,11 @@
 Each test plays the pod runtime itself: it makes a socketpair, names the
 workload's end in PODVISOR_API_FD and speaks the wire protocol on the other
 end with its own framing code (not the package's).  Waits are bounded by
-deadlines; a per-test watchdog ends a hung run with a traceback.
+deadlines; conftest.py's watchdog ends a hung run with a traceback.  The
+coroutine tests run on a fresh event loop each (conftest.py's hook).
 """
 
 import asyncio
-import faulthandler
 import fcntl
 import json
 import os
@@ -20,15 +20,15 @@ import tempfile
 import textwrap
 import threading
 import time
-import unittest
+from unittest import mock
 
 import msgpack
+import pytest
 
 import podvisor
 import podvisor.aio
 
 ENV = "PODVISOR_API_FD"
-WATCHDOG = 60           # seconds any one test may take
 WAIT = 5.0              # seconds to wait for a frame that must come
 
 
@@ -124,18 +124,25 @@ class Responder(threading.Thread):
             raise self.error
 
 
-class Base(unittest.TestCase):
-    def setUp(self):
-        faulthandler.dump_traceback_later(WATCHDOG, exit=True)
+class Base:
+    """A fake runtime for each test (self.rt), and the pods it attached,
+    closed after it."""
+
+    @pytest.fixture(autouse=True)
+    def runtime(self):
         self.rt = FakeRuntime()
         self.pods = []
-
-    def tearDown(self):
+        self.cleanups = []
+        yield self.rt
+        for fn, args in reversed(self.cleanups):
+            fn(*args)
         for pod in self.pods:
             pod.close()
         self.rt.close()
         os.environ.pop(ENV, None)
-        faulthandler.cancel_dump_traceback_later()
+
+    def addCleanup(self, fn, *args):
+        self.cleanups.append((fn, args))
 
     def attach(self, **kw):
         pod = podvisor.attach(**kw)
@@ -146,14 +153,14 @@ class Base(unittest.TestCase):
         """A pod past the hello exchange; its hello consumed."""
         self.rt.handshake(**welcome)
         pod = self.attach()
-        self.assertEqual(self.rt.recv()["type"], "hello")
+        assert self.rt.recv()["type"] == "hello"
         return pod
 
 
 class TestAttach(Base):
     def test_not_in_pod_without_variable(self):
         os.environ.pop(ENV)
-        with self.assertRaises(podvisor.NotInPod):
+        with pytest.raises(podvisor.NotInPod):
             podvisor.attach()
 
     def test_not_in_pod_with_bad_values(self):
@@ -163,9 +170,9 @@ class TestAttach(Base):
         os.close(closed)
         for value in ("", "abc", "-1", str(closed), str(r)):
             os.environ[ENV] = value
-            with self.assertRaises(podvisor.NotInPod, msg=value):
+            with pytest.raises(podvisor.NotInPod):
                 podvisor.attach()
-            self.assertNotIn(ENV, os.environ)
+            assert ENV not in os.environ
 
     def test_hello_welcome_env_and_cloexec(self):
         os.set_inheritable(self.rt.fd, True)
@@ -173,123 +180,118 @@ class TestAttach(Base):
                           deadline=ns(2e9))
         pod = self.attach()
         hello = self.rt.recv()
-        self.assertEqual(hello, {"type": "hello", "version": 4,
-                                 "handles": ["cancel", "notify", "pause"],
-                                 "pid": os.getpid()})
-        self.assertEqual((pod.id, pod.name, pod.parent), (12, "agent", 3))
-        self.assertEqual(pod.deadline, 2e9)
-        self.assertNotIn(ENV, os.environ)
-        self.assertFalse(os.get_inheritable(self.rt.fd))
-        self.assertTrue(fcntl.fcntl(self.rt.fd, fcntl.F_GETFD) &
-                        fcntl.FD_CLOEXEC)
+        assert hello == {"type": "hello", "version": 4,
+                         "handles": ["cancel", "notify", "pause"],
+                         "pid": os.getpid()}
+        assert (pod.id, pod.name, pod.parent) == (12, "agent", 3)
+        assert pod.deadline == 2e9
+        assert ENV not in os.environ
+        assert not os.get_inheritable(self.rt.fd)
+        assert fcntl.fcntl(self.rt.fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC
         # A second attach() in this process is the same pod.
-        self.assertIs(podvisor.attach(), pod)
+        assert podvisor.attach() is pod
 
     def test_handles_and_nil_welcome_fields(self):
         self.rt.send("hello", version=4)
         self.rt.send("welcome", id=5, name=None, parent=None)
         pod = self.attach(handles=("cancel",))
-        self.assertEqual(self.rt.recv()["handles"], ["cancel"])
-        self.assertEqual((pod.name, pod.parent, pod.deadline),
-                         (None, None, None))
-        with self.assertRaises(podvisor.PodvisorError):
+        assert self.rt.recv()["handles"] == ["cancel"]
+        assert (pod.name, pod.parent, pod.deadline) == (None, None, None)
+        with pytest.raises(podvisor.PodvisorError):
             pod.next_message(timeout=0)
 
     def test_unknown_handle_is_refused_before_anything(self):
-        with self.assertRaises(ValueError):
+        with pytest.raises(ValueError):
             podvisor.attach(handles=("cancel", "telepathy"))
-        self.assertIn(ENV, os.environ)
+        assert ENV in os.environ
 
     def test_no_welcome_times_out(self):
         self.rt.send("hello", version=4)
         start = time.monotonic()
-        with self.assertRaisesRegex(podvisor.ConnectionFailed, "welcome"):
+        with pytest.raises(podvisor.ConnectionFailed, match="welcome"):
             podvisor.attach(timeout=0.2)
-        self.assertLess(time.monotonic() - start, WAIT)
+        assert time.monotonic() - start < WAIT
 
     def test_version_mismatch(self):
         self.rt.send("hello", version=3)
-        with self.assertRaisesRegex(podvisor.ProtocolError,
-                                    "speaks 3.*speaks 4"):
+        with pytest.raises(podvisor.ProtocolError, match="speaks 3.*speaks 4"):
             podvisor.attach()
-        self.assertEqual(self.rt.recv()["type"], "hello")
+        assert self.rt.recv()["type"] == "hello"
         err = self.rt.recv()
-        self.assertEqual((err["type"], err["code"]), ("error", "protocol"))
-        self.assertIsNone(self.rt.recv())       # and the channel is closed
+        assert (err["type"], err["code"]) == ("error", "protocol")
+        assert self.rt.recv() is None
 
     def test_first_message_not_hello(self):
         self.rt.send("welcome", id=1)
-        with self.assertRaisesRegex(podvisor.ProtocolError, "hello"):
+        with pytest.raises(podvisor.ProtocolError, match="hello"):
             podvisor.attach()
 
     def test_runtime_refuses(self):
         self.rt.send("hello", version=4)
         self.rt.send("error", code="failed", message="the API is open")
-        with self.assertRaisesRegex(podvisor.ConnectionFailed,
-                                    "the API is open"):
+        with pytest.raises(podvisor.ConnectionFailed, match="the API is open"):
             podvisor.attach()
 
     def test_runtime_closes_before_welcome(self):
         self.rt.send("hello", version=4)
         self.rt.sock.shutdown(socket.SHUT_WR)
-        with self.assertRaisesRegex(podvisor.ConnectionFailed, "closed"):
+        with pytest.raises(podvisor.ConnectionFailed, match="closed"):
             podvisor.attach()
 
 
 class TestCancel(Base):
     def test_level_triggered_with_one_ack_on_first_observation(self):
         pod = self.opened()
-        self.assertFalse(pod.cancelled)
+        assert not pod.cancelled
         pod.check()                             # nothing yet: returns
         when = time.time() + 10
         self.rt.send("cancel", reason="user", requested_by="user alice",
                      deadline=ns(when))
         # Reading the frame is not observing it: no ack yet.
-        self.assertIsNone(pod.next_child_event(timeout=0))
-        self.assertAlmostEqual(pod.deadline, when, places=3)
+        assert pod.next_child_event(timeout=0) is None
+        assert pod.deadline == pytest.approx(when, abs=5e-4)
         pod.heartbeat()
-        self.assertEqual(self.rt.types_until("heartbeat"), ["heartbeat"])
+        assert self.rt.types_until("heartbeat") == ["heartbeat"]
         # The first observation acknowledges it, once.
-        self.assertTrue(pod.cancelled)
+        assert pod.cancelled
         for _ in range(3):
-            with self.assertRaises(podvisor.Stopped) as cm:
+            with pytest.raises(podvisor.Stopped) as cm:
                 pod.check()
-        self.assertEqual(cm.exception.reason, "user")
-        self.assertEqual(cm.exception.requested_by, "user alice")
-        self.assertAlmostEqual(cm.exception.deadline, when, places=3)
-        self.assertIsInstance(cm.exception, podvisor.PodvisorError)
-        self.assertEqual(pod.cancel.reason, "user")
-        self.assertTrue(pod.wait_cancel(timeout=0))
-        self.assertTrue(pod.cancelled)
+        assert cm.value.reason == "user"
+        assert cm.value.requested_by == "user alice"
+        assert cm.value.deadline == pytest.approx(when, abs=5e-4)
+        assert isinstance(cm.value, podvisor.PodvisorError)
+        assert pod.cancel.reason == "user"
+        assert pod.wait_cancel(timeout=0)
+        assert pod.cancelled
         pod.heartbeat()
-        self.assertEqual(self.rt.types_until("heartbeat"),
-                         ["ack", "heartbeat"])
+        assert self.rt.types_until("heartbeat") == ["ack", "heartbeat"]
 
     def test_check_observes_first(self):
         pod = self.opened()
         self.rt.send("cancel", reason="timeout", requested_by="timeout",
                      deadline=ns(time.time() + 5))
-        with self.assertRaisesRegex(podvisor.Stopped, "timeout"):
+        with pytest.raises(podvisor.Stopped, match="timeout"):
             pod.check()
-        self.assertEqual(self.rt.recv()["type"], "ack")
+        assert self.rt.recv()["type"] == "ack"
 
     def test_wait_cancel(self):
         pod = self.opened()
-        self.assertFalse(pod.wait_cancel(timeout=0.05))
+        assert not pod.wait_cancel(timeout=0.05)
         later = Responder(lambda: self.rt.send(
             "cancel", reason="parent-stopped", requested_by="parent 3",
             deadline=ns(time.time() + 5)))
-        self.assertTrue(pod.wait_cancel(timeout=WAIT))
+        assert pod.wait_cancel(timeout=WAIT)
         later.finish()
-        self.assertEqual(pod.cancel.requested_by, "parent 3")
-        self.assertEqual(self.rt.recv()["type"], "ack")
+        assert pod.cancel.requested_by == "parent 3"
+        assert self.rt.recv()["type"] == "ack"
 
     def test_cancel_survives_a_closed_channel(self):
         pod = self.opened()
         self.rt.send("cancel", reason="user", deadline=ns(time.time()))
         self.rt.close()
         for _ in range(2):
-            with self.assertRaises(podvisor.Stopped):
+            with pytest.raises(podvisor.Stopped):
                 pod.check()
 
     def test_cancel_right_after_welcome(self):
@@ -297,8 +299,8 @@ class TestCancel(Base):
         self.rt.send("cancel", reason="user", requested_by="user bob",
                      deadline=ns(time.time() + 3))
         pod = self.attach()
-        self.assertTrue(pod.cancelled)
-        self.assertEqual(self.rt.types_until("ack"), ["hello", "ack"])
+        assert pod.cancelled
+        assert self.rt.types_until("ack") == ["hello", "ack"]
 
 
 class CountingSocket:
@@ -329,13 +331,10 @@ class TestCheapCheck(Base):
     """check() reads the channel at most every QUIET_NS when nothing is
     pending; any other read, or input, ends that window."""
 
-    def setUp(self):
-        super().setUp()
-        from unittest import mock
+    @pytest.fixture(autouse=True)
+    def clock(self, runtime, monkeypatch):
         self.clock = FakeClock()
-        patch = mock.patch("podvisor._pod._monotonic_ns", self.clock)
-        patch.start()
-        self.addCleanup(patch.stop)
+        monkeypatch.setattr("podvisor._pod._monotonic_ns", self.clock)
 
     def counted(self):
         pod = self.opened()
@@ -345,14 +344,14 @@ class TestCheapCheck(Base):
     def test_no_read_within_the_window(self):
         pod = self.counted()
         pod.check()
-        self.assertEqual(pod._sock.recvs, 1)
+        assert pod._sock.recvs == 1
         for _ in range(1000):
             pod.check()
-            self.assertFalse(pod.cancelled)
-        self.assertEqual(pod._sock.recvs, 1)
+            assert not pod.cancelled
+        assert pod._sock.recvs == 1
         self.clock.now += podvisor._pod.QUIET_NS
         pod.check()
-        self.assertEqual(pod._sock.recvs, 2)
+        assert pod._sock.recvs == 2
 
     def test_a_cancel_is_seen_once_the_window_ends(self):
         pod = self.counted()
@@ -360,32 +359,32 @@ class TestCheapCheck(Base):
         self.rt.send("cancel", reason="user", deadline=ns(time.time() + 9))
         pod.check()                     # within the window: not read yet
         self.clock.now += podvisor._pod.QUIET_NS
-        with self.assertRaises(podvisor.Stopped):
+        with pytest.raises(podvisor.Stopped):
             pod.check()
-        self.assertEqual(self.rt.recv()["type"], "ack")
-        with self.assertRaises(podvisor.Stopped):
+        assert self.rt.recv()["type"] == "ack"
+        with pytest.raises(podvisor.Stopped):
             pod.check()                 # level-triggered: every time
 
     def test_input_read_by_another_call_ends_the_window(self):
         pod = self.counted()
         pod.check()
         self.rt.send("cancel", reason="user", deadline=ns(time.time() + 9))
-        self.assertIsNone(pod.next_child_event(timeout=WAIT / 10))
-        with self.assertRaises(podvisor.Stopped):
+        assert pod.next_child_event(timeout=WAIT / 10) is None
+        with pytest.raises(podvisor.Stopped):
             pod.check()                 # the clock has not moved
 
     def test_a_failure_ends_the_window(self):
         pod = self.counted()
         pod.check()
         pod.close()
-        with self.assertRaises(podvisor.ConnectionFailed):
+        with pytest.raises(podvisor.ConnectionFailed):
             pod.check()
 
     def test_a_pause_read_elsewhere_is_confirmed_at_once(self):
         pod = self.counted()
         pod.check()
         self.rt.send("pause")
-        self.assertIsNone(pod.next_message(timeout=WAIT))
+        assert pod.next_message(timeout=WAIT) is None
 
         def runtime():
             assert self.rt.types_until("paused")[-1] == "paused"
@@ -407,56 +406,54 @@ class TestRequests(Base):
             self.rt.send("child", id=9, event="spawned", state="running")
             self.rt.send("extended", deadline=ns(new))
         responder = Responder(runtime)
-        self.assertAlmostEqual(pod.extend(2.5, why="checkpoint"), new,
-                               places=3)
+        assert pod.extend(2.5, why="checkpoint") == \
+            pytest.approx(new, abs=5e-4)
         responder.finish()
-        self.assertAlmostEqual(pod.cancel.deadline, new, places=3)
-        self.assertAlmostEqual(pod.deadline, new, places=3)
-        self.assertEqual(pod.next_child_event(timeout=0).id, 9)
+        assert pod.cancel.deadline == pytest.approx(new, abs=5e-4)
+        assert pod.deadline == pytest.approx(new, abs=5e-4)
+        assert pod.next_child_event(timeout=0).id == 9
 
     def test_extend_refused(self):
         pod = self.opened()
         self.rt.send("error", code="refused",
                      message="beyond --max-extend (10s in all)")
-        with self.assertRaisesRegex(podvisor.Refused, "max-extend") as cm:
+        with pytest.raises(podvisor.Refused, match="max-extend") as cm:
             pod.extend(60)
-        self.assertEqual(cm.exception.code, "refused")
-        self.assertEqual(self.rt.recv()["ms"], 60000)
+        assert cm.value.code == "refused"
+        assert self.rt.recv()["ms"] == 60000
         for bad in (0, -1):
-            with self.assertRaises(ValueError):
+            with pytest.raises(ValueError):
                 pod.extend(bad)
 
     def test_replies_are_matched_in_order(self):
         pod = self.opened()
         self.rt.send("ok")                      # answers the result below
-        with self.assertRaisesRegex(podvisor.ProtocolError,
-                                    "'ok' does not answer the pending extend"):
+        with pytest.raises(podvisor.ProtocolError,
+                           match="'ok' does not answer the pending extend"):
             pod.extend(1)
-        self.assertEqual(self.rt.recv_until("error")[-1]["code"],
-                         "protocol")
+        assert self.rt.recv_until("error")[-1]["code"] == "protocol"
 
     def test_result(self):
         pod = self.opened()
         self.rt.send("ok")
         pod.set_result({"answer": [1, 2], "text": "été"})
         data = self.rt.recv()["data"]
-        self.assertIsInstance(data, bytes)
-        self.assertEqual(json.loads(data),
-                         {"answer": [1, 2], "text": "été"})
+        assert isinstance(data, bytes)
+        assert json.loads(data) == {"answer": [1, 2], "text": "été"}
         self.rt.send("error", code="usage", message="result already set")
-        with self.assertRaises(podvisor.InvalidRequest):
+        with pytest.raises(podvisor.InvalidRequest):
             pod.set_result(1)
 
     def test_result_too_large_or_not_json_sends_nothing(self):
         pod = self.opened()
-        with self.assertRaisesRegex(ValueError, "65536"):
+        with pytest.raises(ValueError, match="65536"):
             pod.set_result("x" * 70000)
-        with self.assertRaises(ValueError):
+        with pytest.raises(ValueError):
             pod.set_result(float("nan"))
-        with self.assertRaises(TypeError):
+        with pytest.raises(TypeError):
             pod.set_result(object())
         pod.heartbeat()
-        self.assertEqual(self.rt.types_until("heartbeat"), ["heartbeat"])
+        assert self.rt.types_until("heartbeat") == ["heartbeat"]
 
     def test_log_status_heartbeat(self):
         pod = self.opened()
@@ -466,57 +463,52 @@ class TestRequests(Base):
         pod.set_status("step 3", progress=0.25)
         pod.set_status("")
         log = self.rt.recv()
-        self.assertEqual((log["level"], log["message"]),
-                         ("warning", b"fetched"))
-        self.assertEqual(json.loads(log["fields"]),
-                         {"url": "http://x", "path": "/tmp"})
+        assert (log["level"], log["message"]) == ("warning", b"fetched")
+        assert json.loads(log["fields"]) == {"url": "http://x", "path": "/tmp"}
         log = self.rt.recv()
-        self.assertEqual(log["message"], b"\xff raw")
-        self.assertNotIn("fields", log)
-        self.assertEqual(self.rt.recv(), {"type": "report",
-                                          "text": "step 3",
-                                          "progress": 0.25})
-        self.assertEqual(self.rt.recv(), {"type": "report", "text": ""})
+        assert log["message"] == b"\xff raw"
+        assert "fields" not in log
+        assert self.rt.recv() == {"type": "report", "text": "step 3",
+                                  "progress": 0.25}
+        assert self.rt.recv() == {"type": "report", "text": ""}
         for call in (lambda: pod.log("x", level="loud"),
                      lambda: pod.log("x" * 70000),
                      lambda: pod.set_status("x", progress=1.5),
                      lambda: pod.set_status("x" * 5000)):
-            with self.assertRaises(ValueError):
+            with pytest.raises(ValueError):
                 call()
         pod.heartbeat()
-        self.assertEqual(self.rt.types_until("heartbeat"), ["heartbeat"])
+        assert self.rt.types_until("heartbeat") == ["heartbeat"]
 
 
 class TestMessages(Base):
     def test_recv_once_then_str_and_bytes(self):
         pod = self.opened()
-        self.assertIsNone(pod.next_message(timeout=0))
-        self.assertIsNone(pod.next_message(timeout=0.01))
+        assert pod.next_message(timeout=0) is None
+        assert pod.next_message(timeout=0.01) is None
         pod.heartbeat()
-        self.assertEqual(self.rt.types_until("heartbeat"),
-                         ["recv", "heartbeat"])
+        assert self.rt.types_until("heartbeat") == ["recv", "heartbeat"]
         self.rt.send("message", seq=14, priority="high", key="plan",
                      data=b"caf\xc3\xa9", preempted=[])
         msg = pod.next_message(timeout=WAIT)
-        self.assertEqual(msg, podvisor.Message(14, "high", "plan", "café",
-                                               ()))
-        self.assertIsNone(pod.next_message(timeout=0))
+        assert msg == podvisor.Message(14, "high", "plan", "café", ())
+        assert pod.next_message(timeout=0) is None
         self.rt.send("message", seq=15, priority="low", data=b"\xff\x00")
         msg = pod.next_message(timeout=WAIT)
-        self.assertEqual((msg.data, msg.key), (b"\xff\x00", None))
+        assert (msg.data, msg.key) == (b"\xff\x00", None)
         self.rt.send("message", seq=16)
-        self.assertEqual(pod.next_message(timeout=WAIT).data, "")
+        assert pod.next_message(timeout=WAIT).data == ""
 
     def test_cancel_ends_the_wait_without_raising(self):
         pod = self.opened()
         later = Responder(lambda: (
             self.rt.recv_until("recv"),
             self.rt.send("cancel", reason="user", deadline=ns(time.time()))))
-        self.assertIsNone(pod.next_message(timeout=None))
+        assert pod.next_message(timeout=None) is None
         later.finish()
-        with self.assertRaises(podvisor.Stopped):
+        with pytest.raises(podvisor.Stopped):
             pod.check()
-        self.assertIsNone(pod.next_message(timeout=None))
+        assert pod.next_message(timeout=None) is None
 
     def test_iterator(self):
         pod = self.opened()
@@ -528,27 +520,27 @@ class TestMessages(Base):
         responder = Responder(runtime)
         got = [m.data for m in pod.messages(timeout=0.3)]
         responder.finish()
-        self.assertEqual(got, ["m1", "m2", "m3"])
+        assert got == ["m1", "m2", "m3"]
         self.rt.send("message", seq=4, data=b"m4")
         self.rt.send("cancel", reason="user", deadline=ns(time.time()))
-        with self.assertRaises(podvisor.Stopped):
+        with pytest.raises(podvisor.Stopped):
             for msg in pod:
-                self.assertEqual(msg.seq, 4)
+                assert msg.seq == 4
 
     def test_preempting_message_interrupts_check(self):
         pod = self.opened()
-        self.assertIsNone(pod.next_message(timeout=0))
+        assert pod.next_message(timeout=0) is None
         self.rt.send("message", seq=30, priority="critical",
                      data=b"stop and listen", preempted=[8, 9])
-        with self.assertRaises(podvisor.Interrupted) as cm:
+        with pytest.raises(podvisor.Interrupted) as cm:
             pod.check()
-        self.assertEqual(cm.exception.message.preempted, (8, 9))
-        self.assertEqual(cm.exception.message.data, "stop and listen")
+        assert cm.value.message.preempted == (8, 9)
+        assert cm.value.message.data == "stop and listen"
         pod.check()                             # reported once
 
     def test_child_events(self):
         pod = self.opened()
-        self.assertIsNone(pod.next_child_event(timeout=0.01))
+        assert pod.next_child_event(timeout=0.01) is None
         self.rt.send("child", id=21, name="w1", event="spawned",
                      state="starting")
         self.rt.send("child", id=21, name="w1", event="ended",
@@ -557,17 +549,16 @@ class TestMessages(Base):
         self.rt.send("child", id=22, event="ended", state="stopped",
                      exit_code=None, signal=2, reason="preempted")
         first = pod.next_child_event(timeout=WAIT)
-        self.assertEqual((first.id, first.event, first.state, first.result),
-                         (21, "spawned", "starting", None))
+        assert (first.id, first.event, first.state, first.result) == \
+            (21, "spawned", "starting", None)
         second = pod.next_child_event(timeout=WAIT)
-        self.assertEqual((second.exit_code, second.result),
-                         (0, {"pages": 3}))
+        assert (second.exit_code, second.result) == (0, {"pages": 3})
         third = pod.next_child_event(timeout=WAIT)
-        self.assertEqual((third.name, third.signal, third.reason),
-                         (None, 2, "preempted"))
+        assert (third.name, third.signal, third.reason) == \
+            (None, 2, "preempted")
         # A cancel does not end this wait: the parent still collects ends.
         self.rt.send("cancel", reason="user", deadline=ns(time.time()))
-        self.assertIsNone(pod.next_child_event(timeout=0.05))
+        assert pod.next_child_event(timeout=0.05) is None
 
 
 class TestPause(Base):
@@ -583,18 +574,18 @@ class TestPause(Base):
         responder = Responder(runtime)
         pod.check()
         responder.finish()
-        self.assertTrue(resumed.is_set())
+        assert resumed.is_set()
         pod.check()
         pod.heartbeat()
-        self.assertEqual(self.rt.types_until("heartbeat"), ["heartbeat"])
+        assert self.rt.types_until("heartbeat") == ["heartbeat"]
 
     def test_pause_ends_waits_and_cancel_ends_pause(self):
         pod = self.opened()
         self.rt.send("pause")
-        self.assertIsNone(pod.next_message(timeout=None))
-        self.assertIsNone(pod.next_child_event(timeout=None))
+        assert pod.next_message(timeout=None) is None
+        assert pod.next_child_event(timeout=None) is None
         self.rt.send("cancel", reason="user", deadline=ns(time.time()))
-        with self.assertRaises(podvisor.Stopped):
+        with pytest.raises(podvisor.Stopped):
             pod.check()
 
     def test_pause_ignored_when_not_handled(self):
@@ -603,25 +594,24 @@ class TestPause(Base):
         self.rt.send("pause")
         pod.check()                             # does not block
         pod.heartbeat()
-        self.assertEqual(self.rt.types_until("heartbeat"),
-                         ["hello", "heartbeat"])
+        assert self.rt.types_until("heartbeat") == ["hello", "heartbeat"]
 
 
 class TestBadInput(Base):
     def assert_rejected(self, pod, pattern):
-        with self.assertRaisesRegex(podvisor.ProtocolError, pattern):
+        with pytest.raises(podvisor.ProtocolError, match=pattern):
             pod.check()
         err = self.rt.recv_until("error")[-1]
-        self.assertEqual(err["code"], "protocol")
-        self.assertIsNone(self.rt.recv())       # closed after the error
+        assert err["code"] == "protocol"
+        assert self.rt.recv() is None
         # Every later call fails the same way, and none waits.
-        with self.assertRaises(podvisor.ProtocolError):
+        with pytest.raises(podvisor.ProtocolError):
             pod.check()
-        with self.assertRaises(podvisor.ProtocolError):
+        with pytest.raises(podvisor.ProtocolError):
             pod.next_message(timeout=None)
-        with self.assertRaises(podvisor.ProtocolError):
+        with pytest.raises(podvisor.ProtocolError):
             pod.heartbeat()
-        self.assertTrue(pod.closed)
+        assert pod.closed
 
     def test_oversized_frame_refused_from_its_header(self):
         pod = self.opened()
@@ -663,13 +653,13 @@ class TestBadInput(Base):
     def test_closed_channel(self):
         pod = self.opened()
         self.rt.close()
-        with self.assertRaisesRegex(podvisor.ConnectionFailed, "closed"):
+        with pytest.raises(podvisor.ConnectionFailed, match="closed"):
             pod.check()
-        with self.assertRaises(podvisor.ConnectionFailed):
+        with pytest.raises(podvisor.ConnectionFailed):
             pod.next_message(timeout=None)
-        with self.assertRaises(podvisor.ConnectionFailed):
+        with pytest.raises(podvisor.ConnectionFailed):
             pod.wait_cancel(timeout=None)
-        with self.assertRaises(podvisor.ConnectionFailed):
+        with pytest.raises(podvisor.ConnectionFailed):
             pod.log("x")
 
 
@@ -698,16 +688,16 @@ class TestSpawn(Base):
                 got.append(peer.recv())
                 peer.send("ok", id=42)
         responder = Responder(daemon)
-        self.assertEqual(pod.spawn(["sleep", "1"], name="kid",
-                                   env={"A": "1"}, timeout=2.5), 42)
+        assert pod.spawn(["sleep", "1"], name="kid", env={"A": "1"},
+                         timeout=2.5) == 42
         responder.finish()
         hello, spawn = got
-        self.assertEqual(hello, {"type": "hello", "version": 4})
-        self.assertEqual(spawn["parent"], "7")
-        self.assertEqual(spawn["argv"], ["sleep", "1"])
-        self.assertEqual((spawn["name"], spawn["env"], spawn["timeout_ms"]),
-                         ("kid", ["A=1"], 2500))
-        self.assertEqual(spawn["cwd"], os.getcwd())
+        assert hello == {"type": "hello", "version": 4}
+        assert spawn["parent"] == "7"
+        assert spawn["argv"] == ["sleep", "1"]
+        assert (spawn["name"], spawn["env"], spawn["timeout_ms"]) == \
+            ("kid", ["A=1"], 2500)
+        assert spawn["cwd"] == os.getcwd()
 
 
 class TestSubprocess(Base):
@@ -741,47 +731,35 @@ class TestSubprocess(Base):
         self.addCleanup(proc.kill)
         self.rt.handshake()
         hello = self.rt.recv()
-        self.assertEqual(hello["pid"], proc.pid)
+        assert hello["pid"] == proc.pid
         log = self.rt.recv()
         # Neither the variable nor the descriptor reached the grandchild.
-        self.assertEqual(log["message"], b"None False")
+        assert log["message"] == b"None False"
         self.rt.send("cancel", reason="user", deadline=ns(time.time() + 9))
-        self.assertEqual(self.rt.types_until("result"), ["ack", "result"])
+        assert self.rt.types_until("result") == ["ack", "result"]
         self.rt.send("ok")
-        self.assertEqual(proc.wait(WAIT), 0)
+        assert proc.wait(WAIT) == 0
 
 
-class TestAsync(unittest.IsolatedAsyncioTestCase):
-    def setUp(self):
-        faulthandler.dump_traceback_later(WATCHDOG, exit=True)
-        self.rt = FakeRuntime()
-        self.pods = []
-
-    def tearDown(self):
-        for pod in self.pods:
-            pod.close()
-        self.rt.close()
-        os.environ.pop(ENV, None)
-        faulthandler.cancel_dump_traceback_later()
-
+class TestAsync(Base):
     async def opened(self, **kw):
         self.rt.handshake()
         pod = await podvisor.aio.attach(**kw)
         self.pods.append(pod)
-        self.assertEqual(self.rt.recv()["type"], "hello")
+        assert self.rt.recv()["type"] == "hello"
         return pod
 
     async def test_not_in_pod(self):
         os.environ.pop(ENV)
-        with self.assertRaises(podvisor.NotInPod):
+        with pytest.raises(podvisor.NotInPod):
             await podvisor.aio.attach()
 
     async def test_attach_and_welcome(self):
         pod = await self.opened()
-        self.assertEqual((pod.id, pod.name, pod.parent), (7, "agent", 3))
-        self.assertNotIn(ENV, os.environ)
-        self.assertFalse(os.get_inheritable(self.rt.fd))
-        self.assertIs(await podvisor.aio.attach(), pod)
+        assert (pod.id, pod.name, pod.parent) == (7, "agent", 3)
+        assert ENV not in os.environ
+        assert not os.get_inheritable(self.rt.fd)
+        assert await podvisor.aio.attach() is pod
 
     async def test_cancel_while_awaiting_something_else(self):
         pod = await self.opened()
@@ -795,34 +773,34 @@ class TestAsync(unittest.IsolatedAsyncioTestCase):
         self.rt.send("cancel", reason="user", requested_by="user alice",
                      deadline=ns(time.time() + 9))
         # The loop reads the cancel by itself, without acknowledging it.
-        self.assertIsNone(await pod.next_child_event(timeout=0.05))
+        assert await pod.next_child_event(timeout=0.05) is None
         await pod.heartbeat()
-        self.assertEqual(await asyncio.to_thread(
-            self.rt.types_until, "heartbeat"), ["heartbeat"])
-        self.assertTrue(await pod.wait_cancel(timeout=WAIT))
+        assert await asyncio.to_thread(
+            self.rt.types_until, "heartbeat") == ["heartbeat"]
+        assert await pod.wait_cancel(timeout=WAIT)
         release.set()
-        self.assertEqual(await work, "answer")  # nothing raised into it
+        assert await work == "answer"
         for _ in range(2):
-            with self.assertRaises(podvisor.Stopped) as cm:
+            with pytest.raises(podvisor.Stopped) as cm:
                 await pod.check()
-        self.assertEqual(cm.exception.requested_by, "user alice")
-        self.assertTrue(pod.cancelled)
+        assert cm.value.requested_by == "user alice"
+        assert pod.cancelled
         await pod.heartbeat()
-        self.assertEqual(await asyncio.to_thread(
-            self.rt.types_until, "heartbeat"), ["ack", "heartbeat"])
+        assert await asyncio.to_thread(
+            self.rt.types_until, "heartbeat") == ["ack", "heartbeat"]
 
     async def test_wait_cancel_times_out(self):
         pod = await self.opened()
-        self.assertFalse(await pod.wait_cancel(timeout=0.05))
-        self.assertFalse(pod.cancelled)
+        assert not await pod.wait_cancel(timeout=0.05)
+        assert not pod.cancelled
 
     async def test_messages_and_async_iterator(self):
         pod = await self.opened()
-        self.assertIsNone(await pod.next_message(timeout=0))
-        self.assertEqual(self.rt.recv()["type"], "recv")
+        assert await pod.next_message(timeout=0) is None
+        assert self.rt.recv()["type"] == "recv"
         self.rt.send("message", seq=3, data=b"hi")
         msg = await pod.next_message(timeout=WAIT)
-        self.assertEqual((msg.seq, msg.data), (3, "hi"))
+        assert (msg.seq, msg.data) == (3, "hi")
 
         async def runtime():
             for seq in (4, 5):
@@ -831,40 +809,39 @@ class TestAsync(unittest.IsolatedAsyncioTestCase):
         responder = asyncio.create_task(runtime())
         got = [m.data async for m in pod.messages(timeout=0.3)]
         await responder
-        self.assertEqual(got, [b"\x04\xff", b"\x05\xff"])
+        assert got == [b"\x04\xff", b"\x05\xff"]
         self.rt.send("cancel", reason="user", deadline=ns(time.time()))
-        with self.assertRaises(podvisor.Stopped):
+        with pytest.raises(podvisor.Stopped):
             async for _ in pod:
                 pass
 
     async def test_requests(self):
         pod = await self.opened()
         self.rt.send("extended", deadline=ns(5e9))
-        self.assertEqual(await pod.extend(1, why="x"), 5e9)
+        assert await pod.extend(1, why="x") == 5e9
         self.rt.send("error", code="refused", message="no")
-        with self.assertRaises(podvisor.Refused):
+        with pytest.raises(podvisor.Refused):
             await pod.extend(1)
         self.rt.send("ok")
         await pod.set_result([1, "two"])
-        with self.assertRaises(ValueError):
+        with pytest.raises(ValueError):
             await pod.set_result("x" * 70000)
         await pod.log("hello", step=1)
         await pod.set_status("busy", 0.5)
         types = await asyncio.to_thread(self.rt.types_until, "report")
-        self.assertEqual(types, ["extend", "extend", "result", "log",
-                                 "report"])
+        assert types == ["extend", "extend", "result", "log", "report"]
 
     async def test_concurrent_requests_are_answered_in_order(self):
         pod = await self.opened()
         both = asyncio.gather(pod.extend(2, why="a"), pod.set_result("r"))
         types = await asyncio.to_thread(self.rt.types_until, "result")
-        self.assertEqual(types, ["extend", "result"])
+        assert types == ["extend", "result"]
         self.rt.send("child", id=4, event="spawned", state="running")
         self.rt.send("extended", deadline=ns(6e9))
         self.rt.send("ok")
         deadline, result = await asyncio.wait_for(both, WAIT)
-        self.assertEqual((deadline, result), (6e9, None))
-        self.assertEqual((await pod.next_child_event(0)).id, 4)
+        assert (deadline, result) == (6e9, None)
+        assert (await pod.next_child_event(0)).id == 4
 
     async def test_pause(self):
         pod = await self.opened()
@@ -881,127 +858,116 @@ class TestAsync(unittest.IsolatedAsyncioTestCase):
     async def test_bad_frame_and_close(self):
         pod = await self.opened()
         self.rt.send_raw(struct.pack(">I", 5 * 1024 * 1024))
-        with self.assertRaises(podvisor.ProtocolError):
+        with pytest.raises(podvisor.ProtocolError):
             await pod.next_message(timeout=WAIT)
-        with self.assertRaises(podvisor.ProtocolError):
+        with pytest.raises(podvisor.ProtocolError):
             await pod.check()
-        self.assertTrue(pod.closed)
+        assert pod.closed
 
     async def test_closed_channel(self):
         pod = await self.opened()
         self.rt.close()
-        with self.assertRaises(podvisor.ConnectionFailed):
+        with pytest.raises(podvisor.ConnectionFailed):
             await pod.wait_cancel(timeout=None)
 
 
-class TestAsyncCheapCheck(unittest.IsolatedAsyncioTestCase):
+class TestAsyncCheapCheck(Base):
     """The asyncio form: the loop reads input as it arrives (add_reader),
     whatever the window; check() alone reads at most every QUIET_NS."""
 
-    def setUp(self):
-        faulthandler.dump_traceback_later(WATCHDOG, exit=True)
-        from unittest import mock
-        self.rt = FakeRuntime()
+    @pytest.fixture(autouse=True)
+    def clock(self, runtime, monkeypatch):
         self.clock = FakeClock()
         for where in ("podvisor.aio._monotonic_ns",
                       "podvisor._pod._monotonic_ns"):
-            patch = mock.patch(where, self.clock)
-            patch.start()
-            self.addCleanup(patch.stop)
-
-    def tearDown(self):
-        self.pod.close()
-        self.rt.close()
-        os.environ.pop(ENV, None)
-        faulthandler.cancel_dump_traceback_later()
+            monkeypatch.setattr(where, self.clock)
 
     async def test_the_loop_delivers_a_cancel_within_the_window(self):
         self.rt.handshake()
-        self.pod = pod = await podvisor.aio.attach()
+        pod = await podvisor.aio.attach()
+        self.pods.append(pod)
         await pod.check()
         self.rt.send("cancel", reason="user", deadline=ns(time.time() + 9))
         deadline = time.monotonic() + WAIT
-        with self.assertRaises(podvisor.Stopped):
+        with pytest.raises(podvisor.Stopped):
             while time.monotonic() < deadline:
                 await pod.check()       # the clock never moves
                 await asyncio.sleep(0.01)
 
     async def test_a_loop_that_never_yields_reads_once_the_window_ends(self):
         self.rt.handshake()
-        self.pod = pod = await podvisor.aio.attach()
+        pod = await podvisor.aio.attach()
+        self.pods.append(pod)
         pod._sock = CountingSocket(pod._sock)
         await pod.check()
         reads = pod._sock.recvs
         for _ in range(1000):
             await pod.check()
-        self.assertEqual(pod._sock.recvs, reads)
+        assert pod._sock.recvs == reads
         # As if the loop never ran its reader: only check() reads.
         pod._loop.remove_reader(pod._fd)
         self.rt.send("cancel", reason="user", deadline=ns(time.time() + 9))
         await pod.check()               # within the window: not read yet
-        self.assertEqual(pod._sock.recvs, reads)
+        assert pod._sock.recvs == reads
         self.clock.now += podvisor._pod.QUIET_NS
-        with self.assertRaises(podvisor.Stopped):
+        with pytest.raises(podvisor.Stopped):
             await pod.check()
-        self.assertGreater(pod._sock.recvs, reads)
+        assert pod._sock.recvs > reads
 
 
-class TestHelpers(unittest.TestCase):
+class TestHelpers:
     def test_default_socket(self):
-        from unittest import mock
         env = {"PODVISOR_SOCKET": "", "XDG_RUNTIME_DIR": "/run/user/1000"}
         with mock.patch.dict(os.environ, env), \
                 mock.patch("os.geteuid", return_value=1000):
-            self.assertEqual(podvisor.default_socket(),
-                             "/run/user/1000/podvisor/podvisor.sock")
+            assert podvisor.default_socket() == \
+                "/run/user/1000/podvisor/podvisor.sock"
             os.environ["XDG_RUNTIME_DIR"] = "relative"
-            self.assertEqual(podvisor.default_socket(),
-                             "/tmp/podvisor-1000/podvisor.sock")
+            assert podvisor.default_socket() == \
+                "/tmp/podvisor-1000/podvisor.sock"
             os.environ["PODVISOR_SOCKET"] = "/x/p.sock"
-            self.assertEqual(podvisor.default_socket(), "/x/p.sock")
-            self.assertEqual(podvisor.Client().socket, "/x/p.sock")
+            assert podvisor.default_socket() == "/x/p.sock"
+            assert podvisor.Client().socket == "/x/p.sock"
         with mock.patch.dict(os.environ, {"PODVISOR_SOCKET": ""}), \
                 mock.patch("os.geteuid", return_value=0):
-            self.assertEqual(podvisor.default_socket(),
-                             "/run/podvisor/podvisor.sock")
+            assert podvisor.default_socket() == "/run/podvisor/podvisor.sock"
 
     def test_spawn_request(self):
-        from unittest import mock
         from podvisor import _client
         with mock.patch.dict(os.environ, {"PODVISOR_POD": "5", "K": "v"}):
             msg = _client.spawn_request(["true"], cwd="sub", env=["A=1"],
-                                        inherit_env=True, limits={"nofile": 64},
+                                        inherit_env=True,
+                                        limits={"nofile": 64},
                                         cancel_grace=1.5, stop_signal="TERM")
-        self.assertEqual(msg["parent"], "5")
-        self.assertEqual(msg["cwd"], os.path.join(os.getcwd(), "sub"))
-        self.assertIn("K=v", msg["env"])
-        self.assertEqual(msg["env"][-1], "A=1")
-        self.assertEqual((msg["limit_nofile"], msg["cancel_grace_ms"],
-                          msg["stop_signal"]), (64, 1500, 15))
+        assert msg["parent"] == "5"
+        assert msg["cwd"] == os.path.join(os.getcwd(), "sub")
+        assert "K=v" in msg["env"]
+        assert msg["env"][-1] == "A=1"
+        assert (msg["limit_nofile"], msg["cancel_grace_ms"],
+                msg["stop_signal"]) == (64, 1500, 15)
         for bad in ({"env": ["noequals"]}, {"limits": {"fds": 1}},
                     {"term_grace": -1}):
-            with self.assertRaises(ValueError):
+            with pytest.raises(ValueError):
                 _client.spawn_request(["true"], **bad)
 
     def test_signals_and_times_as_podctl_shows_them(self):
         from podvisor import _client, _wire
         for given in (2, "INT", "SIGINT", "sigint", "2"):
-            self.assertEqual(_client.parse_signal(given), 2)
-        self.assertEqual(_client.parse_signal("rtmin+2"), 36)
+            assert _client.parse_signal(given) == 2
+        assert _client.parse_signal("rtmin+2") == 36
         for bad in (0, 65, "NOPE", "", True):
-            with self.assertRaises((ValueError, TypeError)):
+            with pytest.raises((ValueError, TypeError)):
                 _client.parse_signal(bad)
-        self.assertEqual([_client.signal_name(n) for n in
-                          (2, 6, 9, 29, 34, 35, 64, 32, 0, None)],
-                         ["SIGINT", "SIGABRT", "SIGKILL", "SIGIO",
-                          "SIGRTMIN", "SIGRTMIN+1", "SIGRTMIN+30", "32",
-                          None, None])
-        self.assertEqual(_wire.ns_to_rfc3339(1_700_000_000_123_456_789),
-                         "2023-11-14T22:13:20.123456Z")
-        self.assertIsNone(_wire.ns_to_rfc3339(None))
+        assert [_client.signal_name(n) for n in
+                (2, 6, 9, 29, 34, 35, 64, 32, 0, None)] == \
+            ["SIGINT", "SIGABRT", "SIGKILL", "SIGIO", "SIGRTMIN",
+             "SIGRTMIN+1", "SIGRTMIN+30", "32", None, None]
+        assert _wire.ns_to_rfc3339(1_700_000_000_123_456_789) == \
+            "2023-11-14T22:13:20.123456Z"
+        assert _wire.ns_to_rfc3339(None) is None
 
 
-class TestDocs(unittest.TestCase):
+class TestDocs:
     def test_public_names_have_examples_and_hints(self):
         import inspect
         for module in (podvisor, podvisor.aio):
@@ -1009,18 +975,13 @@ class TestDocs(unittest.TestCase):
                 obj = getattr(module, name)
                 if not (inspect.isclass(obj) or inspect.isfunction(obj)):
                     continue
-                self.assertIn("Example::", obj.__doc__ or "", name)
+                assert "Example::" in obj.__doc__ or "", name
                 members = vars(obj).items() if inspect.isclass(obj) else ()
                 for attr, member in members:
                     if attr.startswith("_") or not callable(
                             getattr(member, "fget", member)):
                         continue
                     fn = getattr(member, "fget", member)
-                    self.assertIn("Example::", fn.__doc__ or "",
-                                  f"{name}.{attr}")
-                    self.assertIn("return", fn.__annotations__,
-                                  f"{name}.{attr}")
+                    assert "Example::" in fn.__doc__ or "", f"{name}.{attr}"
+                    assert "return" in fn.__annotations__, f"{name}.{attr}"
 
-
-if __name__ == "__main__":
-    unittest.main()

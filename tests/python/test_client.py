@@ -53,7 +53,7 @@ class TestLifecycle:
         for key, value in theirs.items():
             assert ours.get(key, "<missing>") == value, key
         assert (ours["timeout_ms"], ours["cancel_grace_ms"],
-                          ours["stop_signal"]) == (60000, 3000, "SIGTERM")
+                ours["stop_signal"]) == (60000, 3000, "SIGTERM")
         assert list(client.logs(pod)) == \
             daemon.podctl_json("logs", str(pod))
         ours = client.status(pod)
