@@ -2,7 +2,8 @@
 # bench/api.sh [-r RUNS]: the pod API's costs, Python and C, against the
 # floor of this machine measured in the same run (a socketpair round trip):
 #   check()     with nothing pending, per call (Python: sync and asyncio)
-#   log         entries per second from one workload, all in the log
+#   log         entries per second from one workload, all in the log (and,
+#               for Python, the package alone against a draining socket)
 #   cancel      from the stop request to the workload seeing the cancel
 # Run from the build directory (make check builds bench/apibench).
 set -u
@@ -65,6 +66,34 @@ for i in range(n):
     pod.log("entry %d" % i)
 print("RESULT py_log_rate %.0f entries/s" % (n / (time.perf_counter() - t)))
 '
+# The package's own ceiling: log() into a socketpair drained by a forked
+# process that plays the runtime (no segment log), outside any pod.
+PYLOGSELF='
+import os, socket, struct, sys, time, msgpack
+def frame(m):
+    p = msgpack.packb(m, use_bin_type=True)
+    return struct.pack(">I", len(p)) + p
+rt, mine = socket.socketpair()
+rt.sendall(frame({"type": "hello", "version": 4}) +
+           frame({"type": "welcome", "id": 1}))
+drainer = os.fork()
+if drainer == 0:
+    mine.close()
+    while rt.recv(1 << 20):
+        pass
+    os._exit(0)
+rt.close()
+os.environ["PODVISOR_API_FD"] = str(mine.detach())
+import podvisor
+pod = podvisor.attach()
+n = int(sys.argv[1])
+t = time.perf_counter()
+for i in range(n):
+    pod.log("entry %d" % i)
+print("RESULT py_log_package_rate %.0f entries/s" % (n / (time.perf_counter() - t)))
+pod.close()
+os.waitpid(drainer, 0)
+'
 PYCANCEL='
 import time, podvisor
 pod = podvisor.attach()
@@ -95,6 +124,7 @@ while [ $r -lt "$RUNS" ]; do
 	pod "$PY" -c "$PYACHECK" 1000000 | grep RESULT
 	pod "$B/bench/apibench" check 10000000 | grep RESULT
 	pod "$PY" -c "$PYLOG" 30000 | grep RESULT
+	"$PY" -c "$PYLOGSELF" 30000
 	pod "$B/bench/apibench" log 100000 | grep RESULT
 	cancel_latency py "$PY" -c "$PYCANCEL"
 	cancel_latency c "$B/bench/apibench" cancel
