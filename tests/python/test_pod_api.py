@@ -136,9 +136,10 @@ def test_extend_never_beyond_the_parent_deadline(pods, client, aio):
 
 @FLAVOURS
 def test_heartbeat_timeout_ends_a_silent_pod(pods, client, aio):
-    # 30 heartbeats 50 ms apart outlast the 1 s heartbeat: the pod is
-    # stopped only once it goes silent.
-    pod = pods.workload("heartbeat", 30, aio=aio, heartbeat=1)
+    # 60 heartbeats 50 ms apart outlast the 2 s heartbeat: the pod is
+    # stopped only once it goes silent.  (2 s leaves a loaded machine time
+    # to start Python before the first one.)
+    pod = pods.workload("heartbeat", 60, aio=aio, heartbeat=2)
     [rec] = client.wait(pod, timeout=30)
     assert (rec["state"], rec["reason"]) == ("stopped", "heartbeat-timeout")
     facts = [f["fact"] for f in pods.facts(pod)]
