@@ -116,13 +116,13 @@ def test_extend_within_and_beyond_max_extend(pods, client, aio):
 @FLAVOURS
 def test_extend_never_beyond_the_parent_deadline(pods, client, aio):
     # The parent ignores its stop signal, so it stays in its cancel stage
-    # until its own deadline (3 s); the child (1 s of its own) may be
+    # until its own deadline (4 s); the child (2 s of its own) may be
     # granted time up to it, not past it, however large its --max-extend.
     parent = pods.spawn(["sh", "-c", "trap '' INT; while :; do sleep 0.05;"
-                         " done"], cancel_grace=3, term_grace=2)
+                         " done"], cancel_grace=4, term_grace=2)
     pods.running(parent)
     kid = pods.workload("extend", 0.5, 5, aio=aio, parent=parent,
-                        cancel_grace=1, max_extend=60)
+                        cancel_grace=2, max_extend=60)
     pods.fact(kid, "ready")
     recs = client.stop(parent, timeout=30)
     states = {r["id"]: r["state"] for r in recs}
