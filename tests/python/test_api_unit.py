@@ -663,6 +663,45 @@ class TestBadInput(Base):
             pod.log("x")
 
 
+class TestSleepAndClose(Base):
+    def test_sleep_returns_after_its_time(self):
+        pod = self.opened()
+        start = time.monotonic()
+        pod.sleep(0.05)
+        assert time.monotonic() - start >= 0.05
+
+    def test_sleep_raises_stopped_as_soon_as_cancelled(self):
+        pod = self.opened()
+        later = Responder(lambda: self.rt.send(
+            "cancel", reason="user", deadline=ns(time.time() + 5)))
+        with pytest.raises(podvisor.Stopped):
+            pod.sleep(WAIT * 4)         # the watchdog ends it if it hangs
+        later.finish()
+        assert self.rt.recv()["type"] == "ack"
+
+    def test_sleep_raises_interrupted_for_a_preempting_message(self):
+        pod = self.opened()
+        assert pod.next_message(timeout=0) is None
+        self.rt.send("message", seq=5, priority="critical", data=b"now",
+                     preempted=[11])
+        with pytest.raises(podvisor.Interrupted) as cm:
+            pod.sleep(WAIT * 4)
+        assert cm.value.message.preempted == (11,)
+
+    def test_context_manager_closes(self):
+        self.rt.handshake()
+        with podvisor.attach() as pod:
+            assert not pod.closed
+            assert repr(pod) == "<podvisor.Pod id=7 name='agent'>"
+        assert pod.closed
+        assert self.rt.recv()["type"] == "hello"
+        assert self.rt.recv() is None   # the channel is closed
+        with pytest.raises(podvisor.ConnectionFailed):
+            pod.check()
+        with pytest.raises(podvisor.NotInPod):
+            podvisor.attach()           # closed: not handed out again
+
+
 class TestSpawn(Base):
     def test_spawn_a_child_through_the_control_socket(self):
         pod = self.opened(id=7)
@@ -869,6 +908,33 @@ class TestAsync(Base):
         self.rt.close()
         with pytest.raises(podvisor.ConnectionFailed):
             await pod.wait_cancel(timeout=None)
+
+    async def test_sleep(self):
+        pod = await self.opened()
+        await pod.sleep(0.01)
+        self.rt.send("cancel", reason="user", deadline=ns(time.time() + 5))
+        with pytest.raises(podvisor.Stopped):
+            await pod.sleep(WAIT * 4)
+
+    async def test_sleep_interrupted(self):
+        pod = await self.opened()
+        assert await pod.next_message(timeout=0) is None
+        self.rt.send("message", seq=6, priority="critical", data=b"now",
+                     preempted=[12])
+        with pytest.raises(podvisor.Interrupted) as cm:
+            await pod.sleep(WAIT * 4)
+        assert cm.value.message.seq == 6
+
+    async def test_context_manager_and_properties(self):
+        self.rt.handshake(deadline=ns(3e9))
+        async with await podvisor.aio.attach() as pod:
+            assert repr(pod) == "<podvisor.aio.AsyncPod id=7 name='agent'>"
+            assert (pod.deadline, pod.cancel, pod.cancelled) == \
+                (3e9, None, False)
+            assert not pod.closed
+        assert pod.closed
+        with pytest.raises(podvisor.ConnectionFailed):
+            await pod.heartbeat()
 
 
 class TestAsyncCheapCheck(Base):

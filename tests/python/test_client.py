@@ -15,7 +15,7 @@ import pytest
 
 import podvisor
 import podvisor.aio
-from conftest import SRCDIR, TERMINAL, wait_for
+from conftest import SRCDIR, TERMINAL, WORKLOAD, wait_for
 
 
 class TestLifecycle:
@@ -363,6 +363,15 @@ class TestAsyncClient:
             assert rec["state"] in TERMINAL
             removed = await client.rm(pod, sleeper)
             assert {r["id"] for r in removed} == {pod, sleeper}
+            setter = await client.spawn(
+                [sys.executable, str(WORKLOAD), "--aio", "tree", "0"],
+                env={"PYTHONPATH": str(SRCDIR / "python")})
+            [rec] = await client.wait(setter, timeout=30)
+            assert rec["state"] == "succeeded"
+            assert await client.result(setter) == {"level": 0, "id": setter}
+            assert (await client.inspect(setter))["result"] == \
+                {"level": 0, "id": setter}
+            await client.rm(setter)
 
     def test_kill_pause_resume_status_and_errors(self, daemon, pods):
         asyncio.run(self.kill_pause_resume(daemon.sock, pods))
