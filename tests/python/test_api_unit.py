@@ -538,6 +538,27 @@ class TestMessages(Base):
         assert cm.value.message.data == "stop and listen"
         pod.check()                             # reported once
 
+    def test_critical_interrupts_only_with_the_interrupt_handle(self):
+        self.rt.handshake()
+        pod = self.attach(handles=("cancel", "notify", "interrupt"))
+        assert self.rt.recv()["handles"] == ["cancel", "notify", "interrupt"]
+        assert pod.next_message(timeout=0) is None
+        self.rt.send("message", seq=31, priority="critical", data=b"now")
+        with pytest.raises(podvisor.Interrupted) as cm:
+            pod.sleep(WAIT * 4)
+        assert (cm.value.message.seq, cm.value.message.preempted) == (31, ())
+        pod.check()                             # reported once
+        self.rt.send("message", seq=32, priority="high", data=b"later")
+        msg = pod.next_message(timeout=WAIT)
+        assert (msg.seq, msg.priority) == (32, "high")
+
+    def test_critical_is_a_message_without_the_handle(self):
+        pod = self.opened()
+        assert pod.next_message(timeout=0) is None
+        self.rt.send("message", seq=33, priority="critical", data=b"now")
+        assert pod.next_message(timeout=WAIT).seq == 33
+        pod.check()
+
     def test_child_events(self):
         pod = self.opened()
         assert pod.next_child_event(timeout=0.01) is None
