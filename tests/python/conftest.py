@@ -80,11 +80,13 @@ class Daemon:
         except podvisor.ConnectionFailed:
             return False
 
-    def log(self):
+    def log(self, whole=False):
+        """podvisord's log: its end, or all of it."""
         try:
-            return pathlib.Path(self.logfile).read_text()[-3000:]
+            text = pathlib.Path(self.logfile).read_text(errors="replace")
         except OSError:
             return ""
+        return text if whole else text[-3000:]
 
     def stop(self):
         """SIGTERM; podvisord's exit status (0 when all went well)."""
@@ -136,10 +138,15 @@ def daemon():
             yield d
         finally:
             rc = d.stop()
+            log = d.log(whole=True)
             if rc != 0:
-                print(f"podvisord exited with {rc}:\n{d.log()}",
+                print(f"podvisord exited with {rc}:\n{log[-3000:]}",
                       file=sys.stderr)
         assert rc == 0, f"podvisord exited with {rc}"
+        # Under make check-asan, a sanitizer report of podvisord or of a
+        # pod runtime (whose stderr is podvisord's) fails the run.
+        assert "Sanitizer" not in log and "runtime error:" not in log, \
+            log[-3000:]
 
 
 @pytest.fixture
