@@ -218,3 +218,15 @@ def test_a_pod_may_not_stop_a_pod_outside_its_subtree(pods, client, aio):
     assert pods.fact(pod, "own") == {"fact": "own", "id": pod,
                                      "state": "running"}
     assert client.inspect(other)["state"] == "running"
+
+
+@FLAVOURS
+def test_a_burst_of_log_entries_lands_whole_before_the_exit(pods, client,
+                                                            aio):
+    pod = pods.workload("logburst", 20000, aio=aio)
+    [rec] = client.wait(pod, timeout=60)
+    assert rec["state"] == "succeeded"
+    entries = pods.entries(pod)
+    assert data_of(entries, "log") == [f"[info] entry {i}"
+                                       for i in range(20000)]
+    assert entries[-1]["kind"] == "exit"

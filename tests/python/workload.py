@@ -20,6 +20,7 @@ loop is blocked in them, as a synchronous program would be).
                       its deadline (in the result, with the child's)
   pausable            log a step after every check() until cancelled
   denied POD          try to stop POD (outside this pod's subtree)
+  logburst N          write N log entries as fast as it can, then exit
 """
 
 import asyncio
@@ -242,7 +243,12 @@ async def denied(pod, other):
     say("own", id=mine["id"], state=mine["state"])
 
 
-MODES = {"basics": basics, "llmstep": llmstep, "extend": extend,
+async def logburst(pod, n):
+    for i in range(int(n)):
+        await pod.log(f"entry {i}")
+
+
+MODES = {"basics": basics, "logburst": logburst, "llmstep": llmstep, "extend": extend,
          "heartbeat": heartbeat, "inbox": inbox, "tree": tree,
          "stoptree": stoptree, "pausable": pausable, "denied": denied}
 
