@@ -93,7 +93,7 @@ podvisor_check(struct podvisor_pod *pod)
 {
 	int	 saved = errno, rc;
 
-	(void)pvl_pod_read(pod);
+	(void)pvl_pod_glance(pod);
 	for (;;) {
 		if (pod->cancelled) {
 			observe(pod);
@@ -136,7 +136,7 @@ podvisor_cancel_info(struct podvisor_pod *pod)
 {
 	int	 saved = errno;
 
-	(void)pvl_pod_read(pod);
+	(void)pvl_pod_glance(pod);
 	observe(pod);
 	errno = saved;
 	return (pod->cancelled ? &pod->cancel : NULL);

@@ -22,6 +22,7 @@
 #define PVL_CHUNK		65536		/* bytes per read */
 #define PVL_READS_MAX		256		/* reads per podvisor_process() */
 #define PVL_PENDING_MAX		64		/* the runtime's bound as well */
+#define PVL_LOOK_NS		200000		/* check() reads at most this often */
 #define PVL_HELLO_MS		5000		/* for the runtime's welcome */
 #define PVL_REPLY_MS		10000		/* for an extend or result reply */
 #define PVL_SEND_MS		10000		/* for a frame to be taken */
@@ -83,6 +84,7 @@ struct podvisor_pod {
 	struct pvl_chan		 ch;
 	unsigned		 handles;
 	enum pvl_phase		 phase;
+	int64_t			 looked_ns;	/* monotonic: the last read */
 
 	/* From the welcome. */
 	uint64_t		 id;
@@ -133,6 +135,7 @@ int		 pvl_pod_fail(struct podvisor_pod *, int, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 int		 pvl_pod_broken(struct podvisor_pod *);
 int		 pvl_pod_read(struct podvisor_pod *);
+int		 pvl_pod_glance(struct podvisor_pod *);
 int		 pvl_pod_wait(struct podvisor_pod *,
 		    bool (*)(const struct podvisor_pod *, uint64_t), uint64_t,
 		    int);
@@ -159,6 +162,7 @@ void		 pvl_chan_take(struct pvl_chan *, size_t);
 int		 pvl_chan_send(struct pvl_chan *, const void *, size_t, int);
 int		 pvl_chan_poll(struct pvl_chan *, short, int);
 int64_t		 pvl_now_ms(void);
+int64_t		 pvl_now_ns(void);
 int		 pvl_left_ms(int64_t);
 
 /* json.c */
