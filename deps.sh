@@ -8,8 +8,9 @@ set -e
 # the test clients written in Python; python3-pytest: runs the Python
 # package's tests (tests/python, with fixtures for a private podvisord);
 # curl: the HTTP API tests;
-# python3-selenium, chromium, chromium-driver: the web console's test.
-pkgs="build-essential autoconf automake pkg-config libevent-dev
+# python3-selenium, chromium, chromium-driver: the web console's test;
+# libtool: builds the shared library libpodvisor.so.
+pkgs="build-essential autoconf automake libtool pkg-config libevent-dev
 libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
 util-linux clang libclang-rt-dev valgrind python3 python3-msgpack
 python3-pytest curl

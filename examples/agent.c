@@ -11,7 +11,7 @@
  * asks for a moment more, logs why it stops, sets its result and exits
  * 0, so that the pod ends "stopped" with the result kept.
  *
- *	cc -o agent agent.c $(pkg-config --static --cflags --libs podvisor)
+ *	cc -o agent agent.c $(pkg-config --cflags --libs podvisor)
  */
 
 #include <errno.h>

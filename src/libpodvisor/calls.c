@@ -32,7 +32,7 @@ observe(struct podvisor_pod *pod)
 	if (pod->cancelled && !pod->acked) {
 		pod->acked = true;
 		if (!pod->broken)
-			(void)pvl_pod_send_type(pod, "ack");
+			(void)pvl_pod_send_type(pod, MSG_ACK);
 	}
 }
 
@@ -93,7 +93,7 @@ podvisor_check(struct podvisor_pod *pod)
 {
 	int	 saved = errno, rc;
 
-	(void)pvl_pod_read(pod);
+	(void)pvl_pod_glance(pod);
 	for (;;) {
 		if (pod->cancelled) {
 			observe(pod);
@@ -108,7 +108,7 @@ podvisor_check(struct podvisor_pod *pod)
 			break;
 		if (!pod->paused_sent) {
 			pod->paused_sent = true;
-			if (pvl_pod_send_type(pod, "paused") == -1)
+			if (pvl_pod_send_type(pod, MSG_PAUSED) == -1)
 				continue;
 		}
 		(void)pvl_pod_wait(pod, pause_over, 0, -1);
@@ -136,7 +136,7 @@ podvisor_cancel_info(struct podvisor_pod *pod)
 {
 	int	 saved = errno;
 
-	(void)pvl_pod_read(pod);
+	(void)pvl_pod_glance(pod);
 	observe(pod);
 	errno = saved;
 	return (pod->cancelled ? &pod->cancel : NULL);
@@ -167,17 +167,15 @@ answered(const struct podvisor_pod *pod, uint64_t n)
  * answer's text in pod->err), or -1.  A request that times out stays
  * pending, so that its late answer is matched to it and not to the next. */
 static int
-request(struct podvisor_pod *pod, enum pvl_req kind, struct pvl_out *o,
+request(struct podvisor_pod *pod, enum pvl_req kind, const struct msg *m,
     const char *name)
 {
 	uint64_t	 n;
 
-	if (pod->npending == PVL_PENDING_MAX) {
-		pvl_out_free(o);
+	if (pod->npending == PVL_PENDING_MAX)
 		return (pvl_pod_err(pod, EBUSY, "%d requests are still "
 		    "waiting for their answer", PVL_PENDING_MAX));
-	}
-	if (pvl_pod_send(pod, o) == -1)
+	if (pvl_pod_send(pod, m) == -1)
 		return (-1);
 	pod->pending[(pod->pend_head + pod->npending) % PVL_PENDING_MAX] =
 	    kind;
@@ -200,7 +198,7 @@ int
 podvisor_extend(struct podvisor_pod *pod, double seconds, const char *why,
     struct timespec *new_deadline)
 {
-	struct pvl_out	 o;
+	struct msg	 m;
 	uint64_t	 ms;
 	int		 saved = errno, rc;
 
@@ -212,11 +210,11 @@ podvisor_extend(struct podvisor_pod *pod, double seconds, const char *why,
 		return (pvl_pod_err(pod, EMSGSIZE, "the reason given to "
 		    "podvisor_extend() is over %d bytes", PODVISOR_TEXT_MAX));
 	ms = (uint64_t)(seconds * 1000 + 0.5);
-	pvl_out_begin(&o, "extend");
-	pvl_out_uint(&o, "ms", ms > 0 ? ms : 1);
+	msg_init(&m, MSG_EXTEND);
+	m.u.extend.ms = ms > 0 ? ms : 1;
 	if (why != NULL && *why != '\0')
-		pvl_out_str(&o, "why", why);
-	if ((rc = request(pod, PVL_REQ_EXTEND, &o, "extend")) == PODVISOR_OK &&
+		m.u.extend.why = (char *)why;
+	if ((rc = request(pod, PVL_REQ_EXTEND, &m, "extend")) == PODVISOR_OK &&
 	    new_deadline != NULL)
 		pvl_ns_to_ts(pod->reply_deadline, new_deadline);
 	return (keep_errno(rc, saved));
@@ -229,7 +227,7 @@ podvisor_log_fields(struct podvisor_pod *pod, enum podvisor_level level,
 {
 	static const char *const levels[] = { "debug", "info", "warning",
 	    "error" };
-	struct pvl_out	 o;
+	struct msg	 m;
 	size_t		 n, nf = 0;
 	int		 saved = errno;
 
@@ -244,12 +242,15 @@ podvisor_log_fields(struct podvisor_pod *pod, enum podvisor_level level,
 	if (fields != NULL && !pvl_json_valid(fields, nf, true))
 		return (pvl_pod_err(pod, EINVAL, "log fields must be a JSON "
 		    "object"));
-	pvl_out_begin(&o, "log");
-	pvl_out_str(&o, "level", levels[level]);
-	pvl_out_bin(&o, "message", message, n);
-	if (fields != NULL)
-		pvl_out_bin(&o, "fields", fields, nf);
-	return (keep_errno(pvl_pod_send(pod, &o), saved));
+	msg_init(&m, MSG_LOG);
+	m.u.log.level = (char *)levels[level];
+	m.u.log.message.ptr = (const uint8_t *)message;
+	m.u.log.message.len = n;
+	if (fields != NULL) {
+		m.u.log.fields.ptr = (const uint8_t *)fields;
+		m.u.log.fields.len = nf;
+	}
+	return (keep_errno(pvl_pod_send(pod, &m), saved));
 }
 
 /* A log entry from a format and a va_list. */
@@ -297,7 +298,7 @@ int
 podvisor_set_status(struct podvisor_pod *pod, const char *text,
     double progress)
 {
-	struct pvl_out	 o;
+	struct msg	 m;
 	int		 saved = errno;
 
 	if (text == NULL)
@@ -308,11 +309,11 @@ podvisor_set_status(struct podvisor_pod *pod, const char *text,
 	if (!(progress < 0) && !(progress <= 1))
 		return (pvl_pod_err(pod, EINVAL, "progress must be from 0 to "
 		    "1, or negative for none"));
-	pvl_out_begin(&o, "report");
-	pvl_out_str(&o, "text", text);
+	msg_init(&m, MSG_REPORT);
+	m.u.report.text = (char *)text;
 	if (progress >= 0)
-		pvl_out_float(&o, "progress", progress);
-	return (keep_errno(pvl_pod_send(pod, &o), saved));
+		m.u.report.progress = progress;	/* else WIRE_NAN: none */
+	return (keep_errno(pvl_pod_send(pod, &m), saved));
 }
 
 /* The workload is alive. */
@@ -321,14 +322,14 @@ podvisor_heartbeat(struct podvisor_pod *pod)
 {
 	int	 saved = errno;
 
-	return (keep_errno(pvl_pod_send_type(pod, "heartbeat"), saved));
+	return (keep_errno(pvl_pod_send_type(pod, MSG_HEARTBEAT), saved));
 }
 
 /* The pod's result. */
 int
 podvisor_set_result(struct podvisor_pod *pod, const char *json)
 {
-	struct pvl_out	 o;
+	struct msg	 m;
 	size_t		 n;
 	int		 saved = errno;
 
@@ -341,9 +342,10 @@ podvisor_set_result(struct podvisor_pod *pod, const char *json)
 	if (!pvl_json_valid(json, n, false))
 		return (pvl_pod_err(pod, EINVAL, "the result is not one JSON "
 		    "value"));
-	pvl_out_begin(&o, "result");
-	pvl_out_bin(&o, "data", json, n);
-	return (keep_errno(request(pod, PVL_REQ_RESULT, &o, "result"),
+	msg_init(&m, MSG_RESULT);
+	m.u.result.data.ptr = (const uint8_t *)json;
+	m.u.result.data.len = n;
+	return (keep_errno(request(pod, PVL_REQ_RESULT, &m, "result"),
 	    saved));
 }
 
@@ -384,7 +386,7 @@ podvisor_next_message(struct podvisor_pod *pod, int timeout_ms,
 			return (-1);
 		if (!pod->recv_outstanding) {
 			pod->recv_outstanding = true;
-			if (pvl_pod_send_type(pod, "recv") == -1)
+			if (pvl_pod_send_type(pod, MSG_RECV) == -1)
 				return (-1);
 		}
 		if (pvl_pod_wait(pod, message_wait_over, 0, timeout_ms) == -1)

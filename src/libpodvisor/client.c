@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "pvl.h"
 
 #define REQUEST_MS	30000		/* for a reply that comes at once */
@@ -26,6 +27,7 @@ extern char **environ;
 
 struct podvisor_client {
 	struct pvl_chan	 ch;
+	struct pvl_out	 out;		/* the request being sent */
 	char		*path;
 	char		 err[PVL_ERR_MAX];
 	char		 code[32];	/* the wire code of the last error */
@@ -61,28 +63,11 @@ cl_drop(struct podvisor_client *c, int errnum, const char *fmt, ...)
 	return (-1);
 }
 
-/* The control socket's path. */
+/* The control socket's path: podctl's own default (src/common/paths.c). */
 int
 podvisor_default_socket(char *buf, size_t len)
 {
-	const char	*env = getenv("PODVISOR_SOCKET");
-	const char	*xdg = getenv("XDG_RUNTIME_DIR");
-	int		 n;
-
-	if (env != NULL && *env != '\0')
-		n = snprintf(buf, len, "%s", env);
-	else if (geteuid() == 0)
-		n = snprintf(buf, len, "/run/podvisor/podvisor.sock");
-	else if (xdg != NULL && xdg[0] == '/')
-		n = snprintf(buf, len, "%s/podvisor/podvisor.sock", xdg);
-	else
-		n = snprintf(buf, len, "/tmp/podvisor-%lu/podvisor.sock",
-		    (unsigned long)geteuid());
-	if (n < 0 || (size_t)n >= len) {
-		errno = ENAMETOOLONG;
-		return (-1);
-	}
-	return (0);
+	return (default_socket_path(buf, len));
 }
 
 /* Connect, retrying while the listen queue is full, within deadline. */
@@ -120,44 +105,46 @@ cl_connect(struct podvisor_client *c, int64_t deadline)
 	return (0);
 }
 
-/* Send a whole frame, closing the connection if it cannot be. */
+/* Encode and send a whole frame, closing the connection if it cannot
+ * be sent. */
 static int
-cl_send(struct podvisor_client *c, struct pvl_out *o)
+cl_send(struct podvisor_client *c, const struct msg *m)
 {
 	char	 why[PVL_ERR_MAX];
-	int	 rc = 0;
 
-	if (pvl_out_end(o, why, sizeof why) == -1)
-		rc = cl_err(c, errno, "%s", why);
-	else if (pvl_chan_send(&c->ch, o->buf.data, o->buf.size,
-	    REQUEST_MS) == -1)
-		rc = cl_drop(c, errno, "lost the connection to podvisord at "
-		    "%s: %s", c->path, strerror(errno));
-	pvl_out_free(o);
-	return (rc);
+	if (pvl_encode(m, &c->out, why, sizeof why) == -1)
+		return (cl_err(c, errno, "%s", why));
+	if (pvl_chan_send(&c->ch, c->out.data, c->out.len, REQUEST_MS) == -1)
+		return (cl_drop(c, errno, "lost the connection to podvisord at "
+		    "%s: %s", c->path, strerror(errno)));
+	return (0);
 }
 
-/* The next frame from podvisord within deadline (-1: none): 1 and the
- * decoded frame (pvl_frame_free() it, then pvl_chan_take() its length),
- * 0 timed out, -1 failed (the connection is then closed). */
+/* The next message from podvisord within deadline (-1: none): 1 and the
+ * message (msg_free() it), 0 timed out, -1 failed (the connection is
+ * then closed). */
 static int
-cl_recv(struct podvisor_client *c, int64_t deadline, struct pvl_frame *f,
-    size_t *len)
+cl_recv(struct podvisor_client *c, int64_t deadline, struct msg *m)
 {
 	const uint8_t	*p;
+	size_t		 len;
 	char		 why[PVL_ERR_MAX];
 	int		 rc;
 
 	for (;;) {
-		if ((rc = pvl_chan_frame(&c->ch, &p, len, why, sizeof why))
+		if ((rc = pvl_chan_frame(&c->ch, &p, &len, why, sizeof why))
 		    == -1)
 			return (cl_drop(c, EPROTO, "bad message from "
 			    "podvisord: %s", why));
 		if (rc == 1) {
-			if (pvl_decode(p, *len, f) == 0)
+			rc = pvl_decode(p, len, m, why, sizeof why);
+			pvl_chan_take(&c->ch, len);
+			if (rc == 0)
 				return (1);
+			if (errno == ENOMEM)
+				return (cl_drop(c, ENOMEM, "out of memory"));
 			return (cl_drop(c, EPROTO, "bad message from "
-			    "podvisord: %s", f->why));
+			    "podvisord: %s", why));
 		}
 		if ((rc = pvl_chan_read(&c->ch)) == PVL_IO_MORE)
 			continue;
@@ -177,65 +164,64 @@ cl_recv(struct podvisor_client *c, int64_t deadline, struct pvl_frame *f,
 
 /* An error reply: its code and message become the client's error. */
 static int
-cl_error_reply(struct podvisor_client *c, struct pvl_frame *f)
+cl_error_reply(struct podvisor_client *c, const struct msg *m)
 {
 	static const struct {
 		const char	*code;
 		int		 errnum;
 	} codes[] = {
-		{ "not-found", ESRCH }, { "denied", EACCES },
-		{ "usage", EINVAL }, { "protocol", EPROTO },
+		{ ERR_NOTFOUND, ESRCH }, { ERR_DENIED, EACCES },
+		{ ERR_USAGE, EINVAL }, { ERR_PROTOCOL, EPROTO },
 	};
-	struct pvl_bytes	 code, text;
-	size_t			 i;
-	int			 errnum = EIO;
+	size_t	 i;
+	int	 errnum = EIO;
 
-	if (pvl_get_str(f, "code", true, &code) == -1 ||
-	    pvl_get_str(f, "message", true, &text) == -1)
-		return (cl_drop(c, EPROTO, "bad message from podvisord: %s",
-		    f->why));
 	for (i = 0; i < sizeof codes / sizeof codes[0]; i++)
-		if (strlen(codes[i].code) == code.len &&
-		    memcmp(codes[i].code, code.ptr, code.len) == 0)
+		if (strcmp(codes[i].code, m->u.error.code) == 0)
 			errnum = codes[i].errnum;
 	if (errnum == EPROTO)
 		pvl_chan_close(&c->ch);
-	snprintf(c->err, sizeof c->err, "%.*s", (int)text.len, text.ptr);
-	snprintf(c->code, sizeof c->code, "%.*s", (int)code.len, code.ptr);
+	snprintf(c->err, sizeof c->err, "%s", m->u.error.message);
+	snprintf(c->code, sizeof c->code, "%s", m->u.error.code);
 	errno = errnum;
 	return (-1);
+}
+
+/* Tell podvisord its hello is not one this side speaks; -1. */
+static int
+cl_mismatch(struct podvisor_client *c, uint64_t version)
+{
+	struct msg	 m;
+
+	msg_init(&m, MSG_ERROR);
+	m.u.error.code = ERR_PROTOCOL;
+	m.u.error.message = "protocol version mismatch";
+	(void)cl_send(c, &m);
+	return (cl_drop(c, EPROTO, "podvisord at %s speaks protocol %llu, "
+	    "this library speaks %d", c->path, (unsigned long long)version,
+	    PROTOCOL_VERSION));
 }
 
 /* Read podvisord's hello, which must be of our version. */
 static int
 cl_hello(struct podvisor_client *c, int64_t deadline)
 {
-	struct pvl_frame	 f;
-	struct pvl_out		 o;
-	uint64_t		 version = 0;
-	size_t			 len;
-	int			 rc;
+	struct msg	 m;
+	int		 rc;
 
-	if ((rc = cl_recv(c, deadline, &f, &len)) == 0)
+	if ((rc = cl_recv(c, deadline, &m)) == 0)
 		return (cl_drop(c, ETIMEDOUT, "podvisord at %s did not say "
 		    "hello in time", c->path));
 	if (rc == -1)
 		return (-1);
-	if (pvl_is(&f, "error"))
-		rc = cl_error_reply(c, &f);
-	else if (!pvl_is(&f, "hello") ||
-	    pvl_get_uint(&f, "version", true, &version) == -1 ||
-	    version != PODVISOR_PROTOCOL_VERSION) {
-		pvl_out_begin(&o, "error");
-		pvl_out_str(&o, "code", "protocol");
-		pvl_out_str(&o, "message", "protocol version mismatch");
-		(void)cl_send(c, &o);
-		rc = cl_drop(c, EPROTO, "podvisord at %s speaks protocol %llu, "
-		    "this library speaks %d", c->path,
-		    (unsigned long long)version, PODVISOR_PROTOCOL_VERSION);
-	}
-	pvl_frame_free(&f);
-	pvl_chan_take(&c->ch, len);
+	rc = 0;
+	if (m.type == MSG_ERROR)
+		rc = cl_error_reply(c, &m);
+	else if (m.type != MSG_HELLO)
+		rc = cl_mismatch(c, 0);
+	else if (m.u.hello.version != PROTOCOL_VERSION)
+		rc = cl_mismatch(c, m.u.hello.version);
+	msg_free(&m);
 	if (rc == -1)
 		pvl_chan_close(&c->ch);
 	return (rc);
@@ -264,7 +250,7 @@ cl_alive(struct podvisor_client *c)
 static int
 cl_ready(struct podvisor_client *c)
 {
-	struct pvl_out	 o;
+	struct msg	 m;
 	int64_t		 deadline = pvl_now_ms() + CONNECT_MS;
 
 	if (c->ch.fd != -1 && !cl_alive(c))
@@ -274,9 +260,9 @@ cl_ready(struct podvisor_client *c)
 	pvl_chan_free(&c->ch);
 	if (cl_connect(c, deadline) == -1)
 		return (-1);
-	pvl_out_begin(&o, "hello");
-	pvl_out_uint(&o, "version", PODVISOR_PROTOCOL_VERSION);
-	if (cl_send(c, &o) == -1)
+	msg_init(&m, MSG_HELLO);
+	m.u.hello.version = PROTOCOL_VERSION;
+	if (cl_send(c, &m) == -1)
 		return (-1);
 	return (cl_hello(c, deadline));
 }
@@ -324,6 +310,7 @@ podvisor_client_close(struct podvisor_client *c)
 	if (c == NULL)
 		return;
 	pvl_chan_free(&c->ch);
+	pvl_out_free(&c->out);
 	free(c->path);
 	free(c);
 	errno = saved;
@@ -367,14 +354,16 @@ vec_count(const char *const *v, bool kv, size_t *n)
 }
 
 /* The environment entries to send: this process's first with
- * inherit_env, then the options'. */
+ * inherit_env, then the options'.  *out is NULL-terminated (free() it),
+ * or NULL when there are none. */
 static int
-spawn_env(struct podvisor_client *c, struct pvl_out *o,
-    const struct podvisor_spawn_opts *opts)
+spawn_env(struct podvisor_client *c, const struct podvisor_spawn_opts *opts,
+    char ***out)
 {
-	const char	**all;
-	size_t		  ne = 0, no = 0;
+	char	**all;
+	size_t	  ne = 0, no = 0;
 
+	*out = NULL;
 	if (opts->inherit_env)
 		for (ne = 0; environ != NULL && environ[ne] != NULL; ne++)
 			;
@@ -383,113 +372,88 @@ spawn_env(struct podvisor_client *c, struct pvl_out *o,
 		    "is over %d bytes", PVL_STR_MAX));
 	if (ne + no == 0)
 		return (0);
-	if ((all = calloc(ne + no, sizeof *all)) == NULL)
+	if ((all = calloc(ne + no + 1, sizeof *all)) == NULL)
 		return (cl_err(c, ENOMEM, "out of memory"));
 	memcpy(all, environ, ne * sizeof *all);
 	memcpy(all + ne, opts->env, no * sizeof *all);
-	pvl_out_strv(o, "env", all, ne + no);
-	free(all);
+	*out = all;
 	return (0);
 }
 
-/* A duration option, unless left to the default. */
-static void
-spawn_ms(struct pvl_out *o, const char *key, int64_t ms)
-{
-	if (ms >= 0)
-		pvl_out_int(o, key, ms);
-}
-
-/* The working directory to send: absolute, the current one by default. */
+/* The working directory to send, in buf: absolute, the current one by
+ * default. */
 static int
-spawn_cwd(struct podvisor_client *c, struct pvl_out *o, const char *cwd)
+spawn_cwd(struct podvisor_client *c, const char *cwd, char *buf, size_t len)
 {
-	char	 here[PVL_STR_MAX + 1], path[2 * PVL_STR_MAX + 2];
+	char	 here[PVL_STR_MAX + 1];
 
 	if (cwd != NULL && cwd[0] == '/') {
-		pvl_out_str(o, "cwd", cwd);
+		snprintf(buf, len, "%s", cwd);
 		return (0);
 	}
 	if (getcwd(here, sizeof here) == NULL)
 		return (cl_err(c, errno, "spawn: cannot find the current "
 		    "directory: %s", strerror(errno)));
 	if (cwd == NULL)
-		snprintf(path, sizeof path, "%s", here);
+		snprintf(buf, len, "%s", here);
 	else
-		snprintf(path, sizeof path, "%s/%s", here, cwd);
-	if (strlen(path) > PVL_STR_MAX)
+		snprintf(buf, len, "%s/%s", here, cwd);
+	if (strlen(buf) > PVL_STR_MAX)
 		return (cl_err(c, ENAMETOOLONG, "spawn: the working directory "
 		    "is too long"));
-	pvl_out_str(o, "cwd", path);
 	return (0);
 }
 
-/* Build a spawn request: -1 (nothing built to free) if it cannot be. */
-static int
-spawn_request(struct podvisor_client *c, struct pvl_out *o,
-    const char *const argv[], const struct podvisor_spawn_opts *opts)
+/* The spawn options into a spawn request whose argv, cwd and env are set;
+ * what is left to podvisord stays WIRE_NONE. */
+static void
+spawn_opts(struct msg_spawn *s, const struct podvisor_spawn_opts *opts)
 {
-	const char	*parent = opts->parent;
-	size_t		 n;
-
-	if (vec_count(argv, false, &n) == -1 || n == 0)
-		return (cl_err(c, EINVAL, "spawn: argv needs a command, each "
-		    "word at most %d bytes", PVL_STR_MAX));
-	if (parent == NULL && (parent = getenv("PODVISOR_POD")) != NULL &&
-	    *parent == '\0')
-		parent = NULL;
-	pvl_out_begin(o, "spawn");
-	pvl_out_strv(o, "argv", argv, n);
-	if (spawn_cwd(c, o, opts->cwd) == -1 || spawn_env(c, o, opts) == -1) {
-		pvl_out_free(o);
-		return (-1);
-	}
-	if (opts->inherit_env)
-		pvl_out_bool(o, "inherit_env", true);
-	if (opts->name != NULL)
-		pvl_out_str(o, "name", opts->name);
-	if (parent != NULL)
-		pvl_out_str(o, "parent", parent);
+	s->inherit_env = opts->inherit_env;
+	s->name = (char *)opts->name;
+	s->parent = (char *)opts->parent;
+	if (s->parent == NULL && (s->parent = getenv("PODVISOR_POD")) != NULL &&
+	    *s->parent == '\0')
+		s->parent = NULL;
+	s->on_parent_exit = (char *)opts->on_parent_exit;
 	if (opts->stop_signal > 0)
-		pvl_out_int(o, "stop_signal", opts->stop_signal);
-	if (opts->on_parent_exit != NULL)
-		pvl_out_str(o, "on_parent_exit", opts->on_parent_exit);
-	spawn_ms(o, "cancel_grace_ms", opts->cancel_grace_ms);
-	spawn_ms(o, "term_grace_ms", opts->term_grace_ms);
-	spawn_ms(o, "timeout_ms", opts->timeout_ms);
-	spawn_ms(o, "heartbeat_ms", opts->heartbeat_ms);
-	spawn_ms(o, "max_extend_ms", opts->max_extend_ms);
-	return (0);
+		s->spec.stop_signal = opts->stop_signal;
+	if (opts->cancel_grace_ms >= 0)
+		s->spec.cancel_grace_ms = opts->cancel_grace_ms;
+	if (opts->term_grace_ms >= 0)
+		s->spec.term_grace_ms = opts->term_grace_ms;
+	if (opts->timeout_ms >= 0)
+		s->spec.timeout_ms = opts->timeout_ms;
+	if (opts->heartbeat_ms >= 0)
+		s->spec.heartbeat_ms = opts->heartbeat_ms;
+	if (opts->max_extend_ms >= 0)
+		s->spec.max_extend_ms = opts->max_extend_ms;
 }
 
-/* Send a request and read its one-frame reply, which must be of type
- * want (or an error): 0 with the frame, -1. */
+/* Send a request and read its one-message reply, which must be of type
+ * want (or an error): 0 with the reply (msg_free() it), or -1. */
 static int
-cl_call(struct podvisor_client *c, struct pvl_out *o, const char *want,
-    int timeout_ms, struct pvl_frame *f, size_t *len)
+cl_call(struct podvisor_client *c, const struct msg *req, enum msg_type want,
+    int timeout_ms, struct msg *reply)
 {
+	char	 why[PVL_ERR_MAX];
 	int	 rc;
 
-	if (cl_ready(c) == -1) {
-		pvl_out_free(o);
+	if (cl_ready(c) == -1 || cl_send(c, req) == -1)
 		return (-1);
-	}
-	if (cl_send(c, o) == -1)
-		return (-1);
-	rc = cl_recv(c, timeout_ms < 0 ? -1 : pvl_now_ms() + timeout_ms, f,
-	    len);
+	rc = cl_recv(c, timeout_ms < 0 ? -1 : pvl_now_ms() + timeout_ms,
+	    reply);
 	if (rc == 0)
 		return (cl_drop(c, ETIMEDOUT, "podvisord did not answer in "
 		    "time"));
 	if (rc == -1)
 		return (-1);
-	if (pvl_is(f, want))
+	if (reply->type == want)
 		return (0);
-	rc = pvl_is(f, "error") ? cl_error_reply(c, f) : cl_drop(c, EPROTO,
-	    "unexpected '%.*s' message from podvisord", (int)(f->typelen > 64 ?
-	    64 : f->typelen), f->type);
-	pvl_frame_free(f);
-	pvl_chan_take(&c->ch, *len);
+	rc = reply->type == MSG_ERROR ? cl_error_reply(c, reply) :
+	    cl_drop(c, EPROTO, "%s from podvisord", pvl_unexpected(reply, why,
+	    sizeof why));
+	msg_free(reply);
 	return (rc);
 }
 
@@ -499,23 +463,34 @@ podvisor_client_spawn(struct podvisor_client *c, const char *const argv[],
     const struct podvisor_spawn_opts *opts, uint64_t *id)
 {
 	struct podvisor_spawn_opts	 defaults;
-	struct pvl_out			 o;
-	struct pvl_frame		 f;
-	size_t				 len;
+	struct msg			 req, reply;
+	char				 cwd[2 * PVL_STR_MAX + 2], **env;
+	size_t				 n;
 	int				 saved = errno, rc;
 
 	if (opts == NULL) {
 		podvisor_spawn_opts_init(&defaults);
 		opts = &defaults;
 	}
-	if (spawn_request(c, &o, argv, opts) == -1 ||
-	    cl_call(c, &o, "ok", REQUEST_MS, &f, &len) == -1)
+	if (vec_count(argv, false, &n) == -1 || n == 0)
+		return (cl_err(c, EINVAL, "spawn: argv needs a command, each "
+		    "word at most %d bytes", PVL_STR_MAX));
+	if (spawn_cwd(c, opts->cwd, cwd, sizeof cwd) == -1 ||
+	    spawn_env(c, opts, &env) == -1)
 		return (-1);
-	if ((rc = pvl_get_uint(&f, "id", false, id)) == -1 || *id == 0)
+	msg_init(&req, MSG_SPAWN);
+	req.u.spawn.argv = (char **)argv;
+	req.u.spawn.cwd = cwd;
+	req.u.spawn.env = env;
+	spawn_opts(&req.u.spawn, opts);
+	rc = cl_call(c, &req, MSG_OK, REQUEST_MS, &reply);
+	free(env);
+	if (rc == -1)
+		return (-1);
+	if ((*id = reply.u.ok.id) == 0)
 		rc = cl_drop(c, EPROTO, "podvisord answered spawn without an "
 		    "id");
-	pvl_frame_free(&f);
-	pvl_chan_take(&c->ch, len);
+	msg_free(&reply);
 	if (rc == 0)
 		errno = saved;
 	return (rc);
@@ -523,26 +498,14 @@ podvisor_client_spawn(struct podvisor_client *c, const char *const argv[],
 
 /* An end's missing pods: -1 (not-found) if it names any. */
 static int
-cl_missing(struct podvisor_client *c, struct pvl_frame *f)
+cl_missing(struct podvisor_client *c, const struct msg *m)
 {
-	const msgpack_object	*v = NULL;
-	uint32_t		 i;
+	char	**missing = m->u.end.missing;
 
-	for (i = 0; i < f->map->size; i++)
-		if (f->map->ptr[i].key.via.str.size == 7 &&
-		    memcmp(f->map->ptr[i].key.via.str.ptr, "missing", 7) == 0)
-			v = &f->map->ptr[i].val;
-	if (v == NULL || v->type == MSGPACK_OBJECT_NIL ||
-	    (v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 0))
+	if (missing == NULL || missing[0] == NULL)
 		return (0);
-	if (v->type != MSGPACK_OBJECT_ARRAY ||
-	    v->via.array.ptr[0].type != MSGPACK_OBJECT_STR)
-		return (cl_drop(c, EPROTO, "bad message from podvisord: 'end' "
-		    "message: field 'missing' must be an array of strings"));
-	cl_err(c, ESRCH, "no such pod: %.*s",
-	    (int)(v->via.array.ptr[0].via.str.size > 256 ? 256 :
-	    v->via.array.ptr[0].via.str.size), v->via.array.ptr[0].via.str.ptr);
-	snprintf(c->code, sizeof c->code, "not-found");
+	cl_err(c, ESRCH, "no such pod: %.256s", missing[0]);
+	snprintf(c->code, sizeof c->code, "%s", ERR_NOTFOUND);
 	return (-1);
 }
 
@@ -551,65 +514,78 @@ int
 podvisor_client_stop(struct podvisor_client *c, const char *pod,
     const char *reason)
 {
-	struct pvl_out		 o;
-	struct pvl_frame	 f;
-	size_t			 len;
-	int			 saved = errno, rc;
+	struct msg	 req, reply;
+	char		*pods[2] = { (char *)pod, NULL };
+	int		 saved = errno, rc;
 
 	if (pod == NULL || strlen(pod) > PVL_STR_MAX || (reason != NULL &&
 	    strlen(reason) > PVL_STR_MAX))
 		return (cl_err(c, EINVAL, "stop: name a pod, and a reason of "
 		    "at most %d bytes", PVL_STR_MAX));
-	pvl_out_begin(&o, "stop");
-	pvl_out_strv(&o, "pods", &pod, 1);
-	if (reason != NULL)
-		pvl_out_str(&o, "reason", reason);
-	pvl_out_bool(&o, "wait", false);
-	if (cl_call(c, &o, "end", REQUEST_MS, &f, &len) == -1)
+	msg_init(&req, MSG_STOP);
+	req.u.stop.pods = pods;
+	req.u.stop.reason = (char *)reason;
+	if (cl_call(c, &req, MSG_END, REQUEST_MS, &reply) == -1)
 		return (-1);
-	rc = cl_missing(c, &f);
-	pvl_frame_free(&f);
-	pvl_chan_take(&c->ch, len);
+	rc = cl_missing(c, &reply);
+	msg_free(&reply);
 	if (rc == 0)
 		errno = saved;
 	return (rc);
 }
 
-/* A pod record as an outcome: NULL (with the client's error) if bad. */
+/* A pod record as an outcome: NULL (with the client's error) without
+ * memory. */
 static struct podvisor_outcome *
-cl_outcome(struct podvisor_client *c, struct pvl_frame *f)
+cl_outcome(struct podvisor_client *c, const struct msg_pod *p)
 {
-	struct podvisor_outcome	*out, tmp;
-	struct pvl_bytes	 name, state, reason;
-	int64_t			 sig;
+	struct podvisor_outcome	*out;
+	size_t			 nname, nstate, nreason;
 	char			*at;
 
-	memset(&tmp, 0, sizeof tmp);
-	if (pvl_get_uint(f, "id", true, &tmp.id) == -1 ||
-	    pvl_get_str(f, "name", false, &name) == -1 ||
-	    pvl_get_str(f, "state", true, &state) == -1 ||
-	    pvl_get_int(f, "exit_code", false, &tmp.exit_code) == -1 ||
-	    pvl_get_int(f, "signal", false, &sig) == -1 ||
-	    pvl_get_str(f, "reason", false, &reason) == -1) {
-		cl_drop(c, EPROTO, "bad message from podvisord: %s", f->why);
-		return (NULL);
-	}
-	tmp.signal = sig > 0 && sig <= 64 ? (int)sig : 0;
-	if ((out = calloc(1, sizeof *out + name.len + state.len + reason.len +
-	    3)) == NULL) {
+	nname = p->name != NULL ? strlen(p->name) : 0;
+	nstate = strlen(p->state);
+	nreason = p->reason != NULL ? strlen(p->reason) : 0;
+	if ((out = calloc(1, sizeof *out + nname + nstate + nreason + 3)) ==
+	    NULL) {
 		cl_drop(c, ENOMEM, "out of memory");
 		return (NULL);
 	}
-	*out = tmp;
+	out->id = p->id;
+	out->exit_code = p->exit_code;
+	out->signal = p->signal > 0 && p->signal <= 64 ? (int)p->signal : 0;
 	at = (char *)(out + 1);
-	out->state = memcpy(at, state.ptr, state.len);
-	at += state.len + 1;
-	if (name.ptr != NULL)
-		out->name = memcpy(at, name.ptr, name.len);
-	at += name.len + 1;
-	if (reason.ptr != NULL)
-		out->reason = memcpy(at, reason.ptr, reason.len);
+	out->state = memcpy(at, p->state, nstate);
+	at += nstate + 1;
+	if (p->name != NULL)
+		out->name = memcpy(at, p->name, nname);
+	at += nname + 1;
+	if (p->reason != NULL)
+		out->reason = memcpy(at, p->reason, nreason);
 	return (out);
+}
+
+/* One message of a wait's reply: 0 for a pod record (the first becomes
+ * the outcome), 1 for its end, -1 on failure. */
+static int
+cl_wait_step(struct podvisor_client *c, const struct msg *m,
+    struct podvisor_outcome **out)
+{
+	char	 why[PVL_ERR_MAX];
+
+	switch (m->type) {
+	case MSG_POD:
+		if (*out == NULL && (*out = cl_outcome(c, &m->u.pod)) == NULL)
+			return (-1);
+		return (0);
+	case MSG_END:
+		return (cl_missing(c, m) == -1 ? -1 : 1);
+	case MSG_ERROR:
+		return (cl_error_reply(c, m));
+	default:
+		return (cl_drop(c, EPROTO, "%s from podvisord",
+		    pvl_unexpected(m, why, sizeof why)));
+	}
 }
 
 /* Read a wait's reply: pod records, then end. */
@@ -617,31 +593,19 @@ static int
 cl_wait_reply(struct podvisor_client *c, int64_t deadline,
     struct podvisor_outcome **out)
 {
-	struct pvl_frame	 f;
-	size_t			 len;
-	int			 rc;
+	struct msg	 m;
+	int		 rc;
 
 	for (;;) {
-		if ((rc = cl_recv(c, deadline, &f, &len)) == 0) {
+		if ((rc = cl_recv(c, deadline, &m)) == 0) {
 			pvl_chan_free(&c->ch);		/* mid-reply */
 			pvl_chan_init(&c->ch, -1);
 			return (PODVISOR_TIMEOUT);
 		}
 		if (rc == -1)
 			return (-1);
-		if (pvl_is(&f, "pod"))
-			rc = *out != NULL || (*out = cl_outcome(c, &f)) != NULL
-			    ? 0 : -1;
-		else if (pvl_is(&f, "end"))
-			rc = cl_missing(c, &f) == -1 ? -1 : 1;
-		else if (pvl_is(&f, "error"))
-			rc = cl_error_reply(c, &f);
-		else
-			rc = cl_drop(c, EPROTO, "unexpected '%.*s' message "
-			    "from podvisord", (int)(f.typelen > 64 ? 64 :
-			    f.typelen), f.type);
-		pvl_frame_free(&f);
-		pvl_chan_take(&c->ch, len);
+		rc = cl_wait_step(c, &m, out);
+		msg_free(&m);
 		if (rc != 0)
 			return (rc == 1 ? 0 : -1);
 	}
@@ -652,7 +616,8 @@ int
 podvisor_client_wait(struct podvisor_client *c, const char *pod,
     int timeout_ms, struct podvisor_outcome **out)
 {
-	struct pvl_out	 o;
+	struct msg	 req;
+	char		*pods[2] = { (char *)pod, NULL };
 	int64_t		 deadline = timeout_ms < 0 ? -1 : pvl_now_ms() +
 			    timeout_ms;
 	int		 saved = errno, rc;
@@ -660,13 +625,9 @@ podvisor_client_wait(struct podvisor_client *c, const char *pod,
 	*out = NULL;
 	if (pod == NULL || strlen(pod) > PVL_STR_MAX)
 		return (cl_err(c, EINVAL, "wait: name a pod"));
-	pvl_out_begin(&o, "wait");
-	pvl_out_strv(&o, "pods", &pod, 1);
-	if (cl_ready(c) == -1) {
-		pvl_out_free(&o);
-		return (-1);
-	}
-	if (cl_send(c, &o) == -1)
+	msg_init(&req, MSG_WAIT);
+	req.u.wait.pods = pods;
+	if (cl_ready(c) == -1 || cl_send(c, &req) == -1)
 		return (-1);
 	if ((rc = cl_wait_reply(c, deadline, out)) == 0 && *out == NULL)
 		rc = cl_err(c, EPROTO, "podvisord answered wait without the "

@@ -211,6 +211,17 @@ pvl_now_ms(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* Monotonic nanoseconds (clock_gettime(2) is a vDSO call on Linux: no
+ * system call). */
+int64_t
+pvl_now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+}
+
 /* Milliseconds left until a deadline, for poll(2): never negative. */
 int
 pvl_left_ms(int64_t deadline)

@@ -79,24 +79,17 @@ pvl_pod_broken(struct podvisor_pod *pod)
 static int
 reject(struct podvisor_pod *pod, const char *why)
 {
-	struct pvl_out	 o;
+	struct msg	 m;
 	char		 ignored[PVL_ERR_MAX];
 
-	pvl_out_begin(&o, "error");
-	pvl_out_str(&o, "code", "protocol");
-	pvl_out_str(&o, "message", why);
-	if (pvl_out_end(&o, ignored, sizeof ignored) == 0)
-		(void)pvl_chan_send(&pod->ch, o.buf.data, o.buf.size, 0);
-	pvl_out_free(&o);
+	msg_init(&m, MSG_ERROR);
+	m.u.error.code = ERR_PROTOCOL;
+	m.u.error.message = (char *)why;
+	if (!pod->broken && pvl_encode(&m, &pod->out, ignored,
+	    sizeof ignored) == 0)
+		(void)pvl_chan_send(&pod->ch, pod->out.data, pod->out.len, 0);
 	return (pvl_pod_fail(pod, EPROTO, "bad message from the pod runtime: "
 	    "%s", why));
-}
-
-/* reject() of a field getter's complaint. */
-static int
-reject_frame(struct podvisor_pod *pod, const struct pvl_frame *f)
-{
-	return (reject(pod, f->why));
 }
 
 /* The runtime closed the channel, or reading it failed. */
@@ -113,68 +106,53 @@ lost(struct podvisor_pod *pod, int rc)
 	    "channel%s: %s", when, strerror(errno)));
 }
 
-/* Finish a frame and send it, failing the channel if it cannot be. */
+/* Encode a message and send it, failing the channel if it cannot be. */
 int
-pvl_pod_send(struct podvisor_pod *pod, struct pvl_out *o)
+pvl_pod_send(struct podvisor_pod *pod, const struct msg *msg)
 {
 	char	 why[PVL_ERR_MAX];
-	int	 rc = -1;
 
 	if (pvl_pod_broken(pod) == -1)
-		;
-	else if (pvl_out_end(o, why, sizeof why) == -1)
-		(void)pvl_pod_err(pod, errno, "%s", why);
-	else if (pvl_chan_send(&pod->ch, o->buf.data, o->buf.size,
+		return (-1);
+	if (pvl_encode(msg, &pod->out, why, sizeof why) == -1)
+		return (pvl_pod_err(pod, errno, "%s", why));
+	if (pvl_chan_send(&pod->ch, pod->out.data, pod->out.len,
 	    PVL_SEND_MS) == 0)
-		rc = 0;
-	else if (errno == ETIMEDOUT)
-		(void)pvl_pod_fail(pod, ETIMEDOUT, "the pod runtime is not "
-		    "reading the API channel");
-	else
-		(void)lost(pod, PVL_IO_ERR);
-	pvl_out_free(o);
-	return (rc);
+		return (0);
+	if (errno == ETIMEDOUT)
+		return (pvl_pod_fail(pod, ETIMEDOUT, "the pod runtime is not "
+		    "reading the API channel"));
+	return (lost(pod, PVL_IO_ERR));
 }
 
-/* Send a message that has no fields. */
+/* Send a message whose fields are all left unset. */
 int
-pvl_pod_send_type(struct podvisor_pod *pod, const char *type)
+pvl_pod_send_type(struct podvisor_pod *pod, enum msg_type type)
 {
-	struct pvl_out	 o;
+	struct msg	 m;
 
-	pvl_out_begin(&o, type);
-	return (pvl_pod_send(pod, &o));
+	msg_init(&m, type);
+	return (pvl_pod_send(pod, &m));
 }
 
 /* The first message: the runtime's hello, of our version. */
 static int
-on_hello(struct podvisor_pod *pod, struct pvl_frame *f)
+on_hello(struct podvisor_pod *pod, const struct msg *m)
 {
-	struct pvl_bytes	 text;
-	uint64_t		 version;
-	char			 why[PVL_ERR_MAX];
+	char	 why[PVL_ERR_MAX];
 
-	if (pvl_is(f, "error")) {
-		if (pvl_get_str(f, "message", false, &text) == -1 ||
-		    text.ptr == NULL) {
-			text.ptr = "?";
-			text.len = 1;
-		}
+	if (m->type == MSG_ERROR)
 		return (pvl_pod_fail(pod, ECONNREFUSED, "the pod runtime "
-		    "refused the connection: %.*s", (int)text.len, text.ptr));
-	}
-	if (!pvl_is(f, "hello")) {
+		    "refused the connection: %s", m->u.error.message));
+	if (m->type != MSG_HELLO) {
 		snprintf(why, sizeof why, "expected hello from the pod "
-		    "runtime, got '%.*s'", (int)(f->typelen > 64 ? 64 :
-		    f->typelen), f->type);
+		    "runtime, got '%s'", msg_type_name(m->type));
 		return (reject(pod, why));
 	}
-	if (pvl_get_uint(f, "version", true, &version) == -1)
-		return (reject_frame(pod, f));
-	if (version != PODVISOR_PROTOCOL_VERSION) {
+	if (m->u.hello.version != PROTOCOL_VERSION) {
 		snprintf(why, sizeof why, "protocol version mismatch: the pod "
 		    "runtime speaks %llu, this side speaks %d",
-		    (unsigned long long)version, PODVISOR_PROTOCOL_VERSION);
+		    (unsigned long long)m->u.hello.version, PROTOCOL_VERSION);
 		return (reject(pod, why));
 	}
 	pod->phase = PVL_PHASE_WELCOME;
@@ -183,52 +161,39 @@ on_hello(struct podvisor_pod *pod, struct pvl_frame *f)
 
 /* welcome: who this pod is. */
 static int
-on_welcome(struct podvisor_pod *pod, struct pvl_frame *f)
+on_welcome(struct podvisor_pod *pod, const struct msg *m)
 {
-	struct pvl_bytes	 name;
-	int64_t			 parent, deadline;
+	const struct msg_welcome	*w = &m->u.welcome;
 
-	if (pvl_get_uint(f, "id", true, &pod->id) == -1 ||
-	    pvl_get_str(f, "name", false, &name) == -1 ||
-	    pvl_get_int(f, "parent", false, &parent) == -1 ||
-	    pvl_get_int(f, "deadline", false, &deadline) == -1)
-		return (reject_frame(pod, f));
-	if (parent < PVL_NONE || parent == 0)
-		return (reject(pod, "'welcome' message: field 'parent' must "
-		    "be a pod id"));
-	if (name.ptr != NULL && (pod->name = pvl_strndup(&name)) == NULL)
+	if (w->parent < PVL_NONE || w->parent == 0)
+		return (reject(pod, "welcome: field 'parent' must be a pod "
+		    "id"));
+	if (w->name != NULL && (pod->name = strdup(w->name)) == NULL)
 		return (pvl_pod_fail(pod, ENOMEM, "out of memory"));
-	pod->parent = parent == PVL_NONE ? 0 : (uint64_t)parent;
-	pod->deadline = deadline < 0 ? PVL_NONE : deadline;
+	pod->id = w->id;
+	pod->parent = w->parent == PVL_NONE ? 0 : (uint64_t)w->parent;
+	pod->deadline = w->deadline < 0 ? PVL_NONE : w->deadline;
 	pod->phase = PVL_PHASE_OPEN;
 	return (0);
 }
 
 /* cancel: kept once, the first one; level-triggered from here on. */
 static int
-on_cancel(struct podvisor_pod *pod, struct pvl_frame *f)
+on_cancel(struct podvisor_pod *pod, const struct msg *m)
 {
-	struct pvl_bytes	 reason, by;
-	int64_t			 deadline;
+	const struct msg_cancel	*c = &m->u.cancel;
 
-	if (pvl_get_str(f, "reason", true, &reason) == -1 ||
-	    pvl_get_str(f, "requested_by", false, &by) == -1 ||
-	    pvl_get_int(f, "deadline", false, &deadline) == -1)
-		return (reject_frame(pod, f));
 	if (pod->cancelled)
 		return (0);
-	if (by.ptr == NULL) {
-		by.ptr = "";
-		by.len = 0;
-	}
-	if ((pod->cancel_reason = pvl_strndup(&reason)) == NULL ||
-	    (pod->cancel_by = pvl_strndup(&by)) == NULL)
+	if ((pod->cancel_reason = strdup(c->reason)) == NULL ||
+	    (pod->cancel_by = strdup(c->requested_by != NULL ?
+	    c->requested_by : "")) == NULL)
 		return (pvl_pod_fail(pod, ENOMEM, "out of memory"));
 	pod->cancel.reason = pod->cancel_reason;
 	pod->cancel.requested_by = pod->cancel_by;
-	pvl_ns_to_ts(deadline, &pod->cancel.deadline);
-	if (deadline >= 0)
-		pod->deadline = deadline;
+	pvl_ns_to_ts(c->deadline, &pod->cancel.deadline);
+	if (c->deadline >= 0)
+		pod->deadline = c->deadline;
 	pod->cancelled = true;
 	return (0);
 }
@@ -260,15 +225,13 @@ answer(struct podvisor_pod *pod, enum pvl_req kind, const char *got,
 
 /* extended: an extend was granted; the deadline moves. */
 static int
-on_extended(struct podvisor_pod *pod, struct pvl_frame *f)
+on_extended(struct podvisor_pod *pod, const struct msg *m)
 {
-	int64_t	 deadline;
+	int64_t	 deadline = m->u.extended.deadline;
 
-	if (pvl_get_int(f, "deadline", true, &deadline) == -1)
-		return (reject_frame(pod, f));
 	if (deadline < 0)
-		return (reject(pod, "'extended' message: field 'deadline' is "
-		    "none"));
+		return (reject(pod, "extended: field 'deadline' is "
+		    "negative"));
 	if (answer(pod, PVL_REQ_EXTEND, "extended", PODVISOR_OK) == -1)
 		return (-1);
 	pod->reply_deadline = pod->deadline = deadline;
@@ -277,34 +240,21 @@ on_extended(struct podvisor_pod *pod, struct pvl_frame *f)
 	return (0);
 }
 
-/* ok: a result was kept. */
-static int
-on_ok(struct podvisor_pod *pod, struct pvl_frame *f)
-{
-	return (answer(pod, PVL_REQ_RESULT, "ok", PODVISOR_OK));
-}
-
 /* error: the answer to the oldest request, or the runtime giving up. */
 static int
-on_error(struct podvisor_pod *pod, struct pvl_frame *f)
+on_error(struct podvisor_pod *pod, const struct msg *m)
 {
-	struct pvl_bytes	 code, text;
+	const struct msg_error	*e = &m->u.error;
 	bool			 protocol;
 
-	if (pvl_get_str(f, "code", true, &code) == -1 ||
-	    pvl_get_str(f, "message", true, &text) == -1)
-		return (reject_frame(pod, f));
-	protocol = code.len == 8 && memcmp(code.ptr, "protocol", 8) == 0;
+	protocol = strcmp(e->code, ERR_PROTOCOL) == 0;
 	if (protocol || pod->phase != PVL_PHASE_OPEN)
 		return (pvl_pod_fail(pod, protocol ? EPROTO : ECONNREFUSED,
-		    "the pod runtime closed the API channel: %.*s",
-		    (int)text.len, text.ptr));
+		    "the pod runtime closed the API channel: %s", e->message));
 	if (pod->npending == 0)
 		return (pvl_pod_fail(pod, EPROTO, "unexpected error from the "
-		    "pod runtime: %.*s: %.*s", (int)code.len, code.ptr,
-		    (int)text.len, text.ptr));
-	snprintf(pod->reply_text, sizeof pod->reply_text, "%.*s",
-	    (int)text.len, text.ptr);
+		    "pod runtime: %s: %s", e->code, e->message));
+	snprintf(pod->reply_text, sizeof pod->reply_text, "%s", e->message);
 	pod->pend_head = (pod->pend_head + 1) % PVL_PENDING_MAX;
 	pod->npending--;
 	pod->nanswered++;
@@ -312,194 +262,175 @@ on_error(struct podvisor_pod *pod, struct pvl_frame *f)
 	return (0);
 }
 
-/* Copy a field's bytes to *at, NUL-terminated; the copy, or NULL. */
+/* Copy len bytes of s to *at, NUL-terminated; the copy, or NULL. */
 static const char *
-put(char **at, const struct pvl_bytes *b)
+put(char **at, const void *s, size_t len)
 {
-	char	*s = *at;
+	char	*d = *at;
 
-	if (b->ptr == NULL)
+	if (s == NULL)
 		return (NULL);
-	memcpy(s, b->ptr, b->len);
-	s[b->len] = '\0';
-	*at += b->len + 1;
-	return (s);
+	memcpy(d, s, len);
+	d[len] = '\0';
+	*at += len + 1;
+	return (d);
+}
+
+/* put() of a string, or of NULL. */
+static const char *
+put_str(char **at, const char *s)
+{
+	return (put(at, s, s != NULL ? strlen(s) : 0));
+}
+
+/* The bytes a string takes with its NUL; 0 for NULL. */
+static size_t
+room(const char *s)
+{
+	return (s != NULL ? strlen(s) + 1 : 0);
 }
 
 /* message: a notify message, queued for podvisor_next_message(). */
 static int
-on_message(struct podvisor_pod *pod, struct pvl_frame *f)
+on_message(struct podvisor_pod *pod, const struct msg *msg)
 {
-	const msgpack_object_array	*pre;
-	struct pvl_bytes		 prio, key, data;
+	const struct msg_message	*mm = &msg->u.message;
+	const struct wire_u64v		*pre = &mm->preempted;
 	struct pvl_msg			*n;
-	uint64_t			 seq, *ids;
-	size_t				 size, npre, i;
+	uint64_t			*ids;
+	size_t				 size;
 	char				*at;
 
-	if (pvl_get_uint(f, "seq", true, &seq) == -1 ||
-	    pvl_get_str(f, "priority", false, &prio) == -1 ||
-	    pvl_get_str(f, "key", false, &key) == -1 ||
-	    pvl_get_bin(f, "data", false, &data) == -1 ||
-	    pvl_get_uintv(f, "preempted", &pre) == -1)
-		return (reject_frame(pod, f));
-	if (prio.ptr == NULL) {
-		prio.ptr = "normal";
-		prio.len = 6;
-	}
-	if (data.ptr == NULL) {
-		data.ptr = "";
-		data.len = 0;
-	}
-	npre = pre != NULL ? pre->size : 0;
-	size = sizeof *n + npre * sizeof *ids + prio.len + 1 +
-	    (key.ptr != NULL ? key.len + 1 : 0) + data.len + 1;
+	size = sizeof *n + pre->n * sizeof *ids + room(mm->priority) +
+	    room(mm->key) + mm->data.len + 1;
 	if ((n = calloc(1, size)) == NULL)
 		return (pvl_pod_fail(pod, ENOMEM, "out of memory"));
 	ids = (uint64_t *)(n + 1);
-	for (i = 0; i < npre; i++)
-		ids[i] = pre->ptr[i].via.u64;
-	at = (char *)(ids + npre);
-	n->m.seq = seq;
-	n->m.priority = put(&at, &prio);
-	n->m.key = put(&at, &key);
-	n->m.len = data.len;
-	n->m.data = (const unsigned char *)put(&at, &data);
+	if (pre->n > 0)
+		memcpy(ids, pre->v, pre->n * sizeof *ids);
+	at = (char *)(ids + pre->n);
+	n->m.seq = mm->seq;
+	n->m.priority = put_str(&at, mm->priority);
+	n->m.key = put_str(&at, mm->key);
+	n->m.len = mm->data.len;
+	n->m.data = (const unsigned char *)put(&at, mm->data.len > 0 ?
+	    (const void *)mm->data.ptr : "", mm->data.len);
 	n->m.preempted = ids;
-	n->m.npreempted = npre;
+	n->m.npreempted = pre->n;
 	*pod->msgs_tail = n;
 	pod->msgs_tail = &n->next;
 	pod->recv_outstanding = false;
 	return (0);
 }
 
-/* The fields of a child event; -1 with the frame's reason. */
-static int
-child_fields(struct pvl_frame *f, struct pvl_kid *k, struct pvl_bytes *b)
+/* What a child event must be beyond its types: NULL, or why not. */
+static const char *
+child_invalid(const struct msg_child *c)
 {
-	int64_t	 sig;
-
-	/* b: name, event, state, reason, result */
-	if (pvl_get_uint(f, "id", true, &k->e.id) == -1 ||
-	    pvl_get_str(f, "name", false, &b[0]) == -1 ||
-	    pvl_get_str(f, "event", true, &b[1]) == -1 ||
-	    pvl_get_str(f, "state", true, &b[2]) == -1 ||
-	    pvl_get_int(f, "exit_code", false, &k->e.exit_code) == -1 ||
-	    pvl_get_int(f, "signal", false, &sig) == -1 ||
-	    pvl_get_str(f, "reason", false, &b[3]) == -1 ||
-	    pvl_get_bin(f, "result", false, &b[4]) == -1)
-		return (-1);
-	if (sig < PVL_NONE || sig > 64 || sig == 0) {
-		snprintf(f->why, sizeof f->why, "'child' message: field "
-		    "'signal' is not a signal number");
-		return (-1);
-	}
-	if (b[4].ptr != NULL && !pvl_json_valid(b[4].ptr, b[4].len, false)) {
-		snprintf(f->why, sizeof f->why, "'child' message: field "
-		    "'result' is not JSON text");
-		return (-1);
-	}
-	k->e.signal = sig == PVL_NONE ? 0 : (int)sig;
-	return (0);
+	if (c->signal < PVL_NONE || c->signal > 64 || c->signal == 0)
+		return ("child: field 'signal' is not a signal number");
+	if (c->result.len > 0 && !pvl_json_valid((const char *)c->result.ptr,
+	    c->result.len, false))
+		return ("child: field 'result' is not JSON text");
+	return (NULL);
 }
 
 /* child: a child pod was spawned or ended, queued for
  * podvisor_next_child_event(). */
 static int
-on_child(struct podvisor_pod *pod, struct pvl_frame *f)
+on_child(struct podvisor_pod *pod, const struct msg *m)
 {
-	struct pvl_kid		 tmp, *k;
-	struct pvl_bytes	 b[5];
-	size_t			 size = sizeof *k, i;
+	const struct msg_child	*c = &m->u.child;
+	const char		*why;
+	struct pvl_kid		*k;
+	size_t			 size;
 	char			*at;
 
-	memset(&tmp, 0, sizeof tmp);
-	if (child_fields(f, &tmp, b) == -1)
-		return (reject_frame(pod, f));
-	for (i = 0; i < 5; i++)
-		size += b[i].ptr != NULL ? b[i].len + 1 : 0;
+	if ((why = child_invalid(c)) != NULL)
+		return (reject(pod, why));
+	size = sizeof *k + room(c->name) + room(c->event) + room(c->state) +
+	    room(c->reason) + (c->result.len > 0 ? c->result.len + 1 : 0);
 	if ((k = calloc(1, size)) == NULL)
 		return (pvl_pod_fail(pod, ENOMEM, "out of memory"));
-	*k = tmp;
 	at = (char *)(k + 1);
-	k->e.name = put(&at, &b[0]);
-	k->e.event = put(&at, &b[1]);
-	k->e.state = put(&at, &b[2]);
-	k->e.reason = put(&at, &b[3]);
-	k->e.result_len = b[4].len;
-	k->e.result = put(&at, &b[4]);
+	k->e.id = c->id;
+	k->e.name = put_str(&at, c->name);
+	k->e.event = put_str(&at, c->event);
+	k->e.state = put_str(&at, c->state);
+	k->e.exit_code = c->exit_code;
+	k->e.signal = c->signal == PVL_NONE ? 0 : (int)c->signal;
+	k->e.reason = put_str(&at, c->reason);
+	k->e.result_len = c->result.len;
+	k->e.result = c->result.len > 0 ? put(&at, c->result.ptr,
+	    c->result.len) : NULL;
 	*pod->kids_tail = k;
 	pod->kids_tail = &k->next;
 	return (0);
 }
 
-/* pause: asked to pause at the next boundary, if we handle it. */
+/* One message from the runtime, once the API is open. */
 static int
-on_pause(struct podvisor_pod *pod, struct pvl_frame *f)
-{
-	if (pod->handles & PODVISOR_HANDLE_PAUSE)
-		pod->pause_requested = true;
-	return (0);
-}
-
-/* resume: go on. */
-static int
-on_resume(struct podvisor_pod *pod, struct pvl_frame *f)
-{
-	pod->pause_requested = pod->paused_sent = false;
-	return (0);
-}
-
-static const struct {
-	const char	*type;
-	int		(*fn)(struct podvisor_pod *, struct pvl_frame *);
-} handlers[] = {
-	{ "cancel", on_cancel },
-	{ "extended", on_extended },
-	{ "ok", on_ok },
-	{ "message", on_message },
-	{ "child", on_child },
-	{ "pause", on_pause },
-	{ "resume", on_resume },
-};
-
-/* One frame from the runtime. */
-static int
-dispatch(struct podvisor_pod *pod, struct pvl_frame *f)
+dispatch_open(struct podvisor_pod *pod, const struct msg *m)
 {
 	char	 why[PVL_ERR_MAX];
-	size_t	 i;
+
+	switch (m->type) {
+	case MSG_HELLO:
+		return (0);		/* a later hello is ignored */
+	case MSG_ERROR:
+		return (on_error(pod, m));
+	case MSG_CANCEL:
+		return (on_cancel(pod, m));
+	case MSG_EXTENDED:
+		return (on_extended(pod, m));
+	case MSG_OK:			/* a result was kept */
+		return (answer(pod, PVL_REQ_RESULT, "ok", PODVISOR_OK));
+	case MSG_MESSAGE:
+		return (on_message(pod, m));
+	case MSG_CHILD:
+		return (on_child(pod, m));
+	case MSG_PAUSE:			/* at the next boundary, if handled */
+		if (pod->handles & PODVISOR_HANDLE_PAUSE)
+			pod->pause_requested = true;
+		return (0);
+	case MSG_RESUME:
+		pod->pause_requested = pod->paused_sent = false;
+		return (0);
+	default:
+		return (reject(pod, pvl_unexpected(m, why, sizeof why)));
+	}
+}
+
+/* One message from the runtime, in whichever phase. */
+static int
+dispatch(struct podvisor_pod *pod, const struct msg *m)
+{
+	char	 why[PVL_ERR_MAX];
 
 	if (pod->phase == PVL_PHASE_HELLO)
-		return (on_hello(pod, f));
-	if (pvl_is(f, "hello"))
-		return (0);		/* a later hello is ignored */
-	if (pvl_is(f, "error"))
-		return (on_error(pod, f));
-	if (pod->phase == PVL_PHASE_WELCOME) {
-		if (pvl_is(f, "welcome"))
-			return (on_welcome(pod, f));
-		snprintf(why, sizeof why, "expected welcome, got '%.*s'",
-		    (int)(f->typelen > 64 ? 64 : f->typelen), f->type);
-		return (reject(pod, why));
-	}
-	for (i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
-		if (pvl_is(f, handlers[i].type))
-			return (handlers[i].fn(pod, f));
-	snprintf(why, sizeof why, "unexpected message '%.*s'",
-	    (int)(f->typelen > 64 ? 64 : f->typelen), f->type);
+		return (on_hello(pod, m));
+	if (pod->phase == PVL_PHASE_OPEN)
+		return (dispatch_open(pod, m));
+	if (m->type == MSG_WELCOME)
+		return (on_welcome(pod, m));
+	if (m->type == MSG_HELLO)
+		return (0);
+	if (m->type == MSG_ERROR)
+		return (on_error(pod, m));
+	snprintf(why, sizeof why, "expected welcome, got '%s'",
+	    msg_type_name(m->type));
 	return (reject(pod, why));
 }
 
-/* Dispatch every whole frame held. */
+/* Decode and dispatch every whole frame held. */
 static int
 frames(struct podvisor_pod *pod)
 {
-	struct pvl_frame	 f;
-	const uint8_t		*p;
-	size_t			 n;
-	char			 why[PVL_ERR_MAX];
-	int			 rc;
+	struct msg	 m;
+	const uint8_t	*p;
+	size_t		 n;
+	char		 why[PVL_ERR_MAX];
+	int		 rc;
 
 	while (!pod->broken) {
 		if ((rc = pvl_chan_frame(&pod->ch, &p, &n, why, sizeof why))
@@ -507,11 +438,14 @@ frames(struct podvisor_pod *pod)
 			return (0);
 		if (rc == -1)
 			return (reject(pod, why));
-		if (pvl_decode(p, n, &f) == -1)
-			return (reject_frame(pod, &f));
-		rc = dispatch(pod, &f);
-		pvl_frame_free(&f);
+		rc = pvl_decode(p, n, &m, why, sizeof why);
 		pvl_chan_take(&pod->ch, n);
+		if (rc == -1 && errno == ENOMEM)
+			return (pvl_pod_fail(pod, ENOMEM, "out of memory"));
+		if (rc == -1)
+			return (reject(pod, why));
+		rc = dispatch(pod, &m);
+		msg_free(&m);
 		if (rc == -1)
 			return (-1);
 	}
@@ -525,6 +459,7 @@ pvl_pod_read(struct podvisor_pod *pod)
 {
 	int	 i, rc;
 
+	pod->looked_ns = pvl_now_ns();
 	for (i = 0; i < PVL_READS_MAX && !pod->broken; i++) {
 		if ((rc = pvl_chan_read(&pod->ch)) == PVL_IO_NONE)
 			break;
@@ -536,6 +471,22 @@ pvl_pod_read(struct podvisor_pod *pod)
 			break;
 	}
 	return (pvl_pod_broken(pod));
+}
+
+/*
+ * pvl_pod_read(), unless the descriptor was read less than PVL_LOOK_NS
+ * ago: the read of the calls made at every step boundary (check(),
+ * cancelled()), so that one costs a clock read and not a system call
+ * when nothing is pending.  What arrives is then seen within PVL_LOOK_NS
+ * of its arrival by a program that keeps checking, and at once after
+ * podvisor_process() or any call that waits.
+ */
+int
+pvl_pod_glance(struct podvisor_pod *pod)
+{
+	if (pvl_now_ns() - pod->looked_ns < PVL_LOOK_NS)
+		return (pvl_pod_broken(pod));
+	return (pvl_pod_read(pod));
 }
 
 /* Read until ready(pod, arg) or timeout_ms (-1: forever): 1 ready, 0
@@ -608,8 +559,8 @@ take_fd(char *err, size_t errlen)
 static int
 send_hello(struct podvisor_pod *pod)
 {
-	const char	*names[4];
-	struct pvl_out	 o;
+	char		*names[5];
+	struct msg	 m;
 	size_t		 n = 0;
 
 	if (pod->handles & PODVISOR_HANDLE_CANCEL)
@@ -620,11 +571,12 @@ send_hello(struct podvisor_pod *pod)
 		names[n++] = "pause";
 	if (pod->handles & PODVISOR_HANDLE_INTERRUPT)
 		names[n++] = "interrupt";
-	pvl_out_begin(&o, "hello");
-	pvl_out_uint(&o, "version", PODVISOR_PROTOCOL_VERSION);
-	pvl_out_strv(&o, "handles", names, n);
-	pvl_out_uint(&o, "pid", (uint64_t)getpid());
-	return (pvl_pod_send(pod, &o));
+	names[n] = NULL;
+	msg_init(&m, MSG_HELLO);
+	m.u.hello.version = PROTOCOL_VERSION;
+	m.u.hello.handles = names;
+	m.u.hello.pid = (uint64_t)getpid();
+	return (pvl_pod_send(pod, &m));
 }
 
 /* Is the hello exchange done? */
@@ -727,6 +679,7 @@ podvisor_close(struct podvisor_pod *pod)
 	}
 	podvisor_client_close(pod->client);
 	pvl_chan_free(&pod->ch);
+	pvl_out_free(&pod->out);
 	free(pod->name);
 	free(pod->cancel_reason);
 	free(pod->cancel_by);

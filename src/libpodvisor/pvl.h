@@ -1,8 +1,9 @@
 /*
- * libpodvisor's private header: the framing and codec (wire.c), the
- * channel I/O (io.c), the JSON check (json.c), and the two handles
- * (pod.c and calls.c, client.c).  Every name here starts with pvl_ so
- * that nothing of the static library collides with a program's own.
+ * libpodvisor's private header: frames of the wire's messages (wire.c,
+ * on src/wire/msg.c, the codec the programs use), the channel I/O
+ * (io.c), the JSON check (json.c), and the two handles (pod.c and
+ * calls.c, client.c).  The library's own names start with pvl_; the
+ * shared library exports podvisor_* alone.
  */
 #ifndef PVL_H
 #define PVL_H
@@ -11,44 +12,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <msgpack.h>
-
+#include "msg.h"
 #include "podvisor.h"
 
-#define PVL_FRAME_MAX		(1024 * 1024)	/* payload bytes */
-#define PVL_STR_MAX		4096		/* any str field */
-#define PVL_UINTV_MAX		65536		/* entries of a uint[] */
-#define PVL_STRV_MAX		4096		/* entries of a str[] */
+#define PVL_FRAME_MAX		WIRE_FRAME_MAX	/* payload bytes */
+#define PVL_STR_MAX		WIRE_STR_MAX	/* any str field */
+#define PVL_STRV_MAX		WIRE_ARGV_MAX	/* entries of a str[] */
 #define PVL_ERR_MAX		512		/* error texts */
 #define PVL_CHUNK		65536		/* bytes per read */
 #define PVL_READS_MAX		256		/* reads per podvisor_process() */
 #define PVL_PENDING_MAX		64		/* the runtime's bound as well */
+#define PVL_LOOK_NS		200000		/* check() reads at most this often */
 #define PVL_HELLO_MS		5000		/* for the runtime's welcome */
 #define PVL_REPLY_MS		10000		/* for an extend or result reply */
 #define PVL_SEND_MS		10000		/* for a frame to be taken */
-#define PVL_NONE		(-1)		/* int64 nil on the wire */
+#define PVL_NONE		WIRE_NONE	/* int64 nil on the wire */
 
-/* A frame being built: 4 bytes of length, a map32 header, the fields. */
+/* A frame's bytes: 4 of length, then the payload msg_pack() wrote.  Each
+ * handle keeps one and reuses it, so that sending allocates nothing once
+ * it has grown to the frames sent. */
 struct pvl_out {
-	msgpack_sbuffer	 buf;
-	msgpack_packer	 pk;
-	uint32_t	 nfields;
-	bool		 nomem;
-};
-
-/* A decoded frame: one map whose "type" is a string. */
-struct pvl_frame {
-	msgpack_unpacked	 up;
-	const msgpack_object_map *map;
-	const char		*type;		/* not NUL-terminated */
-	size_t			 typelen;
-	char			 why[PVL_ERR_MAX];	/* what was wrong */
-};
-
-/* Bytes of a str or bin field; ptr NULL when absent or nil. */
-struct pvl_bytes {
-	const char	*ptr;
+	char		*data;
 	size_t		 len;
+	size_t		 cap;
+	bool		 nomem;		/* a write found no memory */
 };
 
 /* One end of a stream socket, with the bytes read and not yet taken. */
@@ -97,6 +84,7 @@ struct podvisor_pod {
 	struct pvl_chan		 ch;
 	unsigned		 handles;
 	enum pvl_phase		 phase;
+	int64_t			 looked_ns;	/* monotonic: the last read */
 
 	/* From the welcome. */
 	uint64_t		 id;
@@ -135,6 +123,8 @@ struct podvisor_pod {
 	char			 broken_text[PVL_ERR_MAX];
 	char			 err[PVL_ERR_MAX];
 
+	struct pvl_out		 out;		/* the frame being sent */
+
 	struct podvisor_client	*client;	/* for podvisor_spawn() */
 };
 
@@ -145,39 +135,20 @@ int		 pvl_pod_fail(struct podvisor_pod *, int, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 int		 pvl_pod_broken(struct podvisor_pod *);
 int		 pvl_pod_read(struct podvisor_pod *);
+int		 pvl_pod_glance(struct podvisor_pod *);
 int		 pvl_pod_wait(struct podvisor_pod *,
 		    bool (*)(const struct podvisor_pod *, uint64_t), uint64_t,
 		    int);
-int		 pvl_pod_send(struct podvisor_pod *, struct pvl_out *);
-int		 pvl_pod_send_type(struct podvisor_pod *, const char *);
+int		 pvl_pod_send(struct podvisor_pod *, const struct msg *);
+int		 pvl_pod_send_type(struct podvisor_pod *, enum msg_type);
 
 /* wire.c */
-void		 pvl_out_begin(struct pvl_out *, const char *);
-void		 pvl_out_str(struct pvl_out *, const char *, const char *);
-void		 pvl_out_bin(struct pvl_out *, const char *, const void *,
+int		 pvl_encode(const struct msg *, struct pvl_out *, char *,
 		    size_t);
-void		 pvl_out_uint(struct pvl_out *, const char *, uint64_t);
-void		 pvl_out_int(struct pvl_out *, const char *, int64_t);
-void		 pvl_out_float(struct pvl_out *, const char *, double);
-void		 pvl_out_bool(struct pvl_out *, const char *, bool);
-void		 pvl_out_strv(struct pvl_out *, const char *,
-		    const char *const *, size_t);
-int		 pvl_out_end(struct pvl_out *, char *, size_t);
 void		 pvl_out_free(struct pvl_out *);
-int		 pvl_decode(const uint8_t *, size_t, struct pvl_frame *);
-void		 pvl_frame_free(struct pvl_frame *);
-bool		 pvl_is(const struct pvl_frame *, const char *);
-int		 pvl_get_uint(struct pvl_frame *, const char *, bool,
-		    uint64_t *);
-int		 pvl_get_int(struct pvl_frame *, const char *, bool,
-		    int64_t *);
-int		 pvl_get_str(struct pvl_frame *, const char *, bool,
-		    struct pvl_bytes *);
-int		 pvl_get_bin(struct pvl_frame *, const char *, bool,
-		    struct pvl_bytes *);
-int		 pvl_get_uintv(struct pvl_frame *, const char *,
-		    const msgpack_object_array **);
-char		*pvl_strndup(const struct pvl_bytes *);
+int		 pvl_decode(const uint8_t *, size_t, struct msg *, char *,
+		    size_t);
+const char	*pvl_unexpected(const struct msg *, char *, size_t);
 void		 pvl_ns_to_ts(int64_t, struct timespec *);
 
 /* io.c */
@@ -191,6 +162,7 @@ void		 pvl_chan_take(struct pvl_chan *, size_t);
 int		 pvl_chan_send(struct pvl_chan *, const void *, size_t, int);
 int		 pvl_chan_poll(struct pvl_chan *, short, int);
 int64_t		 pvl_now_ms(void);
+int64_t		 pvl_now_ns(void);
 int		 pvl_left_ms(int64_t);
 
 /* json.c */

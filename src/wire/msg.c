@@ -8,18 +8,23 @@
  * cheap scan checks that it holds exactly one complete object and that no
  * array or map announces more items than bytes remain: msgpack-c allocates
  * announced sizes up front, and a 5-byte payload must not cost gigabytes.
+ *
+ * The codec needs libc and msgpack-c only, logs nothing and never exits:
+ * what went wrong, bad input or a lack of memory alike, goes back to the
+ * caller as a cause, so that libpodvisor links it as the programs do.
+ * The programs' msg_encode (frame.c) logs the cause.
  */
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
 #include <msgpack.h>
 
-#include "wire.h"
+#include "msg.h"
 
 enum fkind { F_U64, F_I64, F_BOOL, F_STR, F_STRV, F_BIN, F_U64V, F_F64 };
 
@@ -331,6 +336,7 @@ struct decoder {
 	msgpack_zone		*zone;
 	char			*cause;
 	size_t			 causelen;
+	bool			 nomem;		/* failed for lack of memory */
 };
 
 #define OWN_CHUNK	2048	/* first chunk of a message's owned memory */
@@ -415,11 +421,15 @@ shown(const char *s, size_t len, char *buf, size_t buflen)
  * Encoding.
  */
 
-/* msgpack_packer's writer: append to an evbuffer. */
-static int
-pack_write(void *data, const char *buf, size_t len)
+/* The entries of a NULL-terminated string array. */
+static size_t
+strv_count(char *const *v)
 {
-	return (evbuffer_add(data, buf, len));
+	size_t	n;
+
+	for (n = 0; v[n] != NULL; n++)
+		;
+	return (n);
 }
 
 /* Is the field written at all? Absent values are omitted. */
@@ -520,7 +530,7 @@ pack_field(msgpack_packer *pk, const struct field *f, const void *p)
 		return (pack_str(pk, *(char *const *)p));
 	case F_STRV:
 		v = *(char **const *)p;
-		rc = msgpack_pack_array(pk, strv_len((char **)v));
+		rc = msgpack_pack_array(pk, strv_count(v));
 		for (i = 0; v[i] != NULL; i++)
 			rc |= pack_str(pk, v[i]);
 		return (rc);
@@ -563,16 +573,17 @@ pack_msg(msgpack_packer *pk, const struct msg *msg)
 	return (rc);
 }
 
-/* Refuse, with a log line, a message the peer's decoder would reject. */
-static int
-check_sendable(const struct msg *msg)
+/* Would the peer's decoder accept this message? 0, or -1 and why. */
+int
+msg_check(const struct msg *msg, char *cause, size_t causelen)
 {
 	const struct schema	*s;
 	const char		*why;
 	size_t			 i;
 
 	if ((unsigned)msg->type >= MSG__COUNT) {
-		log_warnx("cannot encode message of unknown type %d", msg->type);
+		snprintf(cause, causelen, "cannot encode message of unknown "
+		    "type %d", msg->type);
 		return (-1);
 	}
 	s = &schemas[msg->type];
@@ -580,53 +591,27 @@ check_sendable(const struct msg *msg)
 		why = field_unsendable(&s->fields[i],
 		    field_ptr(msg, &s->fields[i]));
 		if (why != NULL) {
-			log_warnx("cannot encode %s: field '%s' %s", s->name,
-			    s->fields[i].name, why);
+			snprintf(cause, causelen, "cannot encode %s: field '%s' "
+			    "%s", s->name, s->fields[i].name, why);
 			return (-1);
 		}
 	}
 	return (0);
 }
 
-/* Prefix a payload with its length and move it to out. */
-static int
-frame_wrap(struct evbuffer *payload, struct evbuffer *out)
-{
-	size_t		len = evbuffer_get_length(payload);
-	unsigned char	hdr[4];
-
-	if (len > UINT32_MAX)
-		return (-1);
-	hdr[0] = len >> 24;
-	hdr[1] = len >> 16;
-	hdr[2] = len >> 8;
-	hdr[3] = len;
-	if (evbuffer_prepend(payload, hdr, sizeof hdr) == -1)
-		return (-1);
-	return (evbuffer_add_buffer(out, payload));
-}
-
-/* Append one whole frame; a message the peer would reject is logged and
- * refused (returns -1), and nothing is appended then. */
+/* Pack a message's map through write, once msg_check() accepts it. */
 int
-msg_encode(const struct msg *msg, struct evbuffer *out)
+msg_pack(const struct msg *msg, msg_write_cb write, void *arg, char *cause,
+    size_t causelen)
 {
-	struct evbuffer	*tmp;
-	msgpack_packer	 pk;
-	int		 rc;
+	msgpack_packer	pk;
 
-	if (check_sendable(msg) == -1)
+	if (msg_check(msg, cause, causelen) == -1)
 		return (-1);
-	if ((tmp = evbuffer_new()) == NULL)
-		fatalx("out of memory encoding a message");
-	msgpack_packer_init(&pk, tmp, pack_write);
-	rc = pack_msg(&pk, msg);
-	if (rc == 0)
-		rc = frame_wrap(tmp, out);
-	evbuffer_free(tmp);
-	if (rc != 0) {
-		log_warnx("cannot encode %s: out of buffer space",
-		    msg_type_name(msg->type));
+	msgpack_packer_init(&pk, arg, write);
+	if (pack_msg(&pk, msg) != 0) {
+		snprintf(cause, causelen, "cannot encode %s: out of buffer "
+		    "space", msg_type_name(msg->type));
 		return (-1);
 	}
 	return (0);
@@ -745,25 +730,32 @@ fail(struct decoder *d, const char *fmt, ...)
 	return (-1);
 }
 
-/* Memory owned by the message being decoded. */
+/* Out of memory: the cause says so, and msg_decode's errno. */
+static int
+no_memory(struct decoder *d)
+{
+	d->nomem = true;
+	snprintf(d->cause, d->causelen, "out of memory decoding a message");
+	return (-1);
+}
+
+/* Memory owned by the message being decoded; NULL when there is none. */
 static void *
 own(struct decoder *d, size_t size)
 {
-	void	*p;
-
 	if (d->zone == NULL && (d->zone = msgpack_zone_new(OWN_CHUNK)) == NULL)
-		fatalx("out of memory decoding a message");
-	if ((p = msgpack_zone_malloc(d->zone, size == 0 ? 1 : size)) == NULL)
-		fatalx("out of memory decoding a message");
-	return (p);
+		return (NULL);
+	return (msgpack_zone_malloc(d->zone, size == 0 ? 1 : size));
 }
 
-/* An owned, NUL-terminated copy of some bytes. */
+/* An owned, NUL-terminated copy of some bytes; NULL without memory. */
 static char *
 own_bytes(struct decoder *d, const char *ptr, size_t len)
 {
-	char	*s = own(d, len + 1);
+	char	*s;
 
+	if ((s = own(d, len + 1)) == NULL)
+		return (NULL);
 	memcpy(s, ptr, len);
 	s[len] = '\0';
 	return (s);
@@ -786,7 +778,8 @@ take_str(struct decoder *d, const struct field *f, const msgpack_object *o,
 	if (memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
 		return (fail(d, "field '%s' has a string with a NUL byte",
 		    f->name));
-	*out = own_bytes(d, o->via.str.ptr, o->via.str.size);
+	if ((*out = own_bytes(d, o->via.str.ptr, o->via.str.size)) == NULL)
+		return (no_memory(d));
 	return (0);
 }
 
@@ -817,7 +810,8 @@ take_strv(struct decoder *d, const struct field *f, const msgpack_object *o,
 	if (check_array(d, f, o, WIRE_ARGV_MAX, "strings") == -1)
 		return (-1);
 	n = o->via.array.size;
-	v = own(d, (n + 1) * sizeof *v);
+	if ((v = own(d, (n + 1) * sizeof *v)) == NULL)
+		return (no_memory(d));
 	for (i = 0; i < n; i++) {
 		if (take_str(d, f, &o->via.array.ptr[i], &v[i]) == -1)
 			return (-1);
@@ -838,7 +832,9 @@ take_u64v(struct decoder *d, const struct field *f, const msgpack_object *o,
 	if (check_array(d, f, o, WIRE_U64V_MAX, what) == -1)
 		return (-1);
 	n = o->via.array.size;
-	out->v = n == 0 ? NULL : own(d, n * sizeof *out->v);
+	out->v = NULL;
+	if (n > 0 && (out->v = own(d, n * sizeof *out->v)) == NULL)
+		return (no_memory(d));
 	for (i = 0; i < n; i++) {
 		if (o->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 			return (fail(d, "field '%s' must be an array of %s",
@@ -893,7 +889,8 @@ take_bin(struct decoder *d, const struct field *f, const msgpack_object *o,
 	} else
 		return (fail(d, "field '%s' must be binary or a string",
 		    f->name));
-	out->ptr = (const uint8_t *)own_bytes(d, ptr, size);
+	if ((out->ptr = (const uint8_t *)own_bytes(d, ptr, size)) == NULL)
+		return (no_memory(d));
 	out->len = size;
 	return (0);
 }
@@ -985,7 +982,8 @@ check_duplicates(struct decoder *d, const msgpack_object_map *map)
 
 	if (map->size < 2)
 		return (0);
-	keys = xreallocarray(NULL, map->size, sizeof *keys);
+	if ((keys = calloc(map->size, sizeof *keys)) == NULL)
+		return (no_memory(d));
 	for (i = 0; i < map->size; i++)
 		keys[i] = &map->ptr[i].key.via.str;
 	qsort(keys, map->size, sizeof *keys, key_cmp);
@@ -1115,15 +1113,17 @@ int
 msg_decode(const void *data, size_t len, struct msg *msg, char *cause,
     size_t causelen)
 {
-	struct decoder		d = { NULL, NULL, cause, causelen };
+	struct decoder		d = { NULL, NULL, cause, causelen, false };
 	msgpack_unpacked	up;
 	msgpack_unpack_return	ret;
 	size_t			off = 0;
 	int			rc = -1;
 
 	memset(msg, 0, sizeof *msg);
-	if (prescan(data, len, cause, causelen) == -1)
+	if (prescan(data, len, cause, causelen) == -1) {
+		errno = EINVAL;
 		return (-1);
+	}
 	msgpack_unpacked_init(&up);
 	ret = msgpack_unpack_next(&up, data, len, &off);
 	if (ret == MSGPACK_UNPACK_SUCCESS && off == len)
@@ -1137,6 +1137,7 @@ msg_decode(const void *data, size_t len, struct msg *msg, char *cause,
 		if (d.zone != NULL)
 			msgpack_zone_free(d.zone);
 		memset(msg, 0, sizeof *msg);
+		errno = d.nomem ? ENOMEM : EINVAL;
 		return (-1);
 	}
 	msg->owner = d.zone;

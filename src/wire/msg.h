@@ -37,8 +37,6 @@
 #define WIRE_NONE		(-1)		/* int64 nil */
 #define WIRE_NAN		__builtin_nan("")	/* double nil */
 
-struct evbuffer;
-
 /* Bounds enforced by the decoder. */
 #define WIRE_STR_MAX		4096		/* any string field */
 #define WIRE_ARGV_MAX		4096		/* entries of a string array */
@@ -473,16 +471,28 @@ struct msg {
 	void		*owner;		/* decoder-owned memory, or NULL */
 };
 
-/* msg.c */
+/* Where msg_pack() writes the encoding, piece by piece (msgpack-c's
+ * packer writer): 0, or -1 to fail the encoding. */
+typedef int	(*msg_write_cb)(void *, const char *, size_t);
+
+/* msg.c -- libc and msgpack-c only: it logs nothing and never exits, each
+ * failure is a one-line cause for the caller. */
 /* Zero a message of the given type, with every int64 field WIRE_NONE. */
 void		 msg_init(struct msg *, enum msg_type);
 /* Every member of a spec WIRE_NONE: nothing asked. */
 void		 msg_spec_init(struct wire_spec *);
 const char	*msg_type_name(enum msg_type);
-/* Append one whole frame (length prefix and map) to the buffer. */
-int		 msg_encode(const struct msg *, struct evbuffer *);
+/* Would the peer's decoder accept the message? 0, or -1 with the reason
+ * in cause ("cannot encode TYPE: field 'F' is required"). */
+int		 msg_check(const struct msg *, char *, size_t);
+/* Pack the message's map (the payload, no length prefix) through write:
+ * 0, or -1 with the reason in cause when msg_check() refuses it (nothing
+ * is written then) or write fails. */
+int		 msg_pack(const struct msg *, msg_write_cb, void *, char *,
+		     size_t);
 /* Decode one frame payload (without its length prefix). On error returns
- * -1 with a one-line reason in cause; the message then owns nothing. */
+ * -1 with a one-line reason in cause and errno EINVAL (bad bytes) or
+ * ENOMEM (out of memory); the message then owns nothing. */
 int		 msg_decode(const void *, size_t, struct msg *, char *, size_t);
 /* Release what msg_decode allocated; safe on an msg_init'ed message. */
 void		 msg_free(struct msg *);

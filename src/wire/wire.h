@@ -56,6 +56,9 @@ int		 limit_parse_value(int, const char *, int64_t *, char *,
 		     size_t);
 
 /* frame.c */
+/* Append one whole frame (length prefix and map) to the buffer; a message
+ * the peer would reject is logged and refused (-1, nothing appended). */
+int		 msg_encode(const struct msg *, struct evbuffer *);
 /* Take one frame's payload out of buf. Returns 1 with *payload malloc'd
  * (caller frees) and *len set, 0 when more bytes are needed, -1 when the
  * announced length exceeds max (cause set). */

@@ -3,12 +3,14 @@
  * pod runtime sends after its hello and welcome, the library must fail
  * cleanly (or carry on), never crash, leak, hang or read out of bounds.
  * The input is written to the runtime's end of a socketpair, which is
- * then closed, and every call that reads is made once.  Seeds are in
- * tests/lib/fuzz-corpus.  By hand:
+ * then closed, and every call that reads is made once.  The decoding is
+ * src/wire/msg.c's, which the library links.  Seeds are in
+ * tests/fuzz/corpus/fuzz-libpodvisor.  By hand:
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/libpodvisor \
- *	    src/libpodvisor/[a-z]*.c tests/lib/fuzz-libpodvisor.c -lmsgpackc \
- *	    -o fuzz-libpodvisor
+ *	    -Isrc/wire -Isrc/common src/libpodvisor/[a-z]*.c src/wire/msg.c \
+ *	    src/common/paths.c tests/lib/fuzz-libpodvisor.c -lmsgpackc \
+ *	    -ljansson -o fuzz-libpodvisor
  *	./fuzz-libpodvisor -max_total_time=60 -max_len=4096 \
  *	    -dict=tests/fuzz/msgpack.dict CORPUS-COPY
  */

@@ -340,6 +340,27 @@ got_field(const struct got *g, const char *key)
 	return (NULL);
 }
 
+/* Is a field absent, or nil (which the protocol reads as absent)? */
+static int
+got_absent(const struct got *g, const char *key)
+{
+	const msgpack_object	*v = got_field(g, key);
+
+	return (v == NULL || v->type == MSGPACK_OBJECT_NIL);
+}
+
+/* The fields of a received frame that are not nil, "type" included. */
+static uint32_t
+got_count(const struct got *g)
+{
+	const msgpack_object_map *m = &g->up.data.via.map;
+	uint32_t	 i, n = 0;
+
+	for (i = 0; i < m->size; i++)
+		n += m->ptr[i].val.type != MSGPACK_OBJECT_NIL;
+	return (n);
+}
+
 /* Is a str or bin field equal to s? */
 static int
 got_text(const struct got *g, const char *key, const char *s)
@@ -482,6 +503,30 @@ helper_ok(pid_t pid)
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	return (WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* podvisor_check() once it has read what the runtime wrote.  check()
+ * looks at the descriptor at most every 200 microseconds, so a check
+ * right after another may not have read yet: call it until nothing is
+ * left to read (at most WAIT_MS), as a program that keeps checking does. */
+static int
+check_read(struct podvisor_pod *pod)
+{
+	struct pollfd	 pfd = { podvisor_fd(pod), POLLIN, 0 };
+	struct timespec	 ts;
+	int64_t		 end;
+	int		 rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + WAIT_MS;
+	(void)poll(&pfd, 1, WAIT_MS);		/* what was written is there */
+	for (;;) {
+		rc = podvisor_check(pod);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((pfd.fd = podvisor_fd(pod)) == -1 || poll(&pfd, 1, 0) == 0 ||
+		    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= end)
+			return (rc);
+	}
 }
 
 /* Sleep a little, to let the library block in a wait first (the test
@@ -760,10 +805,54 @@ test_check_observes_first(void)
 
 	pod = rt_attach(&rt, 0);
 	send_cancel(rt.fd, "timeout", "timeout", ns_from_now(5));
-	CHECK(podvisor_check(pod) == PODVISOR_STOPPED);
+	CHECK(check_read(pod) == PODVISOR_STOPPED);
 	CHECK(has(podvisor_cancel_info(pod)->reason, "timeout"));
 	CHECK(recv_frame(rt.fd, &g) && strcmp(g.type, "ack") == 0);
 	got_free(&g);
+	podvisor_close(pod);
+}
+
+/* check() reads the descriptor on its own: a cancel written after a check
+ * is seen by later checks, with no other call in between. */
+static void
+test_check_reads_on_its_own(void)
+{
+	struct podvisor_pod	*pod;
+	struct timespec		 ts;
+	struct rt		 rt;
+	int64_t			 end;
+	int			 rc;
+
+	pod = rt_attach(&rt, 0);
+	CHECK(podvisor_check(pod) == PODVISOR_OK);
+	send_cancel(rt.fd, "user", "user alice", ns_from_now(5));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec + WAIT_MS / 1000;
+	do {
+		rc = podvisor_check(pod);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	} while (rc == PODVISOR_OK && ts.tv_sec <= end);
+	CHECK(rc == PODVISOR_STOPPED);
+	podvisor_close(pod);
+}
+
+/* After podvisor_process() (the program polled the descriptor itself),
+ * the very next check() sees what came. */
+static void
+test_process_then_check(void)
+{
+	struct podvisor_pod	*pod;
+	struct pollfd		 pfd;
+	struct rt		 rt;
+
+	pod = rt_attach(&rt, 0);
+	CHECK(podvisor_check(pod) == PODVISOR_OK);
+	send_cancel(rt.fd, "user", "user alice", ns_from_now(5));
+	pfd.fd = podvisor_fd(pod);
+	pfd.events = POLLIN;
+	CHECK(poll(&pfd, 1, WAIT_MS) == 1);
+	CHECK(podvisor_process(pod) == 0);
+	CHECK(podvisor_check(pod) == PODVISOR_STOPPED);
 	podvisor_close(pod);
 }
 
@@ -810,7 +899,7 @@ test_cancel_survives_a_closed_channel(void)
 	pod = rt_attach(&rt, 0);
 	send_cancel(rt.fd, "user", "user bob", ns_from_now(0));
 	close(rt.fd);
-	CHECK(podvisor_check(pod) == PODVISOR_STOPPED);
+	CHECK(check_read(pod) == PODVISOR_STOPPED);
 	CHECK(podvisor_check(pod) == PODVISOR_STOPPED);
 	CHECK(podvisor_process(pod) == -1 && errno == ECONNRESET);
 	CHECK(podvisor_heartbeat(pod) == -1);
@@ -1047,8 +1136,8 @@ test_log_status_heartbeat(void)
 	    got_field(&g, "progress")->via.f64 == 0.25);
 	got_free(&g);
 	CHECK(recv_frame(rt.fd, &g) && strcmp(g.type, "report") == 0 &&
-	    got_text(&g, "text", "") && got_field(&g, "progress") == NULL &&
-	    g.up.data.via.map.size == 2);
+	    got_text(&g, "text", "") && got_absent(&g, "progress") &&
+	    got_count(&g) == 2);
 	got_free(&g);
 	errno = EDOM;
 	CHECK(podvisor_heartbeat(pod) == 0 && errno == EDOM);
@@ -1128,11 +1217,13 @@ test_messages(void)
 	    m->key == NULL && m->len == 2 && m->data[0] == 0xff &&
 	    m->data[1] == 0 && m->data[2] == 0);
 	podvisor_message_free(m);
-	fb_begin(&f, "message", 1);
+	fb_begin(&f, "message", 2);
 	fb_int(&f, "seq", 16);
+	fb_str(&f, "priority", "normal");
 	fb_send(&f, rt.fd);
 	CHECK(podvisor_next_message(pod, WAIT_MS, &m) == PODVISOR_OK &&
-	    m->len == 0 && strcmp(m->priority, "normal") == 0);
+	    m->len == 0 && m->data != NULL && m->data[0] == 0 &&
+	    strcmp(m->priority, "normal") == 0);
 	podvisor_message_free(m);
 	podvisor_close(pod);
 }
@@ -1178,16 +1269,18 @@ test_preempt_interrupts_check(void)
 	uint64_t		 ids[] = { 8, 9 };
 
 	pod = rt_attach(&rt, 0);
-	fb_begin(&f, "message", 2);
+	fb_begin(&f, "message", 3);
 	fb_int(&f, "seq", 20);
+	fb_str(&f, "priority", "normal");
 	fb_bin(&f, "data", "a", 1);
 	fb_send(&f, rt.fd);
-	fb_begin(&f, "message", 3);
+	fb_begin(&f, "message", 4);
 	fb_int(&f, "seq", 21);
+	fb_str(&f, "priority", "high");
 	fb_bin(&f, "data", "stop and listen", 15);
 	fb_uintv(&f, "preempted", ids, 2);
 	fb_send(&f, rt.fd);
-	CHECK(podvisor_check(pod) == PODVISOR_INTERRUPTED);
+	CHECK(check_read(pod) == PODVISOR_INTERRUPTED);
 	CHECK(podvisor_check(pod) == PODVISOR_OK);
 	CHECK(podvisor_next_message(pod, 0, &m) == PODVISOR_OK &&
 	    m->seq == 21 && m->npreempted == 2 && m->preempted[0] == 8 &&
@@ -1219,7 +1312,7 @@ test_critical_interrupts(void)
 		fb_str(&f, "priority", "critical");
 		fb_bin(&f, "data", "now", 3);
 		fb_send(&f, rt.fd);
-		rc = podvisor_check(pod);
+		rc = check_read(pod);
 		CHECK(rc == (h == 0 ? PODVISOR_OK :
 		    PODVISOR_INTERRUPTED));
 		CHECK(podvisor_check(pod) == PODVISOR_OK);
@@ -1308,7 +1401,7 @@ test_check_pauses_until_resume(void)
 	send_type(rt.fd, "pause");
 	pid = helper(resume_after_paused, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	CHECK(podvisor_check(pod) == PODVISOR_OK);
+	CHECK(check_read(pod) == PODVISOR_OK);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	/* It returned because of the resume: no pause is pending any more,
 	 * and the helper sent the resume 50ms after the paused. */
@@ -1337,7 +1430,7 @@ test_pause_ends_waits_cancel_ends_pause(void)
 	CHECK(podvisor_next_message(pod, -1, &m) == PODVISOR_CHECK);
 	CHECK(podvisor_next_child_event(pod, -1, &ev) == PODVISOR_CHECK);
 	send_cancel(rt.fd, "user", "user alice", ns_from_now(1));
-	CHECK(podvisor_check(pod) == PODVISOR_STOPPED);
+	CHECK(check_read(pod) == PODVISOR_STOPPED);
 	podvisor_close(pod);
 }
 
@@ -1351,7 +1444,7 @@ test_pause_ignored_when_not_handled(void)
 
 	pod = rt_attach(&rt, PODVISOR_HANDLE_CANCEL);
 	send_type(rt.fd, "pause");
-	CHECK(podvisor_check(pod) == PODVISOR_OK);
+	CHECK(check_read(pod) == PODVISOR_OK);
 	CHECK(podvisor_heartbeat(pod) == 0);
 	types_until(rt.fd, "heartbeat", types, sizeof types);
 	CHECK(strcmp(types, "heartbeat") == 0);
@@ -1370,7 +1463,7 @@ expect_rejected(struct podvisor_pod *pod, struct rt *rt, const char *what)
 	struct got		 g;
 	char			 first[512];
 
-	CHECK(podvisor_check(pod) == -1 && errno == EPROTO);
+	CHECK(check_read(pod) == -1 && errno == EPROTO);
 	snprintf(first, sizeof first, "%s", podvisor_error(pod));
 	if (!has(first, what)) {
 		fprintf(stderr, "  error '%s' lacks '%s'\n", first, what);
@@ -1433,10 +1526,10 @@ test_bad_frames(void)
 
 	bad_payload(huge, sizeof huge, 0, "over the 1048576-byte limit");
 	bad_payload("\xc1\xc1\xc1", 3, 1, "malformed");
-	bad_payload("", 0, 1, "malformed");
-	bad_payload("\x93\x01\x02\x03", 4, 1, "not a msgpack map");
+	bad_payload("", 0, 1, "truncated");
+	bad_payload("\x93\x01\x02\x03", 4, 1, "not a map");
 	bad_payload(trailing, sizeof trailing, 1, "trailing");
-	bad_payload(twice, sizeof twice, 1, "twice");
+	bad_payload(twice, sizeof twice, 1, "duplicate field 'type'");
 	bad_payload(hostile, sizeof hostile, 1, "truncated");
 	bad_payload(intkey, sizeof intkey, 1, "key");
 	bad_payload(notype, sizeof notype, 1, "no 'type'");
@@ -1452,7 +1545,7 @@ test_bad_messages(void)
 	struct fb		 f;
 	int			 i;
 
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < 10; i++) {
 		pod = rt_attach(&rt, 0);
 		switch (i) {
 		case 0:
@@ -1477,7 +1570,9 @@ test_bad_messages(void)
 			fb_send(&f, rt.fd);
 			break;
 		case 4:
-			send_type(rt.fd, "welcome");
+			fb_begin(&f, "welcome", 1);
+			fb_int(&f, "id", 8);
+			fb_send(&f, rt.fd);
 			break;
 		case 5:
 			fb_begin(&f, "message", 2);
@@ -1490,11 +1585,32 @@ test_bad_messages(void)
 			fb_int(&f, "deadline", 5);
 			fb_send(&f, rt.fd);
 			break;
+		case 7:			/* the runtime always sends one */
+			fb_begin(&f, "message", 1);
+			fb_int(&f, "seq", 4);
+			fb_send(&f, rt.fd);
+			break;
+		case 8:
+			fb_begin(&f, "child", 4);
+			fb_int(&f, "id", 9);
+			fb_str(&f, "event", "ended");
+			fb_str(&f, "state", "killed");
+			fb_int(&f, "signal", 99);
+			fb_send(&f, rt.fd);
+			break;
+		case 9:			/* a type of another channel */
+			fb_begin(&f, "kill", 2);
+			fb_str(&f, "pod", "1");
+			fb_int(&f, "signal", 9);
+			fb_send(&f, rt.fd);
+			break;
 		}
 		expect_rejected(pod, &rt, (const char *[]){ "'teleport'",
-		    "'reason'", "'seq' is missing", "not JSON",
+		    "'reason'", "missing required field 'seq'", "not JSON",
 		    "unexpected message 'welcome'", "'seq'",
-		    "answers no pending request" }[i]);
+		    "answers no pending request",
+		    "missing required field 'priority'",
+		    "not a signal number", "unexpected message 'kill'" }[i]);
 		podvisor_close(pod);
 		close(rt.fd);
 	}
@@ -1510,7 +1626,7 @@ test_closed_channel(void)
 
 	pod = rt_attach(&rt, 0);
 	close(rt.fd);
-	CHECK(podvisor_check(pod) == -1 && errno == ECONNRESET);
+	CHECK(check_read(pod) == -1 && errno == ECONNRESET);
 	CHECK(has(podvisor_error(pod), "closed"));
 	CHECK(podvisor_next_message(pod, -1, &m) == -1);
 	CHECK(podvisor_wait_cancel(pod, -1) == -1);
@@ -1551,8 +1667,9 @@ test_poll_loop(void)
 	pfd.events = POLLIN;
 	CHECK(poll(&pfd, 1, 0) == 0);
 	CHECK(podvisor_process(pod) == 0);
-	fb_begin(&f, "message", 2);
+	fb_begin(&f, "message", 3);
 	fb_int(&f, "seq", 3);
+	fb_str(&f, "priority", "low");
 	fb_bin(&f, "data", "hi", 2);
 	fb_send(&f, rt.fd);
 	CHECK(poll(&pfd, 1, WAIT_MS) == 1 && (pfd.revents & POLLIN));
@@ -1625,14 +1742,14 @@ daemon_spawn(struct rt *rt)
 	fb_int(&f, "id", 42);
 	fb_send(&f, fd);
 	CHECK(recv_frame(fd, &g) && strcmp(g.type, "hello") == 0 &&
-	    got_uint(&g, "version", 4) && g.up.data.via.map.size == 2);
+	    got_uint(&g, "version", 4) && got_absent(&g, "handles"));
 	got_free(&g);
 	CHECK(recv_frame(fd, &g) && strcmp(g.type, "spawn") == 0);
 	CHECK(got_text(&g, "parent", "7"));
 	CHECK(got_text(&g, "name", "kid"));
 	CHECK(got_field(&g, "timeout_ms") != NULL &&
 	    got_field(&g, "timeout_ms")->via.u64 == 2500);
-	CHECK(got_field(&g, "cancel_grace_ms") == NULL);
+	CHECK(got_absent(&g, "cancel_grace_ms"));
 	CHECK(getcwd(cwd, sizeof cwd) != NULL && got_text(&g, "cwd", cwd));
 	v = got_field(&g, "argv");
 	CHECK(v != NULL && v->via.array.size == 2 &&
@@ -1763,6 +1880,8 @@ static const struct {
 	{ "handshake failures", test_handshake_failures },
 	{ "cancel: level-triggered, one ack", test_cancel_level_triggered_one_ack },
 	{ "check observes first", test_check_observes_first },
+	{ "check reads on its own", test_check_reads_on_its_own },
+	{ "process, then check", test_process_then_check },
 	{ "wait_cancel", test_wait_cancel },
 	{ "cancel survives a closed channel",
 	    test_cancel_survives_a_closed_channel },

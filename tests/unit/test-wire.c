@@ -6,6 +6,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -471,6 +472,192 @@ test_encode_refusals(void)
 	CHECK(evbuffer_get_length(buf) == 0);
 	free(big);
 	evbuffer_free(buf);
+}
+
+/* A msg_pack() writer that keeps what it is given, and fails once it
+ * has taken fail_after calls (never, if negative). */
+struct sink {
+	msgpack_sbuffer	sb;
+	int		calls;
+	int		fail_after;
+};
+
+/* Take one piece of the encoding, or refuse it. */
+static int
+sink_write(void *arg, const char *p, size_t n)
+{
+	struct sink	*k = arg;
+
+	if (k->fail_after >= 0 && k->calls >= k->fail_after)
+		return (-1);
+	k->calls++;
+	return (msgpack_sbuffer_write(&k->sb, p, n));
+}
+
+/* msg_pack() writes msg_encode()'s payload byte for byte, through any
+ * writer; it says why, and writes nothing, when the message is refused;
+ * a failing writer fails it with a cause. */
+static void
+test_pack(void)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	struct sink	 k;
+	struct msg	 m;
+	char		 cause[256], want[256], *empty[] = { NULL };
+	size_t		 i, len;
+
+	for (i = 0; i < NTTYPES; i++) {
+		msg_init(&m, ttypes[i].type);
+		for (len = 0; len < ttypes[i].n; len++)
+			fill_field(&m, &ttypes[i].f[len], len, 0);
+		msgpack_sbuffer_init(&k.sb);
+		k.calls = 0;
+		k.fail_after = -1;
+		CHECK(msg_pack(&m, sink_write, &k, cause, sizeof cause) == 0);
+		CHECK(msg_encode(&m, buf) == 0);
+		len = evbuffer_get_length(buf);
+		CHECK(len == k.sb.size + 4 && memcmp(evbuffer_pullup(buf, -1) +
+		    4, k.sb.data, k.sb.size) == 0);
+		evbuffer_drain(buf, len);
+		if (k.calls > 1) {	/* fail at the last piece */
+			k.fail_after = k.calls - 1;
+			k.calls = 0;
+			CHECK(msg_pack(&m, sink_write, &k, cause,
+			    sizeof cause) == -1);
+			snprintf(want, sizeof want, "cannot encode %s: out of "
+			    "buffer space", ttypes[i].name);
+			CHECK_STR(cause, want);
+		}
+		msgpack_sbuffer_destroy(&k.sb);
+	}
+
+	msgpack_sbuffer_init(&k.sb);
+	k.calls = 0;
+	k.fail_after = -1;
+	msg_init(&m, MSG_ERROR);
+	m.u.error.code = "failed";
+	CHECK(msg_check(&m, cause, sizeof cause) == -1);
+	CHECK_STR(cause, "cannot encode error: field 'message' is required");
+	CHECK(msg_pack(&m, sink_write, &k, cause, sizeof cause) == -1);
+	CHECK_STR(cause, "cannot encode error: field 'message' is required");
+	msg_init(&m, MSG_STOP);
+	m.u.stop.pods = empty;
+	CHECK(msg_pack(&m, sink_write, &k, cause, sizeof cause) == -1);
+	CHECK_STR(cause, "cannot encode stop: field 'pods' is empty");
+	msg_init(&m, MSG__COUNT);
+	CHECK(msg_check(&m, cause, sizeof cause) == -1);
+	CHECK(msg_pack(&m, sink_write, &k, cause, sizeof cause) == -1);
+	CHECK(strncmp(cause, "cannot encode message of unknown type", 37) == 0);
+	CHECK(k.calls == 0 && k.sb.size == 0);	/* nothing written */
+	msg_init(&m, MSG_OK);
+	CHECK(msg_check(&m, cause, sizeof cause) == 0);
+	msgpack_sbuffer_destroy(&k.sb);
+	evbuffer_free(buf);
+}
+
+/* A refused message is logged by msg_encode(), with msg_check()'s cause,
+ * as it was when msg.c logged it itself. */
+static void
+test_encode_logs(void)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	struct msg	 m;
+	char		 path[] = "/tmp/test-wire-enc.XXXXXX", text[512];
+	int		 fd, saved;
+	ssize_t		 n;
+
+	if (!CHECK((fd = mkstemp(path)) != -1))
+		return;
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	log_init("test-wire", LOG_LEVEL_INFO);
+	msg_init(&m, MSG_KILL);
+	CHECK(msg_encode(&m, buf) == -1);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, text, sizeof text - 1, 0);
+	text[n < 0 ? 0 : n] = '\0';
+	CHECK_STR(text, "test-wire: warning: cannot encode kill: field 'pod' "
+	    "is required\n");
+	CHECK(evbuffer_get_length(buf) == 0);
+	close(fd);
+	unlink(path);
+	evbuffer_free(buf);
+}
+
+/* Bad bytes fail msg_decode() with errno EINVAL; a lack of memory with
+ * ENOMEM and a cause, never by exiting.  The memory runs out in a child
+ * whose data limit leaves no room for the copy of a 64 MiB field (not
+ * under ASan, whose allocator dies instead of failing). */
+static void
+test_decode_errno(void)
+{
+	struct msg	 m;
+	struct {
+		msgpack_sbuffer	sb;
+		msgpack_packer	pk;
+	}		 b;
+	struct rlimit	 rl;
+	char		 cause[256], *data, line[128];
+	size_t		 big = 64 << 20;
+	long		 kb = 0;
+	FILE		*f;
+	pid_t		 pid;
+	int		 status;
+
+	errno = 0;
+	CHECK(msg_decode("\xc1", 1, &m, cause, sizeof cause) == -1);
+	CHECK(errno == EINVAL);
+	errno = 0;
+	CHECK(msg_decode("\x81\xa4type\xa4nope", 11, &m, cause,
+	    sizeof cause) == -1 && errno == EINVAL);
+#if defined(__SANITIZE_ADDRESS__)
+	return;
+#endif
+	fflush(stdout);
+	if ((pid = fork()) != 0) {
+		CHECK(pid != -1 && waitpid(pid, &status, 0) == pid &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		return;
+	}
+	msgpack_sbuffer_init(&b.sb);
+	msgpack_packer_init(&b.pk, &b.sb, msgpack_sbuffer_write);
+	data = xcalloc(1, big);
+	msgpack_pack_map(&b.pk, 3);
+	msgpack_pack_str(&b.pk, 4);
+	msgpack_pack_str_body(&b.pk, "type", 4);
+	msgpack_pack_str(&b.pk, 4);
+	msgpack_pack_str_body(&b.pk, "send", 4);
+	msgpack_pack_str(&b.pk, 3);
+	msgpack_pack_str_body(&b.pk, "pod", 3);
+	msgpack_pack_str(&b.pk, 1);
+	msgpack_pack_str_body(&b.pk, "x", 1);
+	msgpack_pack_str(&b.pk, 4);
+	msgpack_pack_str_body(&b.pk, "data", 4);
+	msgpack_pack_bin(&b.pk, big);
+	msgpack_pack_bin_body(&b.pk, data, big);
+	free(data);
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		_exit(3);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmData: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)(kb + 16384) * 1024;
+	if (kb == 0 || setrlimit(RLIMIT_DATA, &rl) == -1)
+		_exit(3);
+	errno = 0;
+	if (msg_decode(b.sb.data, b.sb.size, &m, cause, sizeof cause) != -1 ||
+	    errno != ENOMEM || m.owner != NULL ||
+	    strcmp(cause, "out of memory decoding a message") != 0) {
+		printf("FAIL: decode without memory: errno %d, %s\n", errno,
+		    cause);
+		fflush(stdout);
+		_exit(1);
+	}
+	_exit(0);
 }
 
 /*
@@ -2004,6 +2191,9 @@ main(void)
 
 	test_roundtrips();
 	test_encode_refusals();
+	test_pack();
+	test_encode_logs();
+	test_decode_errno();
 	test_field_types();
 	test_nonempty();
 	test_truncation();
