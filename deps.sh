@@ -6,11 +6,13 @@ set -e
 # clang and libclang-rt-dev (libFuzzer's runtime): make check-fuzz;
 # valgrind: make check-valgrind; python3-msgpack: the Python package and
 # the test clients written in Python; curl: the HTTP API tests;
-# python3-selenium, chromium, chromium-driver: the web console's test.
+# python3-selenium, chromium, chromium-driver: the web console's test;
+# firefox-esr: the same test's Firefox steps (driven through Firefox's own
+# Marionette protocol, since Debian has no geckodriver).
 pkgs="build-essential autoconf automake pkg-config libevent-dev
 libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
 util-linux clang libclang-rt-dev valgrind python3 python3-msgpack curl
-python3-selenium chromium chromium-driver"
+python3-selenium chromium chromium-driver firefox-esr"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 $sudo apt-get update -qq

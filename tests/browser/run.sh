@@ -44,9 +44,9 @@ export CHROMIUM CHROMEDRIVER
 [ -x "$CHROMIUM" ] || fail "no $CHROMIUM (apt-get install chromium)"
 [ -x "$CHROMEDRIVER" ] || fail "no $CHROMEDRIVER (apt-get install chromium-driver)"
 
-# console.py cleans up after itself, also at its own time limit (150 s);
+# console.py cleans up after itself, also at its own time limit (240 s);
 # timeout is the backstop should it hang.
 rc=0
-timeout -k 10 180 "$py" "$top_srcdir/tests/browser/console.py" || rc=$?
+timeout -k 10 270 "$py" "$top_srcdir/tests/browser/console.py" || rc=$?
 [ "$rc" -eq 0 ] || exit 1
 exit 0
