@@ -4,9 +4,9 @@ self.client, self.ids, self.js, self.pod, self.http and self.shot):
 
   - pods whose workload opened the pod API (inbox.py) show Pause and
     Send…; others only Stop, and a paused one Resume; ended ones none;
-  - Pause: the button is disabled and reads "Pausing…", then the pod and
-    its child are paused (blue chips) and it reads Resume; Resume brings
-    them back to running;
+  - Pause (from the keyboard): the button is disabled (aria-disabled, so
+    it keeps the focus) and reads "Pausing…", then the pod and its child
+    are paused (blue chips) and it reads Resume; Resume brings them back;
   - Send…: a modal dialog (focus in the message, Escape closes it and
     focus returns), an empty message is not sent, a message with a
     priority reaches the workload (which prints it) and the log pane
@@ -14,7 +14,8 @@ self.client, self.ids, self.js, self.pod, self.http and self.shot):
   - folding a subtree with the keyboard (Enter, Space), aria-expanded, a
     count of what is folded, kept through live updates and nested folds;
   - Tab reaches every control in order, each with a visible focus ring and
-    a name for screen readers;
+    a name for screen readers; Stop from the keyboard leaves the focus on
+    the pod's row (its name), not at the top of the page;
   - at 1280x800 and at a phone's 390 px the page does not scroll sideways
     and every control is inside the window (screenshots of both).
 """
@@ -41,7 +42,7 @@ ACTIONS_JS = """
       return !b.hidden && b.getClientRects().length > 0;
     }).map(function (b) {
       return {cls: b.className, text: b.querySelector('.bt').textContent,
-              disabled: b.disabled,
+              disabled: b.disabled || b.getAttribute('aria-disabled') === 'true',
               name: b.getAttribute('aria-label') || b.textContent};
     });"""
 
@@ -112,7 +113,8 @@ class ControlSteps:
             var rec = window.__pauseRec = [];
             function snap() {
               var b = tr.querySelector('.c-act button.pause');
-              var s = [b.querySelector('.bt').textContent, b.disabled,
+              var s = [b.querySelector('.bt').textContent,
+                       b.getAttribute('aria-disabled') === 'true',
                        tr.querySelector('.chip').textContent];
               var last = rec[rec.length - 1];
               if (!last || last.join() !== s.join()) rec.push(s);
@@ -121,10 +123,12 @@ class ControlSteps:
             window.__pauseObs = new MutationObserver(snap);
             window.__pauseObs.observe(tr, {subtree: true, childList: true, characterData: true,
                                            attributes: true});""", iid)
-        self.button(iid, "pause").click()
+        self.button(iid, "pause").send_keys(Keys.ENTER)
         until("inbox and inbox-kid read paused, and inbox's button Resume", lambda: (
             self.chip(iid)["text"] == "paused" and self.chip(kid)["text"] == "paused" and
             [a["text"] for a in self.actions(iid)][:1] == ["Resume"]), 15)
+        check(self.js("return document.activeElement.className") == "pause",
+              "the keyboard's focus left the Pause button")
         for n in ("inbox", "inbox-kid"):
             p = self.pod(n)
             check(p["state"] == "paused" and p["paused_at"], f"the daemon has {n} {p['state']}")
@@ -306,6 +310,16 @@ class ControlSteps:
         for k in ("show-ended", "show-events", "wrap", "log-lines", "twisty", "pause", "send",
                   "stop"):
             check(k in kinds, f"Tab never reached a {k}: {kinds}")
+        # Stop from the keyboard: the button is disabled, then goes; the
+        # focus stays on the row.
+        lid = self.ids["late"]
+        self.button(lid, "stop").send_keys(Keys.ENTER)
+        focus = "return document.activeElement === document.querySelector(" \
+            "'#rows tr[data-pod-id=\"' + arguments[0] + '\"] button.name');"
+        until("Stop disabled, the focus on late's name", lambda: self.js(focus, lid) and
+              (self.actions(lid) or [{}])[0].get("disabled", True), 3)
+        until("late has ended and has no button", lambda: self.actions(lid) == [], 10)
+        check(self.js(focus, lid), "the focus left late's row when it ended")
         return f"{n} tab stops, each with a focus ring and a name: " + ", ".join(
             f"{k} {v}" for k, v in sorted(kinds.items()))
 
