@@ -15,21 +15,25 @@ Debian's Chromium through Debian's chromedriver with Selenium
     down, then the chip turns amber "terminated" and the button goes;
   - the log pane follows a pod that prints a line every 100 ms, live;
   - a screenshot (console.png), for a person to look at;
+  - pause/resume and send on pods whose workload opened the pod API,
+    folding subtrees, the keyboard alone and the page at 1280x800 and at
+    a phone's 390 px (controls.py);
+  - the core of the above in Firefox, through Marionette (firefox.py);
   - 1,000 more pods: the first full render, from navigation, under 1 s,
     and the page's event loop stays free while they all stop;
   - at the end the daemon exits 0 on SIGTERM, and no chromium,
-    chromedriver or pod process is left.
+    chromedriver, Firefox or pod process is left.
 
 Every wait is on a condition with a deadline (WebDriverWait); nothing
-sleeps.  Prints "ok: STEP" or "FAIL: STEP: WHY" per step, and exits 1 if
+sleeps (but Marionette's connect, polling for Firefox's port).  Prints "ok: STEP" or "FAIL: STEP: WHY" per step, and exits 1 if
 any step failed (0 otherwise).
 
 Environment: top_builddir (podvisord, podctl; default _build beside the
 sources if it has them, else the source tree), top_srcdir, OUT_DIR (where
 the screenshots go; default $top_builddir/tests/browser when top_builddir
 is set, else tests/browser/out), CHROMIUM (/usr/bin/chromium),
-CHROMEDRIVER (/usr/bin/chromedriver), KEEP=1 to keep the temporary
-directory.
+CHROMEDRIVER (/usr/bin/chromedriver), FIREFOX (/usr/bin/firefox-esr),
+KEEP=1 to keep the temporary directory, TIME_LIMIT (240 s).
 """
 
 import base64

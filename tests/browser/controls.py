@@ -12,7 +12,8 @@ self.client, self.ids, self.js, self.pod, self.http and self.shot):
     priority reaches the workload (which prints it) and the log pane
     shows it, and a send to a pod that ended meanwhile says why it failed;
   - folding a subtree with the keyboard (Enter, Space), aria-expanded, a
-    count of what is folded, kept through live updates and nested folds;
+    count of what is folded, kept through live updates, nested folds and
+    a reload;
   - Tab reaches every control in order, each with a visible focus ring and
     a name for screen readers; Stop from the keyboard leaves the focus on
     the pod's row (its name), not at the top of the page;
@@ -216,8 +217,9 @@ class ControlSteps:
         return self.js("""
             var tr = document.querySelector('#rows tr[data-pod-id="' + arguments[0] + '"]');
             var t = tr.querySelector('button.twisty');
-            return {shown: !t.hidden && t.getClientRects().length > 0,
-                    expanded: t.getAttribute('aria-expanded'), label: t.getAttribute('aria-label'),
+            return {shown: !!t && !t.hidden && t.getClientRects().length > 0,
+                    expanded: t && t.getAttribute('aria-expanded'),
+                    label: t && t.getAttribute('aria-label'),
                     folded: tr.querySelector('.folded').textContent};""", self.ids[name])
 
     def shown(self, *names):
@@ -259,7 +261,18 @@ class ControlSteps:
               ["worker"], 3)
         self.row(ids["worker"]).find_element(By.CSS_SELECTOR, "button.twisty").click()
         until("worker unfolds", lambda: self.shown("helper") == ["helper"], 3)
-        return "Enter/Space, +N folded, kept through a spawn and an end, nested"
+        # A reload keeps a fold (the tab's sessionStorage).
+        tw.send_keys(Keys.ENTER)
+        until("agent folds", lambda: not self.shown("worker"), 3)
+        self.driver.refresh()
+        until("after a reload agent is still folded", lambda: self.js(
+            "return document.querySelectorAll('#rows tr[data-pod-id]').length") > len(kids)
+            and self.twisty("agent")["expanded"] == "false" and not self.shown(*kids), 10)
+        until("the event stream is live again",
+              lambda: self.js("return document.getElementById('conn').textContent") == "live")
+        self.row(ids["agent"]).find_element(By.CSS_SELECTOR, "button.twisty").send_keys(Keys.SPACE)
+        until("agent unfolds", lambda: self.shown(*kids) == list(kids), 3)
+        return "Enter/Space, +N folded, kept through a spawn, an end, a reload; nested"
 
     def test_keyboard(self):
         # Every control a person can use, in document order.

@@ -55,11 +55,11 @@ ROW_JS = """
     var tr = document.querySelector('#rows tr[data-pod-id="' + arguments[0] + '"]');
     if (!tr) return null;
     var chip = tr.querySelector('.chip'), cs = getComputedStyle(chip);
-    var btn = tr.querySelector('.c-act button.stop');
+    var btn = tr.querySelector('.c-act button.stop'), tw = tr.querySelector('button.twisty');
     return {depth: tr.dataset.depth, shown: !tr.hidden, chip: chip.textContent,
             bg: cs.backgroundColor, fg: cs.color,
             stop: btn ? {disabled: btn.disabled, text: btn.querySelector('.bt').textContent} : null,
-            expanded: tr.querySelector('button.twisty').getAttribute('aria-expanded')};"""
+            expanded: tw && !tw.hidden ? tw.getAttribute('aria-expanded') : null};"""
 
 
 class FirefoxSteps:
@@ -95,7 +95,7 @@ class FirefoxSteps:
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
         log.close()
         self.ff = Marionette(port)
-        self.ff.connect(time.monotonic() + 30)
+        self.ff.connect(time.monotonic() + 60)   # slow on a loaded machine
         caps = self.ff.new_session()
         self.ff.set_window(1280, 800)
         return f"{caps.get('browserName')} {caps.get('browserVersion')}"
