@@ -35,6 +35,36 @@ EXPECTED_FAMILY = {
 STOPPING_RE = re.compile(r"^Stopping… \((SIGTERM|SIGKILL) in (\d+) s\)$")
 
 
+# How the page fits its window: its width and scroll width, controls
+# outside the window, chips too narrow for their text, buttons of a row on
+# top of each other, and the size of the pods' names.
+LAYOUT_JS = """
+    var w = innerWidth, bad = [];
+    document.querySelectorAll('#rows tr:not([hidden]) .chip, #rows tr:not([hidden]) button,' +
+                              'header *, .bar *, #log-lines').forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (!r.width) return;
+      if (r.left < -0.5 || r.right > w + 0.5) bad.push((el.id || el.className) + ' ' +
+                                                      r.left.toFixed(0) + '..' + r.right.toFixed(0));
+    });
+    var chips = Array.prototype.filter.call(document.querySelectorAll('#rows tr:not([hidden]) .chip'),
+      function (c) { return c.scrollWidth > c.clientWidth + 1; }).map(function (c) {
+      return c.textContent; });
+    var overlap = [];
+    document.querySelectorAll('#rows tr:not([hidden])').forEach(function (tr) {
+      var bs = Array.prototype.filter.call(tr.querySelectorAll('button'), function (b) {
+        return b.getClientRects().length; }).map(function (b) { return b.getBoundingClientRect(); });
+      for (var i = 0; i < bs.length; i++) for (var j = i + 1; j < bs.length; j++) {
+        var a = bs[i], b = bs[j];
+        if (a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
+            a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlap.push(tr.dataset.podId);
+      }
+    });
+    var font = parseFloat(getComputedStyle(document.querySelector('#rows .c-name button.name')).fontSize);
+    return {w: w, scroll: document.documentElement.scrollWidth, outside: bad.slice(0, 5),
+            clipped: chips, overlap: overlap, font: font};"""
+
+
 class Failure(Exception):
     """A check that did not hold."""
 
@@ -84,6 +114,16 @@ def family(bg, fg):
     if 190 <= h < 240:
         return "blue"
     return f"other(h={h:.0f},s={s:.2f})"
+
+
+def check_layout(lay, w):
+    """The page, as LAYOUT_JS saw it, fits a window w px wide."""
+    check(lay["scroll"] <= lay["w"], f"at {w} px the page scrolls sideways: "
+          f"{lay['scroll']} px wide in {lay['w']}")
+    check(not lay["outside"], f"at {w} px outside the window: {lay['outside']}")
+    check(not lay["clipped"], f"at {w} px clipped chips: {lay['clipped']}")
+    check(not lay["overlap"], f"at {w} px buttons overlap in rows {lay['overlap']}")
+    check(lay["font"] >= 13, f"at {w} px names are {lay['font']} px")
 
 
 def parse_time(s):

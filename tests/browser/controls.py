@@ -6,7 +6,8 @@ self.client, self.ids, self.js, self.pod, self.http and self.shot):
     Send…; others only Stop, and a paused one Resume; ended ones none;
   - Pause (from the keyboard): the button is disabled (aria-disabled, so
     it keeps the focus) and reads "Pausing…", then the pod and its child
-    are paused (blue chips) and it reads Resume; Resume brings them back;
+    are paused (blue chips) and it reads Resume; Resume brings them back,
+    and resumes a pod paused without the API, which then has no Pause;
   - Send…: a modal dialog (focus in the message, Escape closes it and
     focus returns), an empty message is not sent, a message with a
     priority reaches the workload (which prints it) and the log pane
@@ -29,7 +30,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.select import Select
 
-from common import HERE, SRCDIR, check, family, until
+from common import HERE, LAYOUT_JS, SRCDIR, check, check_layout, family, until
 
 INBOX = [sys.executable, os.path.join(HERE, "inbox.py")]
 INBOX_ENV = {"PYTHONPATH": os.path.join(SRCDIR, "python")}
@@ -149,6 +150,13 @@ class ControlSteps:
             self.chip(iid)["text"] == "running" and self.chip(kid)["text"] == "running" and
             [a["text"] for a in self.actions(iid)][:1] == ["Pause"]), 15)
         check(self.pod("inbox")["state"] == "running", "the daemon resumed inbox")
+        # A pod paused without the API (podctl pause, SIGSTOP) resumes too,
+        # and then has no Pause.
+        nap = ids["nap"]
+        self.button(nap, "pause").click()
+        until("nap runs again, with only Stop", lambda: self.chip(nap)["text"] == "running" and
+              [a["cls"] for a in self.actions(nap)] == ["stop"], 15)
+        check(self.pod("nap")["state"] == "running", "the daemon resumed nap")
         return " -> ".join(dict.fromkeys(f"{r[0]}/{r[2]}" for r in rec))
 
     def dialog(self):
@@ -337,32 +345,7 @@ class ControlSteps:
             f"{k} {v}" for k, v in sorted(kinds.items()))
 
     def layout(self):
-        """How the page fits its window."""
-        return self.js("""
-            var w = innerWidth, bad = [];
-            document.querySelectorAll('#rows tr:not([hidden]) .chip, #rows tr:not([hidden]) button,' +
-                                      'header *, .bar *, #log-lines').forEach(function (el) {
-              var r = el.getBoundingClientRect();
-              if (!r.width) return;
-              if (r.left < -0.5 || r.right > w + 0.5) bad.push((el.id || el.className) + ' ' +
-                                                              r.left.toFixed(0) + '..' + r.right.toFixed(0));
-            });
-            var chips = Array.prototype.filter.call(document.querySelectorAll('#rows tr:not([hidden]) .chip'),
-              function (c) { return c.scrollWidth > c.clientWidth + 1; }).map(function (c) {
-              return c.textContent; });
-            var overlap = [];
-            document.querySelectorAll('#rows tr:not([hidden])').forEach(function (tr) {
-              var bs = Array.prototype.filter.call(tr.querySelectorAll('button'), function (b) {
-                return b.getClientRects().length; }).map(function (b) { return b.getBoundingClientRect(); });
-              for (var i = 0; i < bs.length; i++) for (var j = i + 1; j < bs.length; j++) {
-                var a = bs[i], b = bs[j];
-                if (a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
-                    a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlap.push(tr.dataset.podId);
-              }
-            });
-            return {w: w, scroll: document.documentElement.scrollWidth, outside: bad.slice(0, 5),
-                    clipped: chips, overlap: overlap,
-                    font: parseFloat(getComputedStyle(document.querySelector('#rows .c-name button.name')).fontSize)};""")
+        return self.js(LAYOUT_JS)
 
     def test_widths(self):
         out = []
@@ -371,12 +354,7 @@ class ControlSteps:
                 self.driver.set_window_size(w, h)
                 lay = until(f"the window is {w} px wide", lambda: (
                     lambda x: x if abs(x["w"] - w) <= 16 else None)(self.layout()), 5)
-                check(lay["scroll"] <= lay["w"], f"at {w} px the page scrolls sideways: "
-                      f"{lay['scroll']} px wide in {lay['w']}")
-                check(not lay["outside"], f"at {w} px outside the window: {lay['outside']}")
-                check(not lay["clipped"], f"at {w} px clipped chips: {lay['clipped']}")
-                check(not lay["overlap"], f"at {w} px buttons overlap in rows {lay['overlap']}")
-                check(lay["font"] >= 13, f"at {w} px names are {lay['font']} px")
+                check_layout(lay, w)
                 self.js("document.activeElement && document.activeElement.blur()")
                 self.shot(name)
                 out.append(f"{lay['w']} px: {lay['scroll']} px wide")
