@@ -37,7 +37,8 @@ STOPPING_RE = re.compile(r"^Stopping… \((SIGTERM|SIGKILL) in (\d+) s\)$")
 
 # How the page fits its window: its width and scroll width, controls
 # outside the window, chips too narrow for their text, buttons of a row on
-# top of each other, and the size of the pods' names.
+# top of each other, the size of the pods' names, and buttons smaller than
+# a finger's 24 px.
 LAYOUT_JS = """
     var w = innerWidth, bad = [];
     document.querySelectorAll('#rows tr:not([hidden]) .chip, #rows tr:not([hidden]) button,' +
@@ -60,9 +61,15 @@ LAYOUT_JS = """
             a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlap.push(tr.dataset.podId);
       }
     });
+    var small = Array.prototype.filter.call(document.querySelectorAll(
+        '#rows tr:not([hidden]) .c-act button, #rows tr:not([hidden]) button.twisty'), function (b) {
+      var r = b.getBoundingClientRect();
+      return r.width && (r.width < 23.5 || r.height < 23.5);
+    }).map(function (b) { var r = b.getBoundingClientRect();
+      return b.className + ' ' + r.width.toFixed(0) + 'x' + r.height.toFixed(0); });
     var font = parseFloat(getComputedStyle(document.querySelector('#rows .c-name button.name')).fontSize);
     return {w: w, scroll: document.documentElement.scrollWidth, outside: bad.slice(0, 5),
-            clipped: chips, overlap: overlap, font: font};"""
+            clipped: chips, overlap: overlap, font: font, small: small.slice(0, 5)};"""
 
 
 class Failure(Exception):
@@ -124,6 +131,8 @@ def check_layout(lay, w):
     check(not lay["clipped"], f"at {w} px clipped chips: {lay['clipped']}")
     check(not lay["overlap"], f"at {w} px buttons overlap in rows {lay['overlap']}")
     check(lay["font"] >= 13, f"at {w} px names are {lay['font']} px")
+    if w < 720:         # the phone layout
+        check(not lay["small"], f"at {w} px buttons under 24 px: {lay['small']}")
 
 
 def parse_time(s):
