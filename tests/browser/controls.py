@@ -10,7 +10,7 @@ self.client, self.ids, self.js, self.pod, self.http and self.shot):
     and resumes a pod paused without the API, which then has no Pause;
   - Send…: a modal dialog (focus in the message, Escape closes it and
     focus returns), an empty message is not sent, a message with a
-    priority reaches the workload (which prints it) and the log pane
+    priority, sent with Ctrl+Enter, reaches the workload (which prints it) and the log pane
     shows it, and a send to a pod that ended meanwhile says why it failed;
   - folding a subtree with the keyboard (Enter, Space), aria-expanded, a
     count of what is folded, kept through live updates, nested folds and
@@ -185,7 +185,8 @@ class ControlSteps:
         self.driver.find_element(By.ID, "send-text").send_keys(text)
         Select(self.driver.find_element(By.ID, "send-prio")).select_by_value("high")
         self.shot("console-send.png")
-        self.driver.find_element(By.ID, "send-ok").click()
+        # In the message, Ctrl+Enter sends (Enter alone is a new line).
+        self.driver.find_element(By.ID, "send-text").send_keys(Keys.CONTROL + Keys.ENTER)
         until("the dialog closes, focus back on Send…", lambda: (
             lambda d: not d["open"] and d["focus"] == "send")(self.dialog()), 5)
         until("the workload prints the message", lambda: self.log_has(
