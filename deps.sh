@@ -9,12 +9,14 @@ set -e
 # package's tests (tests/python, with fixtures for a private podvisord);
 # curl: the HTTP API tests;
 # python3-selenium, chromium, chromium-driver: the web console's test;
+# firefox-esr: the same test's Firefox steps (driven through Firefox's own
+# Marionette protocol, since Debian has no geckodriver);
 # libtool: builds the shared library libpodvisor.so.
 pkgs="build-essential autoconf automake libtool pkg-config libevent-dev
 libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
 util-linux clang libclang-rt-dev valgrind python3 python3-msgpack
 python3-pytest curl
-python3-selenium chromium chromium-driver"
+python3-selenium chromium chromium-driver firefox-esr"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 $sudo apt-get update -qq

@@ -15,26 +15,28 @@ Debian's Chromium through Debian's chromedriver with Selenium
     down, then the chip turns amber "terminated" and the button goes;
   - the log pane follows a pod that prints a line every 100 ms, live;
   - a screenshot (console.png), for a person to look at;
+  - pause/resume and send on pods whose workload opened the pod API,
+    folding subtrees, the keyboard alone and the page at 1280x800 and at
+    a phone's 390 px (controls.py);
+  - the core of the above in Firefox, through Marionette (firefox.py);
   - 1,000 more pods: the first full render, from navigation, under 1 s,
     and the page's event loop stays free while they all stop;
   - at the end the daemon exits 0 on SIGTERM, and no chromium,
-    chromedriver or pod process is left.
+    chromedriver, Firefox or pod process is left.
 
 Every wait is on a condition with a deadline (WebDriverWait); nothing
-sleeps.  Prints "ok: STEP" or "FAIL: STEP: WHY" per step, and exits 1 if
+sleeps (but Marionette's connect, polling for Firefox's port).  Prints "ok: STEP" or "FAIL: STEP: WHY" per step, and exits 1 if
 any step failed (0 otherwise).
 
 Environment: top_builddir (podvisord, podctl; default _build beside the
 sources if it has them, else the source tree), top_srcdir, OUT_DIR (where
 the screenshots go; default $top_builddir/tests/browser when top_builddir
 is set, else tests/browser/out), CHROMIUM (/usr/bin/chromium),
-CHROMEDRIVER (/usr/bin/chromedriver), KEEP=1 to keep the temporary
-directory.
+CHROMEDRIVER (/usr/bin/chromedriver), FIREFOX (/usr/bin/firefox-esr),
+KEEP=1 to keep the temporary directory, TIME_LIMIT (240 s).
 """
 
 import base64
-import calendar
-import colorsys
 import json
 import math
 import os
@@ -50,29 +52,21 @@ import traceback
 import urllib.error
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRCDIR = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(HERE))
-if os.environ.get("top_builddir"):
-    BUILDDIR = os.environ["top_builddir"]
-    OUT_DIR = os.environ.get("OUT_DIR") or os.path.join(BUILDDIR, "tests", "browser")
-else:
-    BUILDDIR = os.path.join(SRCDIR, "_build")
-    if not os.path.exists(os.path.join(BUILDDIR, "podvisord")):
-        BUILDDIR = SRCDIR
-    OUT_DIR = os.environ.get("OUT_DIR") or os.path.join(HERE, "out")
-sys.path.insert(0, os.path.join(SRCDIR, "python"))
-
-import podvisor  # noqa: E402  (the project's own client, from the tree)
-
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import TimeoutException, WebDriverException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
     print("FAIL: no selenium: apt-get install python3-selenium", file=sys.stderr)
     sys.exit(1)
+
+from common import (BUILDDIR, EXPECTED_FAMILY, OUT_DIR, STOPPING_RE, TERMINAL,  # noqa: E402
+                    Failure, check, family, free_port, parse_time, until)
+from controls import ControlSteps  # noqa: E402
+from firefox import FirefoxSteps  # noqa: E402
+
+import podvisor  # noqa: E402  (the project's own client, from the tree)
 
 PODVISORD = os.path.join(BUILDDIR, "podvisord")
 PODCTL = os.path.join(BUILDDIR, "podctl")
@@ -87,81 +81,11 @@ TASK_LIMIT_MS = 500         # the longest task the page may run (Long Tasks API)
 LAG_LIMIT_MS = 1000         # the most a 10 ms timer may be late
 CLICK_LIMIT_MS = 500        # a click on a pod's name until its row is selected
 CATCH_UP_S = 3.0            # the daemon has them stopped until the page shows it
-TERMINAL = {"succeeded", "failed", "stopped", "terminated", "killed", "lost"}
-EXPECTED_FAMILY = {
-    "stopped": "grey", "failed": "red", "terminated": "amber", "killed": "amber",
-    "succeeded": "green", "paused": "blue", "running": "blue",
-    "starting": "blue", "stopping": "blue", "terminating": "blue",
-    "killing": "blue", "restarting": "blue",
-}
-STOPPING_RE = re.compile(r"^Stopping… \((SIGTERM|SIGKILL) in (\d+) s\)$")
-
-# ---- small helpers -------------------------------------------------------
-
-
-class Failure(Exception):
-    """A check that did not hold."""
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
-
-
-def until(what, fn, timeout=10.0, driver=None):
-    """Wait until fn() is truthy (polled every 50 ms) and return its value;
-    a Failure naming what at the deadline."""
-    try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.05,
-                             ignored_exceptions=()).until(lambda _d: fn())
-    except TimeoutException:
-        raise Failure(f"timed out after {timeout:g} s waiting until {what}") from None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def family(bg, fg):
-    """Which colour family a chip's computed colours belong to."""
-    def parse(css):
-        m = re.match(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", css)
-        check(m, f"a colour: {css}")
-        r, g, b = (float(m.group(i)) / 255 for i in (1, 2, 3))
-        a = 1.0 if m.group(4) is None else float(m.group(4))
-        h, l, s = colorsys.rgb_to_hls(r, g, b)
-        return h * 360, s, l, a
-    h, s, _l, a = parse(bg)
-    _fh, fs, _fl, _fa = parse(fg)
-    if a == 0:
-        return "outline"
-    if s < 0.2 and fs < 0.2:
-        return "grey"
-    if h >= 340 or h < 15:
-        return "red"
-    if 30 <= h < 60:
-        return "amber"
-    if 90 <= h < 170:
-        return "green"
-    if 190 <= h < 240:
-        return "blue"
-    return f"other(h={h:.0f},s={s:.2f})"
-
-
-def parse_time(s):
-    """RFC 3339 UTC ("…Z", as podvisord writes it) to seconds since the epoch."""
-    m = re.match(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?Z$", s)
-    check(m, f"an RFC 3339 UTC time: {s!r}")
-    t = calendar.timegm(tuple(int(m.group(i)) for i in range(1, 7)) + (0, 0, 0))
-    return t + (float(m.group(7)) if m.group(7) else 0.0)
-
 
 # ---- the test ------------------------------------------------------------
 
 
-class ConsoleTest:
+class ConsoleTest(ControlSteps, FirefoxSteps):
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="podvisor-browser.")
         self.sock = os.path.join(self.tmp, "sock")
@@ -706,7 +630,8 @@ class ConsoleTest:
         s = self.pod("herd")
         check(s["state"] == "stopped", f"herd is {s['state']}")
         summary = self.js("return document.getElementById('summary').textContent")
-        check(f"{HERD + 1 + 1} stopped" in summary, f"the summary: {summary!r}")
+        stopped = sum(1 for p, _ in self.flat_pods() if p["state"] == "stopped")
+        check(f"{stopped} stopped" in summary, f"the summary: {summary!r}, wanted {stopped} stopped")
         errs = self.browser_errors()
         check(not errs, f"script errors: {errs}")
         return (f"spawned {HERD + 1} in {spawn_s:.1f} s; render {r['frame']:.0f} ms from navigation "
@@ -829,6 +754,29 @@ class ConsoleTest:
         except OSError:
             return ""
 
+    def chromium_controls(self):
+        if not self.step("pods with the pod API open show up live", self.make_api_pods):
+            return
+        self.step("Pause and Send… only where the pod API is open, Resume on paused pods",
+                  self.test_buttons)
+        self.step("Pause: Pausing…, then paused chips and Resume; Resume", self.test_pause_resume)
+        self.step("Send…: a modal dialog, the message reaches the workload", self.test_send)
+        self.step("subtrees fold from the keyboard, and stay folded through updates",
+                  self.test_collapse)
+        self.step("Tab reaches every control, with a focus ring and a name", self.test_keyboard)
+        self.step("1280x800 and 390 px wide: no sideways scroll, all inside",
+                  self.test_widths)
+
+    def firefox(self):
+        if not self.step("Firefox starts (Marionette)", self.start_firefox):
+            return
+        if self.step("Firefox: the tree renders, states and chips", self.test_firefox_render):
+            self.step("Firefox: Stop, Stopping… with a countdown, then terminated",
+                      self.test_firefox_stop)
+            self.step("Firefox: a subtree folds from the keyboard", self.test_firefox_fold)
+            self.step("Firefox: 390 px and 1280x800, screenshots", self.test_firefox_widths)
+        self.step("Firefox and its processes are gone", self.stop_firefox)
+
     def run(self):
         t0 = time.monotonic()
         try:
@@ -842,6 +790,8 @@ class ConsoleTest:
                               self.test_stop)
                     self.step("the log pane follows a pod live", self.test_log)
                     self.step("screenshot", self.test_screenshot)
+                    self.chromium_controls()
+                    self.firefox()
                 self.step(f"{HERD} more pods: render under {RENDER_LIMIT_MS} ms, responsive",
                           self.test_load)
         except KeyboardInterrupt:
@@ -849,6 +799,8 @@ class ConsoleTest:
             print("FAIL: interrupted (time limit)", flush=True)
         finally:
             signal.alarm(0)
+            if self.ff_proc is not None:
+                self.step("Firefox and its processes are gone", self.stop_firefox)
             self.step("chromium and chromedriver are gone", self.stop_browser)
             self.step("podvisord exits 0 on SIGTERM, no pod left", self.stop_daemon)
             if self.failures or os.environ.get("KEEP"):
@@ -870,7 +822,7 @@ def main():
         raise KeyboardInterrupt
     signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGTERM, on_alarm)
-    signal.alarm(int(os.environ.get("TIME_LIMIT", "150")))
+    signal.alarm(int(os.environ.get("TIME_LIMIT", "240")))
     return ConsoleTest().run()
 
 
