@@ -234,6 +234,7 @@ hq_flag(const struct hquery *q, const char *key, bool *out, char *cause,
     size_t len)
 {
 	const char	*v = hq_get(q, key);
+	char		 buf[SHOWN_MAX + 4];
 
 	*out = false;
 	if (v == NULL || strcmp(v, "0") == 0 || strcmp(v, "false") == 0 ||
@@ -245,7 +246,7 @@ hq_flag(const struct hquery *q, const char *key, bool *out, char *cause,
 		return (0);
 	}
 	return (snprintf(cause, len, "?%s must be 1 or 0 (true or false)",
-	    key), -1);
+	    shown(key, buf, sizeof buf)), -1);
 }
 
 /* A duration parameter, by parse_duration's rules. */
@@ -254,14 +255,15 @@ hq_duration(const struct hquery *q, const char *key, int64_t *ms,
     char *cause, size_t len)
 {
 	const char	*v = hq_get(q, key);
-	char		 why[256];
+	char		 why[256], buf[SHOWN_MAX + 4];
 
 	*ms = WIRE_NONE;
 	if (v == NULL)
 		return (0);
 	if (parse_duration(v, ms, why, sizeof why) == -1) {
 		*ms = WIRE_NONE;
-		return (snprintf(cause, len, "?%s: %s", key, why), -1);
+		return (snprintf(cause, len, "?%s: %s", shown(key, buf,
+		    sizeof buf), why), -1);
 	}
 	return (0);
 }
@@ -293,6 +295,7 @@ hq_u64(const struct hquery *q, const char *key, uint64_t *out, char *cause,
     size_t len)
 {
 	const char	*v = hq_get(q, key);
+	char		 buf[SHOWN_MAX + 4];
 
 	*out = 0;
 	if (v == NULL)
@@ -300,7 +303,7 @@ hq_u64(const struct hquery *q, const char *key, uint64_t *out, char *cause,
 	if (u64_parse(v, out) == -1) {
 		*out = 0;
 		return (snprintf(cause, len, "?%s must be a non-negative "
-		    "integer", key), -1);
+		    "integer", shown(key, buf, sizeof buf)), -1);
 	}
 	return (0);
 }
@@ -342,9 +345,16 @@ hb_load(const void *buf, size_t n, const char *const *allowed,
 	}
 	/* A key given twice would leave which one counts to chance. */
 	b->doc = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &err);
-	if (b->doc == NULL)
+	if (b->doc == NULL) {
+		/* jansson quotes the input near the error: keep it one
+		 * printable line. */
+		for (i = 0; err.text[i] != '\0'; i++) {
+			if (err.text[i] < 0x20 || err.text[i] > 0x7e)
+				err.text[i] = '?';
+		}
 		return (snprintf(cause, len, "the body is not JSON: %s",
 		    err.text), -1);
+	}
 	if (!json_is_object(b->doc))
 		return (snprintf(cause, len, "the body is not a JSON object"),
 		    -1);
