@@ -14,6 +14,62 @@ start_daemon --cancel-grace 1s --term-grace 1s --max-pods 40 \
     --http "unix:$HSOCK" --http "127.0.0.1:$PORT"
 TOKEN=$(cat "$STATE/http.token")
 
+# Slow-loris clients, run beside everything below: each sends a byte a
+# second, so evhttp's inactivity timeout never fires; the request deadline
+# (30 s from the connection, or from the previous answer) must close
+# them.  One dribbles its first request's headers, one the second
+# request's on a kept-alive connection, one a body.  Each writes its
+# outcome to $T/loris.MODE: "closed N" once the server closed the
+# connection after N dribbled bytes, or what went wrong.
+loris=
+for mode in headers keepalive body; do
+	$PY - "$HSOCK" "$mode" "$T/loris.$mode" <<'EOF' &
+import os, select, socket, sys, time
+path, mode, out = sys.argv[1:]
+
+def report(text):
+    with open(out + ".tmp", "w") as f:
+        f.write(text + "\n")
+    os.rename(out + ".tmp", out)
+    sys.exit(0)
+
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+if mode == "keepalive":
+    s.sendall(b"GET /v1/pods HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(4096)
+    if not head.startswith(b"HTTP/1.1 200"):
+        report("first answer: " + head.split(b"\r\n")[0].decode())
+if mode == "body":
+    s.sendall(b"POST /v1/pods HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Length: 1000\r\n\r\n")
+else:
+    s.sendall(b"GET /v1/pods HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+sent = 0
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    try:
+        s.sendall(b"a")
+    except OSError:
+        report("closed %d" % sent)
+    sent += 1
+    if sent == 1:
+        open(out + ".started", "w").close()
+    if select.select([s], [], [], 1)[0]:
+        try:
+            data = s.recv(4096)
+        except OSError:
+            data = b""
+        if data:
+            report("answered: " + data.split(b"\r\n")[0].decode())
+        report("closed %d" % sent)
+report("still open after 120 s")
+EOF
+	loris="$loris $!"
+done
+
 # hc METHOD PATH [BODY]: a request over the Unix socket; prints the status
 # line's code, then the body, into $T/body.
 hc() {
@@ -70,6 +126,13 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(sys.stdin.buffer.read()); s.settimeout(5)
 print(s.recv(100).decode(errors=\"replace\").split()[1])' $HSOCK | grep -q '^400'"
 
+# While the slow-loris clients dribble, HTTP and podctl are served.
+for mode in headers keepalive body; do
+	wait_for 10 "the $mode slow-loris client dribbles" test -e "$T/loris.$mode.started"
+done
+expect_code 200 "served beside the slow-loris clients" hc GET /v1/pods
+check "podctl is served beside them" sh -c "$PODCTL -S $SOCK status >/dev/null"
+
 # Slow clients: 50 connections that never finish their headers hold up
 # neither HTTP nor podctl (evhttp closes them after its 30 s timeout).
 $PY -c '
@@ -89,13 +152,15 @@ kill $slow
 wait $slow 2>/dev/null
 
 # Stop: 202 at once while stopping, again 202, then 200 once terminal.
-pc spawn -n deaf -- sh -c 'trap "" INT; sleep 60' >/dev/null
+# (a cancel grace long enough for the repeated stop to find it stopping
+# on a loaded machine)
+pc spawn -n deaf --cancel-grace 5s -- sh -c 'trap "" INT; sleep 60' >/dev/null
 wait_for 5 "deaf running" state_is deaf running
 expect_code 202 "stop answers at once" hc POST /v1/pods/deaf/stop '{"reason": "from the web"}'
 check "the pod is stopping" test "$(body .state)" = stopping
 check "next_stage_at is set" test "$(body .next_stage_at)" != null
 expect_code 202 "stop again while stopping" hc POST /v1/pods/deaf/stop
-expect_code 200 "stop ?wait=5s answers 200 once terminal" hc POST "/v1/pods/deaf/stop?wait=5s"
+expect_code 200 "stop ?wait=20s answers 200 once terminal" hc POST "/v1/pods/deaf/stop?wait=20s"
 check "terminated" test "$(body .state)" = terminated
 check "the reason given" test "$(field deaf reason)" = "from the web"
 expect_code 200 "stop of a terminal pod" hc POST /v1/pods/deaf/stop
@@ -167,17 +232,20 @@ check "Last-Event-ID replays what came after" \
 # 200 concurrent followers, and podctl served meanwhile.
 i=0 followers=
 while [ $i -lt 200 ]; do
-	curl -s -N --max-time 6 --unix-socket "$HSOCK" http://x/v1/events \
+	curl -s -N --max-time 60 --unix-socket "$HSOCK" http://x/v1/events \
 	    >"$T/f.$i" 2>/dev/null &
 	followers="$followers $!"
 	i=$((i + 1))
 done
-sleep 1	# let them all connect
+# Each stream starts with a retry: line; the pod comes once all are open.
+wait_for 30 "200 followers subscribed" sh -c "[ \$(grep -l '^retry:' $T/f.* | wc -l) -eq 200 ]"
 pc spawn -n crowd -- true >/dev/null
 check "podctl is served with 200 followers" sh -c "$PODCTL -S $SOCK status >/dev/null"
-wait_for 10 "every follower saw the pod" sh -c "[ \$(grep -l crowd $T/f.* | wc -l) -eq 200 ]"
+wait_for 30 "every follower saw the pod" sh -c "[ \$(grep -l crowd $T/f.* | wc -l) -eq 200 ]"
 # shellcheck disable=SC2086
-wait $followers
+kill $followers 2>/dev/null
+# shellcheck disable=SC2086
+wait $followers 2>/dev/null
 
 # TCP: the token, in the header or the query; none or a wrong one: 401.
 tc() {
@@ -203,6 +271,18 @@ while [ "$(pc --json status | jq '[.. | objects | select(.state? == "running")] 
 	i=$((i + 1))
 done
 expect_code 429 "--max-pods reached" hc POST /v1/pods '{"argv": ["true"]}'
+
+# By now each slow-loris client has been cut off by the server, after it
+# had dribbled for a while (so not for being idle).
+for mode in headers keepalive body; do
+	wait_for 90 "the $mode slow-loris client's end" test -e "$T/loris.$mode"
+	check "the $mode slow-loris client was closed: $(cat "$T/loris.$mode")" \
+	    grep -q '^closed' "$T/loris.$mode"
+	check "the $mode slow-loris client dribbled first" \
+	    test "$(cut -d' ' -f2 "$T/loris.$mode")" -ge 5
+done
+# shellcheck disable=SC2086
+wait $loris
 
 check "podctl still works" sh -c "$PODCTL -S $SOCK status >/dev/null"
 stop_daemon
