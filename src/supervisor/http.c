@@ -36,10 +36,10 @@
 #include "supervisor.h"
 #include "json.h"
 #include "http.h"
+#include "http_parse.h"
 
 #define HTTP_BODY_MAX		(1024 * 1024)
 #define HTTP_HEADERS_MAX	(16 * 1024)
-#define HTTP_TIMEOUT_SECS	30	/* a slow-loris client is cut off */
 #define HTTP_CONNS_MAX		512
 #define HTTP_TOKEN_BYTES	32
 
@@ -191,8 +191,7 @@ hreq_free(struct hreq *h)
 	hreq_disconnect(h);
 	if (h->timer != NULL)
 		event_free(h->timer);
-	if (h->conn != NULL)
-		evhttp_connection_set_closecb(h->conn, NULL, NULL);
+	http_conn_detach(h);
 	json_decref(h->acc);
 	podtree_free(&h->tree);
 	free(h->ref);
@@ -234,11 +233,9 @@ hreq_peer_cb(struct peer *peer, struct msg *m, void *arg)
  * detaches a request still being answered from a connection that fails,
  * and leaves it to us to free; one still attached goes with the
  * connection. */
-static void
-hreq_closed_cb(struct evhttp_connection *conn, void *arg)
+void
+hreq_closed(struct hreq *h)
 {
-	struct hreq	*h = arg;
-
 	h->conn = NULL;
 	if (evhttp_request_get_connection(h->req) == NULL)
 		evhttp_request_free(h->req);
@@ -260,7 +257,7 @@ hreq_new(struct evhttp_request *req, uid_t uid, gid_t gid, pid_t pid)
 	h->gid = gid;
 	h->pid = pid;
 	h->conn = evhttp_request_get_connection(req);
-	evhttp_connection_set_closecb(h->conn, hreq_closed_cb, h);
+	http_conn_attach(h);
 	http_conns++;
 	return (h);
 }
@@ -271,7 +268,7 @@ hreq_new(struct evhttp_request *req, uid_t uid, gid_t gid, pid_t pid)
 
 /* Does the request carry the token (header, or ?token= for browsers)? */
 static bool
-http_token_ok(struct evhttp_request *req, struct evkeyvalq *query)
+http_token_ok(struct evhttp_request *req, struct hquery *query)
 {
 	const char	*auth, *given = NULL;
 	size_t		 i, n = strlen(http_token);
@@ -282,7 +279,7 @@ http_token_ok(struct evhttp_request *req, struct evkeyvalq *query)
 	if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
 		given = auth + 7;
 	else
-		given = evhttp_find_header(query, "token");
+		given = hq_get(query, "token");
 	if (given == NULL || strlen(given) != n)
 		return (false);
 	for (i = 0; i < n; i++)		/* in constant time */
@@ -294,7 +291,7 @@ http_token_ok(struct evhttp_request *req, struct evkeyvalq *query)
  * owner's with the token on TCP.  -1 after a 401. */
 static int
 http_identify(struct http_server *srv, struct evhttp_request *req,
-    struct evkeyvalq *query, uid_t *uid, gid_t *gid, pid_t *pid)
+    struct hquery *query, uid_t *uid, gid_t *gid, pid_t *pid)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	struct ucred		 uc;
@@ -351,31 +348,29 @@ static void
 http_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct http_server	*srv = arg;
-	struct evkeyvalq	 query;
+	struct hquery		 query = { 0 };
 	const struct evhttp_uri	*uri;
-	const char		*path, *q;
-	char			*decoded;
+	const char		*path;
+	char			*decoded = NULL, cause[256];
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
 
+	http_conn_request(req);
 	if (!http_admit(req))
 		return;
-	TAILQ_INIT(&query);
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-	if (path == NULL || (q != NULL && evhttp_parse_query_str(q,
-	    &query) == -1) || (decoded = evhttp_uridecode(path, 0,
-	    NULL)) == NULL) {
-		http_send_error(req, 400, ERR_USAGE, "a malformed URI");
-		evhttp_clear_headers(&query);
-		return;
-	}
-	if (http_identify(srv, req, &query, &uid, &gid, &pid) == 0)
+	if (path == NULL)
+		snprintf(cause, sizeof cause, "a malformed URI");
+	if (path == NULL || hq_parse(evhttp_uri_get_query(uri), &query, cause,
+	    sizeof cause) == -1 || hp_path_decode(path, &decoded, cause,
+	    sizeof cause) == -1)
+		http_send_error(req, 400, ERR_USAGE, "%s", cause);
+	else if (http_identify(srv, req, &query, &uid, &gid, &pid) == 0)
 		http_route(req, decoded, &query, hreq_new, uid, gid, pid);
 	free(decoded);
-	evhttp_clear_headers(&query);
+	hq_free(&query);
 }
 
 /*
@@ -441,8 +436,13 @@ http_new_evhttp(struct http_server *srv)
 	evhttp_set_max_body_size(http, HTTP_BODY_MAX);
 	evhttp_set_max_headers_size(http, HTTP_HEADERS_MAX);
 	evhttp_set_timeout(http, HTTP_TIMEOUT_SECS);
+	/* Every method reaches the router, which answers 405 with a JSON
+	 * body and Allow (evhttp's own refusal is a 501 page). */
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
+	evhttp_set_bevcb(http, http_conn_bev, srv);
 	evhttp_set_gencb(http, http_request_cb, srv);
 	return (http);
 }

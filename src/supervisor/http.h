@@ -12,10 +12,18 @@
 
 #include "json.h"
 
+/* A connection is closed when it is idle this long, and when a request
+ * has not arrived whole this long after the connection's start or the
+ * previous answer on it (http_conn.c): a slow-loris client is cut off. */
+#define HTTP_TIMEOUT_SECS	30
+
+struct bufferevent;
+struct event_base;
 struct evhttp_request;
 struct evhttp_connection;
-struct evkeyvalq;
+struct hquery;
 struct hreq;
+struct http_conn;
 
 /* A control reply for a request; the handler answers it, or sends the
  * next control request. */
@@ -25,6 +33,7 @@ typedef void	(*hreq_cb)(struct hreq *, struct msg *);
 struct hreq {
 	struct evhttp_request	*req;
 	struct evhttp_connection *conn;	/* NULL once it closed */
+	struct http_conn	*hc;	/* the connection's state, or NULL */
 	struct peer		*peer;	/* the internal control connection */
 	hreq_cb			 on_msg;
 	uid_t			 uid;	/* the caller */
@@ -54,17 +63,24 @@ void		 http_send_error(struct evhttp_request *, int, const char *,
 		     const char *, ...) __attribute__((format(printf, 4, 5)));
 int		 hreq_send(struct hreq *, const struct msg *, hreq_cb);
 void		 hreq_disconnect(struct hreq *);
+void		 hreq_closed(struct hreq *);
 void		 hreq_fail(struct hreq *, const struct msg_error *);
 void		 hreq_free(struct hreq *);
 
+/* http_conn.c */
+struct bufferevent *http_conn_bev(struct event_base *, void *);
+void		 http_conn_request(struct evhttp_request *);
+void		 http_conn_attach(struct hreq *);
+void		 http_conn_detach(struct hreq *);
+
 /* http_api.c */
 void		 http_route(struct evhttp_request *, const char *,
-		     struct evkeyvalq *, hreq_new_fn, uid_t, gid_t, pid_t);
+		     struct hquery *, hreq_new_fn, uid_t, gid_t, pid_t);
 
 /* http_sse.c */
 void		 sse_start(void);
 void		 sse_stop(void);
-void		 sse_logs(struct hreq *, struct evkeyvalq *);
+void		 sse_logs(struct hreq *, struct hquery *);
 void		 sse_events(struct hreq *);
 void		 sse_closed(struct hreq *);
 

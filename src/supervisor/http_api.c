@@ -18,52 +18,51 @@
 #include "supervisor.h"
 #include "json.h"
 #include "http.h"
-
-/* What a route needs of the path. */
-enum route_path {
-	PATH_PODS,		/* /v1/pods */
-	PATH_POD,		/* /v1/pods/{pod} */
-	PATH_POD_ACTION,	/* /v1/pods/{pod}/{action} */
-	PATH_EXACT		/* the path itself */
-};
+#include "http_parse.h"
 
 struct route {
 	enum evhttp_cmd_type	 method;
-	enum route_path		 kind;
+	enum hp_path		 kind;
 	const char		*path;	/* action, or the exact path */
-	void			(*handle)(struct hreq *, struct evkeyvalq *);
+	const char *const	*query;	/* the parameters it takes */
+	void			(*handle)(struct hreq *, struct hquery *);
 };
 
-static void	ep_list(struct hreq *, struct evkeyvalq *);
-static void	ep_inspect(struct hreq *, struct evkeyvalq *);
-static void	ep_spawn(struct hreq *, struct evkeyvalq *);
-static void	ep_stop(struct hreq *, struct evkeyvalq *);
-static void	ep_kill(struct hreq *, struct evkeyvalq *);
-static void	ep_message(struct hreq *, struct evkeyvalq *);
-static void	ep_pause(struct hreq *, struct evkeyvalq *);
-static void	ep_resume(struct hreq *, struct evkeyvalq *);
-static void	ep_result(struct hreq *, struct evkeyvalq *);
-static void	ep_rm(struct hreq *, struct evkeyvalq *);
-static void	ep_logs(struct hreq *, struct evkeyvalq *);
-static void	ep_events(struct hreq *, struct evkeyvalq *);
-static void	ep_metrics(struct hreq *, struct evkeyvalq *);
-static void	ep_console(struct hreq *, struct evkeyvalq *);
+static void	ep_list(struct hreq *, struct hquery *);
+static void	ep_inspect(struct hreq *, struct hquery *);
+static void	ep_spawn(struct hreq *, struct hquery *);
+static void	ep_stop(struct hreq *, struct hquery *);
+static void	ep_kill(struct hreq *, struct hquery *);
+static void	ep_message(struct hreq *, struct hquery *);
+static void	ep_pause(struct hreq *, struct hquery *);
+static void	ep_resume(struct hreq *, struct hquery *);
+static void	ep_result(struct hreq *, struct hquery *);
+static void	ep_rm(struct hreq *, struct hquery *);
+static void	ep_logs(struct hreq *, struct hquery *);
+static void	ep_events(struct hreq *, struct hquery *);
+static void	ep_metrics(struct hreq *, struct hquery *);
+static void	ep_console(struct hreq *, struct hquery *);
+
+static const char *const q_none[] = { NULL };
+static const char *const q_list[] = { "all", NULL };
+static const char *const q_stop[] = { "wait", NULL };
+static const char *const q_logs[] = { "from", "tail", "follow", NULL };
 
 static const struct route routes[] = {
-	{ EVHTTP_REQ_GET, PATH_PODS, NULL, ep_list },
-	{ EVHTTP_REQ_POST, PATH_PODS, NULL, ep_spawn },
-	{ EVHTTP_REQ_GET, PATH_POD, NULL, ep_inspect },
-	{ EVHTTP_REQ_DELETE, PATH_POD, NULL, ep_rm },
-	{ EVHTTP_REQ_POST, PATH_POD_ACTION, "stop", ep_stop },
-	{ EVHTTP_REQ_POST, PATH_POD_ACTION, "kill", ep_kill },
-	{ EVHTTP_REQ_POST, PATH_POD_ACTION, "messages", ep_message },
-	{ EVHTTP_REQ_POST, PATH_POD_ACTION, "pause", ep_pause },
-	{ EVHTTP_REQ_POST, PATH_POD_ACTION, "resume", ep_resume },
-	{ EVHTTP_REQ_GET, PATH_POD_ACTION, "result", ep_result },
-	{ EVHTTP_REQ_GET, PATH_POD_ACTION, "logs", ep_logs },
-	{ EVHTTP_REQ_GET, PATH_EXACT, "/v1/events", ep_events },
-	{ EVHTTP_REQ_GET, PATH_EXACT, "/metrics", ep_metrics },
-	{ EVHTTP_REQ_GET, PATH_EXACT, "/", ep_console },
+	{ EVHTTP_REQ_GET, HP_PODS, NULL, q_list, ep_list },
+	{ EVHTTP_REQ_POST, HP_PODS, NULL, q_none, ep_spawn },
+	{ EVHTTP_REQ_GET, HP_POD, NULL, q_none, ep_inspect },
+	{ EVHTTP_REQ_DELETE, HP_POD, NULL, q_none, ep_rm },
+	{ EVHTTP_REQ_POST, HP_POD_ACTION, "stop", q_stop, ep_stop },
+	{ EVHTTP_REQ_POST, HP_POD_ACTION, "kill", q_none, ep_kill },
+	{ EVHTTP_REQ_POST, HP_POD_ACTION, "messages", q_none, ep_message },
+	{ EVHTTP_REQ_POST, HP_POD_ACTION, "pause", q_none, ep_pause },
+	{ EVHTTP_REQ_POST, HP_POD_ACTION, "resume", q_none, ep_resume },
+	{ EVHTTP_REQ_GET, HP_POD_ACTION, "result", q_none, ep_result },
+	{ EVHTTP_REQ_GET, HP_POD_ACTION, "logs", q_logs, ep_logs },
+	{ EVHTTP_REQ_GET, HP_EXACT, "/v1/events", q_none, ep_events },
+	{ EVHTTP_REQ_GET, HP_EXACT, "/metrics", q_none, ep_metrics },
+	{ EVHTTP_REQ_GET, HP_EXACT, "/", q_none, ep_console },
 };
 #define NROUTES	(sizeof routes / sizeof routes[0])
 
@@ -92,90 +91,22 @@ ep_not_expected(struct hreq *h, struct msg *m)
 	hreq_free(h);
 }
 
-/* The request's body as a JSON object (an empty body is {}); NULL after
- * a 400. */
-static json_t *
-ep_body(struct hreq *h)
-{
-	struct evbuffer	*in = evhttp_request_get_input_buffer(h->req);
-	size_t		 len = evbuffer_get_length(in);
-	json_error_t	 err;
-	json_t		*o;
-
-	if (len == 0)
-		return (json_object());
-	o = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &err);
-	if (o == NULL || !json_is_object(o)) {
-		http_send_error(h->req, 400, ERR_USAGE, "the body is not a JSON "
-		    "object%s%s", o == NULL ? ": " : "", o == NULL ? err.text :
-		    "");
-		json_decref(o);
-		hreq_free(h);
-		return (NULL);
-	}
-	return (o);
-}
-
-/* A field of the wrong type: 400. */
+/* A request the HTTP layer's parsers refused: 400 with their reason. */
 static void
-ep_bad_field(struct hreq *h, const char *name, const char *want)
+ep_bad_request(struct hreq *h, const char *cause)
 {
-	http_send_error(h->req, 400, ERR_USAGE, "field '%s' must be %s", name,
-	    want);
+	http_send_error(h->req, 400, ERR_USAGE, "%s", cause);
 	hreq_free(h);
 }
 
-/* An optional string field; -1 after a 400. */
-static int
-ep_str(struct hreq *h, json_t *o, const char *name, char **out)
+/* The request's body, as bytes (evhttp bounds it to 1 MiB). */
+static const void *
+ep_body(struct hreq *h, size_t *len)
 {
-	json_t	*v = json_object_get(o, name);
+	struct evbuffer	*in = evhttp_request_get_input_buffer(h->req);
 
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return (0);
-	if (!json_is_string(v)) {
-		ep_bad_field(h, name, "a string");
-		return (-1);
-	}
-	*out = (char *)json_string_value(v);
-	return (0);
-}
-
-/* An optional duration in ms (a non-negative integer); -1 after a 400. */
-static int
-ep_ms(struct hreq *h, json_t *o, const char *name, int64_t *out)
-{
-	json_t	*v = json_object_get(o, name);
-
-	if (v == NULL || json_is_null(v))
-		return (0);
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		ep_bad_field(h, name, "a non-negative integer (milliseconds)");
-		return (-1);
-	}
-	*out = json_integer_value(v);
-	return (0);
-}
-
-/* ?wait=DUR and the like: a duration query parameter; -1 after a 400,
- * and *ms stays WIRE_NONE when absent. */
-static int
-ep_query_duration(struct hreq *h, struct evkeyvalq *q, const char *name,
-    int64_t *ms)
-{
-	const char	*v = evhttp_find_header(q, name);
-	char		 cause[256];
-
-	*ms = WIRE_NONE;
-	if (v == NULL)
-		return (0);
-	if (parse_duration(v, ms, cause, sizeof cause) == -1) {
-		http_send_error(h->req, 400, ERR_USAGE, "?%s: %s", name, cause);
-		hreq_free(h);
-		return (-1);
-	}
-	return (0);
+	*len = evbuffer_get_length(in);
+	return (*len == 0 ? "" : (const void *)evbuffer_pullup(in, -1));
 }
 
 /* Is a pod state name a terminal one? */
@@ -185,16 +116,6 @@ ep_terminal(const char *state)
 	int	 s = pod_state_from_name(state);
 
 	return (s >= POD_SUCCEEDED);
-}
-
-/* Is a query flag set (?all=1, ?follow=true)? */
-static bool
-ep_flag(struct evkeyvalq *q, const char *name)
-{
-	const char	*v = evhttp_find_header(q, name);
-
-	return (v != NULL && (strcmp(v, "1") == 0 ||
-	    strcmp(v, "true") == 0 || strcmp(v, "yes") == 0));
 }
 
 /* Answer with the one pod the request is about, from an inspect. */
@@ -296,96 +217,24 @@ ep_list_reply(struct hreq *h, struct msg *m)
 }
 
 static void
-ep_list(struct hreq *h, struct evkeyvalq *q)
+ep_list(struct hreq *h, struct hquery *q)
 {
 	struct msg	 m;
+	char		 cause[256];
 
 	msg_init(&m, MSG_STATUS);
-	m.u.status.all = ep_flag(q, "all");
+	if (hq_flag(q, "all", &m.u.status.all, cause, sizeof cause) == -1) {
+		ep_bad_request(h, cause);
+		return;
+	}
 	ep_relay(h, &m, ep_list_reply);
 }
 
 /* GET /v1/pods/{pod}: as podctl inspect. */
 static void
-ep_inspect(struct hreq *h, struct evkeyvalq *q)
+ep_inspect(struct hreq *h, struct hquery *q)
 {
 	ep_then_inspect(h, h->ref);
-}
-
-/* argv: a non-empty array of strings; env: {"K": "V"} or ["K=V"]. */
-static int
-ep_spawn_argv(struct hreq *h, json_t *o, struct msg_spawn *s, char ***argv,
-    char ***env)
-{
-	json_t		*v = json_object_get(o, "argv"), *e, *x;
-	const char	*k;
-	size_t		 i;
-
-	if (!json_is_array(v) || json_array_size(v) == 0 ||
-	    json_array_size(v) > WIRE_ARGV_MAX)
-		return (ep_bad_field(h, "argv", "a non-empty array of strings"),
-		    -1);
-	*argv = xcalloc(json_array_size(v) + 1, sizeof **argv);
-	json_array_foreach(v, i, x) {
-		if (!json_is_string(x))
-			return (ep_bad_field(h, "argv", "an array of strings"),
-			    -1);
-		(*argv)[i] = xstrdup(json_string_value(x));
-	}
-	s->argv = *argv;
-	if ((e = json_object_get(o, "env")) == NULL || json_is_null(e))
-		return (0);
-	if (!json_is_object(e) || json_object_size(e) > WIRE_ARGV_MAX)
-		return (ep_bad_field(h, "env", "an object of strings"), -1);
-	*env = xcalloc(json_object_size(e) + 1, sizeof **env);
-	i = 0;
-	json_object_foreach(e, k, x) {
-		if (!json_is_string(x))
-			return (ep_bad_field(h, "env", "an object of strings"),
-			    -1);
-		xasprintf(&(*env)[i++], "%s=%s", k, json_string_value(x));
-	}
-	s->env = *env;
-	return (0);
-}
-
-/* The spawn options of a JSON body, by the JSON names of podctl. */
-static int
-ep_spawn_options(struct hreq *h, json_t *o, struct msg_spawn *s)
-{
-	json_t		*sig = json_object_get(o, "stop_signal"), *par;
-	char		 cause[256], pbuf[32];
-	int		 n;
-
-	if (ep_str(h, o, "name", &s->name) == -1 ||
-	    ep_str(h, o, "cwd", &s->cwd) == -1 ||
-	    ep_str(h, o, "on_parent_exit", &s->on_parent_exit) == -1 ||
-	    ep_ms(h, o, "cancel_grace_ms", &s->spec.cancel_grace_ms) == -1 ||
-	    ep_ms(h, o, "term_grace_ms", &s->spec.term_grace_ms) == -1 ||
-	    ep_ms(h, o, "timeout_ms", &s->spec.timeout_ms) == -1 ||
-	    ep_ms(h, o, "heartbeat_ms", &s->spec.heartbeat_ms) == -1 ||
-	    ep_ms(h, o, "max_extend_ms", &s->spec.max_extend_ms) == -1)
-		return (-1);
-	if ((par = json_object_get(o, "parent")) != NULL &&
-	    json_is_integer(par)) {
-		snprintf(pbuf, sizeof pbuf, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(par));
-		s->parent = xstrdup(pbuf);
-	} else if (par != NULL && json_is_string(par))
-		s->parent = xstrdup(json_string_value(par));
-	else if (par != NULL && !json_is_null(par))
-		return (ep_bad_field(h, "parent", "a pod id or name"), -1);
-	if (sig == NULL || json_is_null(sig))
-		return (0);
-	if (json_is_integer(sig))
-		s->spec.stop_signal = json_integer_value(sig);
-	else if (json_is_string(sig) && parse_signal(json_string_value(sig),
-	    &n, cause, sizeof cause) == 0)
-		s->spec.stop_signal = n;
-	else
-		return (ep_bad_field(h, "stop_signal", "a signal name or "
-		    "number"), -1);
-	return (0);
 }
 
 /* The spawn's ok: answer 201 with the new pod. */
@@ -407,28 +256,20 @@ ep_spawned(struct hreq *h, struct msg *m)
 
 /* POST /v1/pods: spawn; 201 with the pod and its Location. */
 static void
-ep_spawn(struct hreq *h, struct evkeyvalq *q)
+ep_spawn(struct hreq *h, struct hquery *q)
 {
+	struct hbody	 b;
 	struct msg	 m;
-	json_t		*o;
-	char		**argv = NULL, **env = NULL, *parent;
+	const void	*body;
+	size_t		 len;
+	char		 cause[256];
 
-	if ((o = ep_body(h)) == NULL)
-		return;
-	msg_init(&m, MSG_SPAWN);
-	if (ep_spawn_argv(h, o, &m.u.spawn, &argv, &env) == 0 &&
-	    ep_spawn_options(h, o, &m.u.spawn) == 0) {
-		if (m.u.spawn.cwd == NULL)
-			m.u.spawn.cwd = "/";
+	body = ep_body(h, &len);
+	if (hb_spawn(body, len, &m, &b, cause, sizeof cause) == -1)
+		ep_bad_request(h, cause);
+	else
 		ep_relay(h, &m, ep_spawned);
-	}
-	parent = m.u.spawn.parent;
-	free(parent);
-	if (argv != NULL)
-		strv_free(argv);
-	if (env != NULL)
-		strv_free(env);
-	json_decref(o);
+	hbody_free(&b);
 }
 
 /* ?wait=DUR ran out before the subtree ended: answer 202 now. */
@@ -515,24 +356,29 @@ ep_stop_checked(struct hreq *h, struct msg *m)
  * was terminal already); ?wait=DUR: 200 once the subtree is terminal
  * within DUR, else 202.  Repeated while stopping: another 202. */
 static void
-ep_stop(struct hreq *h, struct evkeyvalq *q)
+ep_stop(struct hreq *h, struct hquery *q)
 {
+	struct hbody	 b;
 	struct msg	 m;
-	json_t		*o;
-	char		*reason = NULL;
+	const void	*body;
+	size_t		 len;
+	char		 cause[256];
 
-	if (ep_query_duration(h, q, "wait", &h->stop_wait) == -1 ||
-	    (o = ep_body(h)) == NULL)
-		return;
-	h->stop_cancel_ms = h->stop_term_ms = WIRE_NONE;
-	if (ep_str(h, o, "reason", &reason) == -1 ||
-	    ep_ms(h, o, "cancel_grace_ms", &h->stop_cancel_ms) == -1 ||
-	    ep_ms(h, o, "term_grace_ms", &h->stop_term_ms) == -1) {
-		json_decref(o);
+	if (hq_duration(q, "wait", &h->stop_wait, cause, sizeof cause) == -1) {
+		ep_bad_request(h, cause);
 		return;
 	}
-	h->stop_reason = reason != NULL ? xstrdup(reason) : NULL;
-	json_decref(o);
+	body = ep_body(h, &len);
+	if (hb_stop(body, len, &m, &b, cause, sizeof cause) == -1) {
+		hbody_free(&b);
+		ep_bad_request(h, cause);
+		return;
+	}
+	h->stop_cancel_ms = m.u.stop.cancel_grace_ms;
+	h->stop_term_ms = m.u.stop.term_grace_ms;
+	h->stop_reason = m.u.stop.reason != NULL ? xstrdup(m.u.stop.reason) :
+	    NULL;
+	hbody_free(&b);
 	msg_init(&m, MSG_INSPECT);
 	m.u.inspect.pod = h->ref;
 	ep_relay(h, &m, ep_stop_checked);
@@ -554,29 +400,22 @@ ep_no_content(struct hreq *h, struct msg *m)
 
 /* POST /v1/pods/{pod}/kill {"signal": "TERM"}: 204. */
 static void
-ep_kill(struct hreq *h, struct evkeyvalq *q)
+ep_kill(struct hreq *h, struct hquery *q)
 {
+	struct hbody	 b;
 	struct msg	 m;
-	json_t		*o, *sig;
+	const void	*body;
+	size_t		 len;
 	char		 cause[256];
-	int		 n = SIGTERM;
 
-	if ((o = ep_body(h)) == NULL)
-		return;
-	sig = json_object_get(o, "signal");
-	if (sig != NULL && json_is_integer(sig))
-		n = (int)json_integer_value(sig);
-	else if (sig != NULL && (!json_is_string(sig) || parse_signal(
-	    json_string_value(sig), &n, cause, sizeof cause) == -1)) {
-		json_decref(o);
-		ep_bad_field(h, "signal", "a signal name or number");
-		return;
+	body = ep_body(h, &len);
+	if (hb_kill(body, len, &m, &b, cause, sizeof cause) == -1)
+		ep_bad_request(h, cause);
+	else {
+		m.u.kill.pod = h->ref;
+		ep_relay(h, &m, ep_no_content);
 	}
-	msg_init(&m, MSG_KILL);
-	m.u.kill.pod = h->ref;
-	m.u.kill.signal = n > 0 ? (uint64_t)n : 0;
-	ep_relay(h, &m, ep_no_content);
-	json_decref(o);
+	hbody_free(&b);
 }
 
 /* The send's ok: 202 {"seq": N}. */
@@ -594,44 +433,50 @@ ep_sent(struct hreq *h, struct msg *m)
 
 /* POST /v1/pods/{pod}/messages {data, priority, key, preempt}. */
 static void
-ep_message(struct hreq *h, struct evkeyvalq *q)
+ep_message(struct hreq *h, struct hquery *q)
 {
+	struct hbody	 b;
 	struct msg	 m;
-	json_t		*o, *pre;
-	char		*data;
+	const void	*body;
+	size_t		 len;
+	char		 cause[256];
 
-	if ((o = ep_body(h)) == NULL)
-		return;
-	msg_init(&m, MSG_SEND);
-	m.u.send.pod = h->ref;
-	pre = json_object_get(o, "preempt");
-	if (ep_str(h, o, "data", &data) == -1 ||
-	    ep_str(h, o, "priority", &m.u.send.priority) == -1 ||
-	    ep_str(h, o, "key", &m.u.send.key) == -1)
-		goto out;
-	if (data == NULL) {
-		ep_bad_field(h, "data", "a string");
-		goto out;
+	body = ep_body(h, &len);
+	if (hb_message(body, len, &m, &b, cause, sizeof cause) == -1)
+		ep_bad_request(h, cause);
+	else {
+		m.u.send.pod = h->ref;
+		ep_relay(h, &m, ep_sent);
 	}
-	if (pre != NULL && !json_is_boolean(pre)) {
-		ep_bad_field(h, "preempt", "a boolean");
-		goto out;
-	}
-	m.u.send.preempt = pre != NULL && json_is_true(pre);
-	m.u.send.data.ptr = (const uint8_t *)data;
-	m.u.send.data.len = strlen(data);
-	ep_relay(h, &m, ep_sent);
-out:
-	json_decref(o);
+	hbody_free(&b);
+}
+
+/* A body for an endpoint that takes none: empty or {}; -1 after a 400. */
+static int
+ep_no_body(struct hreq *h)
+{
+	struct hbody	 b;
+	const void	*body;
+	size_t		 len;
+	char		 cause[256];
+	int		 rc;
+
+	body = ep_body(h, &len);
+	if ((rc = hb_none(body, len, &b, cause, sizeof cause)) == -1)
+		ep_bad_request(h, cause);
+	hbody_free(&b);
+	return (rc);
 }
 
 /* POST /v1/pods/{pod}/pause: 202 with the pod (the pause under way). */
 static void
-ep_pause(struct hreq *h, struct evkeyvalq *q)
+ep_pause(struct hreq *h, struct hquery *q)
 {
 	struct msg	 m;
 	char		*pods[2] = { h->ref, NULL };
 
+	if (ep_no_body(h) == -1)
+		return;
 	msg_init(&m, MSG_PAUSE);
 	m.u.pause.pods = pods;
 	h->status = 202;
@@ -640,11 +485,13 @@ ep_pause(struct hreq *h, struct evkeyvalq *q)
 
 /* POST /v1/pods/{pod}/resume: 202 with the pod. */
 static void
-ep_resume(struct hreq *h, struct evkeyvalq *q)
+ep_resume(struct hreq *h, struct hquery *q)
 {
 	struct msg	 m;
 	char		*pods[2] = { h->ref, NULL };
 
+	if (ep_no_body(h) == -1)
+		return;
 	msg_init(&m, MSG_RESUME);
 	m.u.resume.pods = pods;
 	h->status = 202;
@@ -690,7 +537,7 @@ ep_result_reply(struct hreq *h, struct msg *m)
 
 /* GET /v1/pods/{pod}/result */
 static void
-ep_result(struct hreq *h, struct evkeyvalq *q)
+ep_result(struct hreq *h, struct hquery *q)
 {
 	struct msg	 m;
 
@@ -722,7 +569,7 @@ ep_rm_reply(struct hreq *h, struct msg *m)
 
 /* DELETE /v1/pods/{pod}: 204; 409 while any pod of the subtree lives. */
 static void
-ep_rm(struct hreq *h, struct evkeyvalq *q)
+ep_rm(struct hreq *h, struct hquery *q)
 {
 	struct msg	 m;
 	char		*pods[2] = { h->ref, NULL };
@@ -735,21 +582,21 @@ ep_rm(struct hreq *h, struct evkeyvalq *q)
 /* GET /v1/pods/{pod}/logs: a JSON array, or server-sent events with
  * ?follow=1 or Accept: text/event-stream. */
 static void
-ep_logs(struct hreq *h, struct evkeyvalq *q)
+ep_logs(struct hreq *h, struct hquery *q)
 {
 	sse_logs(h, q);
 }
 
 /* GET /v1/events: every pod change, as server-sent events. */
 static void
-ep_events(struct hreq *h, struct evkeyvalq *q)
+ep_events(struct hreq *h, struct hquery *q)
 {
 	sse_events(h);
 }
 
 /* GET /metrics: Prometheus text format 0.0.4. */
 static void
-ep_metrics(struct hreq *h, struct evkeyvalq *q)
+ep_metrics(struct hreq *h, struct hquery *q)
 {
 	struct evbuffer	*buf = evbuffer_new();
 
@@ -764,7 +611,7 @@ ep_metrics(struct hreq *h, struct evkeyvalq *q)
 
 /* GET /: the web console. */
 static void
-ep_console(struct hreq *h, struct evkeyvalq *q)
+ep_console(struct hreq *h, struct hquery *q)
 {
 	struct evbuffer	*buf = evbuffer_new();
 	struct evkeyvalq *out = evhttp_request_get_output_headers(h->req);
@@ -787,62 +634,76 @@ ep_console(struct hreq *h, struct evkeyvalq *q)
  * Routing.
  */
 
-/* Split /v1/pods/{pod}[/{action}]; the pod is looked up by the control
- * channel, as an id or a name. */
-static enum route_path
-ep_split(const char *path, char **ref, const char **action)
-{
-	const char	*p, *slash;
-
-	*ref = NULL;
-	*action = NULL;
-	if (strcmp(path, "/v1/pods") == 0 || strcmp(path, "/v1/pods/") == 0)
-		return (PATH_PODS);
-	if (strncmp(path, "/v1/pods/", 9) != 0)
-		return (PATH_EXACT);
-	p = path + 9;
-	if ((slash = strchr(p, '/')) == NULL) {
-		*ref = xstrdup(p);
-		return (PATH_POD);
-	}
-	*ref = xmalloc((size_t)(slash - p) + 1);
-	memcpy(*ref, p, (size_t)(slash - p));
-	(*ref)[slash - p] = '\0';
-	*action = slash + 1;
-	return (strchr(*action, '/') == NULL ? PATH_POD_ACTION : PATH_EXACT);
-}
-
 /* Does a route take this path? */
 static bool
-ep_route_matches(const struct route *r, enum route_path kind,
+ep_route_matches(const struct route *r, enum hp_path kind,
     const char *path, const char *action)
 {
 	if (r->kind != kind)
 		return (false);
-	if (kind == PATH_EXACT)
+	if (kind == HP_EXACT)
 		return (strcmp(r->path, path) == 0);
-	if (kind == PATH_POD_ACTION)
+	if (kind == HP_POD_ACTION)
 		return (strcmp(r->path, action) == 0);
 	return (true);
 }
 
-/* Find the route of a request and hand it over; 404 or 405 else. */
+/* A method's name, for a 405. */
+static const char *
+ep_method_name(enum evhttp_cmd_type method)
+{
+	switch (method) {
+	case EVHTTP_REQ_GET: return ("GET");
+	case EVHTTP_REQ_POST: return ("POST");
+	case EVHTTP_REQ_HEAD: return ("HEAD");
+	case EVHTTP_REQ_PUT: return ("PUT");
+	case EVHTTP_REQ_DELETE: return ("DELETE");
+	case EVHTTP_REQ_OPTIONS: return ("OPTIONS");
+	case EVHTTP_REQ_TRACE: return ("TRACE");
+	case EVHTTP_REQ_CONNECT: return ("CONNECT");
+	case EVHTTP_REQ_PATCH: return ("PATCH");
+	default: return ("this method");
+	}
+}
+
+/* 405, with the methods the path takes in Allow. */
+static void
+ep_not_allowed(struct evhttp_request *req, enum evhttp_cmd_type method,
+    enum hp_path kind, const char *path, const char *action)
+{
+	char	 allow[64];
+	size_t	 i, n = 0;
+
+	allow[0] = '\0';
+	for (i = 0; i < NROUTES && n < sizeof allow; i++) {
+		if (!ep_route_matches(&routes[i], kind, path, action))
+			continue;
+		n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s%s",
+		    n > 0 ? ", " : "", ep_method_name(routes[i].method),
+		    routes[i].method == EVHTTP_REQ_GET ? ", HEAD" : "");
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+	    allow);
+	http_send_error(req, 405, "method", "%s is not allowed here",
+	    ep_method_name(method));
+}
+
+/* Find the route of a request and hand it over; 404, 405, or 400 for a
+ * query parameter the route does not take. */
 void
-http_route(struct evhttp_request *req, const char *path, struct evkeyvalq *q,
+http_route(struct evhttp_request *req, const char *path, struct hquery *q,
     hreq_new_fn new_hreq, uid_t uid, gid_t gid, pid_t pid)
 {
 	enum evhttp_cmd_type	 method = evhttp_request_get_command(req);
-	enum route_path		 kind;
+	enum hp_path		 kind;
 	const char		*action;
-	char			*ref;
+	char			*ref, cause[256];
 	bool			 path_known = false;
 	struct hreq		*h;
 	size_t			 i;
 
-	if (method == EVHTTP_REQ_HEAD)
-		method = EVHTTP_REQ_GET;
-	kind = ep_split(path, &ref, &action);
-	if (ref != NULL && (ref[0] == '\0' || strlen(ref) > 64)) {
+	kind = hp_path_split(path, &ref, &action);
+	if (ref != NULL && (ref[0] == '\0' || strlen(ref) > HP_REF_MAX)) {
 		http_send_error(req, 404, ERR_NOTFOUND, "no such pod");
 		free(ref);
 		return;
@@ -851,18 +712,21 @@ http_route(struct evhttp_request *req, const char *path, struct evkeyvalq *q,
 		if (!ep_route_matches(&routes[i], kind, path, action))
 			continue;
 		path_known = true;
-		if (routes[i].method != method)
+		if (routes[i].method != method && !(method ==
+		    EVHTTP_REQ_HEAD && routes[i].method == EVHTTP_REQ_GET))
 			continue;
+		if (hq_only(q, routes[i].query, cause, sizeof cause) == -1) {
+			http_send_error(req, 400, ERR_USAGE, "%s", cause);
+			break;
+		}
 		h = new_hreq(req, uid, gid, pid);
 		h->ref = ref;
 		routes[i].handle(h, q);
 		return;
 	}
-	free(ref);
-	if (path_known)
-		http_send_error(req, 405, "method", "%s is not allowed here",
-		    method == EVHTTP_REQ_POST ? "POST" : method ==
-		    EVHTTP_REQ_DELETE ? "DELETE" : "this method");
-	else
+	if (i == NROUTES && path_known)
+		ep_not_allowed(req, method, kind, path, action);
+	else if (i == NROUTES)
 		http_send_error(req, 404, ERR_NOTFOUND, "no such path: %s", path);
+	free(ref);
 }

@@ -28,6 +28,7 @@
 #include "supervisor.h"
 #include "json.h"
 #include "http.h"
+#include "http_parse.h"
 
 #define SSE_KEEPALIVE_MS	15000
 #define SSE_PACE_BYTES		(1024 * 1024)
@@ -91,10 +92,15 @@ sse_begin(struct hreq *h)
 static void
 sse_finish(struct hreq *h)
 {
+	struct evhttp_request	*req = h->req;
+	bool			 live = h->conn != NULL;
+
+	/* Freed first: ending the reply may close the connection at once,
+	 * and its close must not find the request still attached. */
 	TAILQ_REMOVE(&streams, h, sse_entry);
-	if (h->conn != NULL)
-		evhttp_send_reply_end(h->req);
 	hreq_free(h);
+	if (live)
+		evhttp_send_reply_end(req);
 }
 
 /* The client went away mid-stream: clean up at once. */
@@ -205,47 +211,56 @@ sse_logs_first(struct hreq *h, struct msg *m)
 	sse_logs_reply(h, m);
 }
 
-/* A non-negative integer query parameter; -1 after a 400. */
-static int
-sse_query_u64(struct hreq *h, struct evkeyvalq *q, const char *name,
-    uint64_t *out)
+/* A request the parsers refused: 400, before any stream starts. */
+static void
+sse_bad_request(struct hreq *h, const char *cause)
 {
-	const char	*v = evhttp_find_header(q, name);
-	char		*end;
-
-	*out = 0;
-	if (v == NULL)
-		return (0);
-	if (*v < '0' || *v > '9' || (*out = strtoull(v, &end, 10),
-	    *end != '\0')) {
-		http_send_error(h->req, 400, ERR_USAGE, "?%s must be a "
-		    "non-negative integer", name);
-		hreq_free(h);
-		return (-1);
-	}
-	return (0);
+	http_send_error(h->req, 400, ERR_USAGE, "%s", cause);
+	hreq_free(h);
 }
 
-/* GET /v1/pods/{pod}/logs[?from=SEQ&tail=N&follow=1] */
-void
-sse_logs(struct hreq *h, struct evkeyvalq *q)
+/* Does the request ask for a stream (?follow=1, or Accept)? -1 after a
+ * 400. */
+static int
+sse_wanted(struct hreq *h, struct hquery *q, bool *follow)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(h->req);
 	const char	*accept = evhttp_find_header(in, "Accept");
-	const char	*last = evhttp_find_header(in, "Last-Event-ID");
-	const char	*f = evhttp_find_header(q, "follow");
+	char		 cause[256];
+
+	if (hq_flag(q, "follow", follow, cause, sizeof cause) == -1) {
+		sse_bad_request(h, cause);
+		return (-1);
+	}
+	if (accept != NULL && strstr(accept, "text/event-stream") != NULL)
+		*follow = true;
+	return (0);
+}
+
+/* GET /v1/pods/{pod}/logs[?from=SEQ&tail=N&follow=1]; a followed log
+ * resumes after Last-Event-ID. */
+void
+sse_logs(struct hreq *h, struct hquery *q)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(h->req);
 	struct msg	 m;
+	uint64_t	 last;
+	char		 cause[256];
 	bool		 follow;
 
 	msg_init(&m, MSG_LOGS);
 	m.u.logs.pod = h->ref;
-	if (sse_query_u64(h, q, "from", &m.u.logs.from) == -1 ||
-	    sse_query_u64(h, q, "tail", &m.u.logs.tail) == -1)
+	if (hq_u64(q, "from", &m.u.logs.from, cause, sizeof cause) == -1 ||
+	    hq_u64(q, "tail", &m.u.logs.tail, cause, sizeof cause) == -1 ||
+	    hp_event_id(evhttp_find_header(in, "Last-Event-ID"), &last, cause,
+	    sizeof cause) == -1) {
+		sse_bad_request(h, cause);
 		return;
-	follow = (f != NULL && (strcmp(f, "1") == 0 || strcmp(f, "true") ==
-	    0)) || (accept != NULL && strstr(accept, "text/event-stream"));
-	if (follow && last != NULL && strtoull(last, NULL, 10) > 0) {
-		m.u.logs.from = strtoull(last, NULL, 10) + 1;
+	}
+	if (sse_wanted(h, q, &follow) == -1)
+		return;
+	if (follow && last > 0) {
+		m.u.logs.from = last + 1;
 		m.u.logs.tail = 0;
 	}
 	m.u.logs.follow = follow;
@@ -309,13 +324,18 @@ void
 sse_events(struct hreq *h)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(h->req);
-	const char	*last = evhttp_find_header(in, "Last-Event-ID");
 	uint64_t	 from, id;
+	char		 cause[256];
 
+	if (hp_event_id(evhttp_find_header(in, "Last-Event-ID"), &from, cause,
+	    sizeof cause) == -1) {
+		sse_bad_request(h, cause);
+		return;
+	}
 	sse_begin(h);
 	nsubscribers++;
 	sse_write(h, "retry: 2000\n\n");
-	if (last == NULL || (from = strtoull(last, NULL, 10)) == 0)
+	if (from == 0)
 		return;
 	if (next_id > SSE_RING && from < next_id - SSE_RING)
 		from = next_id - SSE_RING;

@@ -404,6 +404,43 @@ parse_seeds(const char *dir)
 	}
 }
 
+/* Inputs for fuzz-http: a selector byte (see fuzz-http.c), then each
+ * query, path, header and body shape the HTTP API takes. */
+static void
+http_seeds(const char *dir)
+{
+	static const char *const	seeds[] = {
+		"qall=1", "qwait=250ms", "qfrom=3&tail=10&follow=1",
+		"qfollow=true&token=0123456789abcdef", "qwait", "qall=1&all=0",
+		"qa%20b=c+d", "p/v1/pods", "p/v1/pods/web/stop",
+		"p/v1/pods/agent%2D1/logs", "p/v1/events", "p/", "e42", "e",
+		"e18446744073709551614",
+		"s{\"argv\": [\"sleep\", \"60\"], \"name\": \"web\", "
+		    "\"cancel_grace_ms\": 500}",
+		"s{\"argv\": [\"true\"], \"parent\": 1, \"env\": "
+		    "{\"A\": \"1\"}, \"cwd\": \"/tmp\", \"term_grace_ms\": 1, "
+		    "\"timeout_ms\": 2, \"heartbeat_ms\": 3, "
+		    "\"max_extend_ms\": 4, \"stop_signal\": \"TERM\", "
+		    "\"on_parent_exit\": \"orphan\"}",
+		"s{\"argv\": [\"env\"], \"env\": [\"A=1\", \"B=\"], "
+		    "\"parent\": \"web\", \"stop_signal\": 15}",
+		"t", "t{\"reason\": \"from the web\", \"cancel_grace_ms\": 100, "
+		    "\"term_grace_ms\": 200}",
+		"k{\"signal\": \"KILL\"}", "k{\"signal\": 9}", "k",
+		"m{\"data\": \"hi\", \"priority\": \"high\", \"key\": \"k\", "
+		    "\"preempt\": true}", "m{\"data\": \"\"}",
+		"n", "n{}",
+	};
+	char				name[32];
+	size_t				i;
+
+	for (i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+		snprintf(name, sizeof name, "seed-%02zu", i);
+		write_seed(dir, "fuzz-http", name, seeds[i],
+		    strlen(seeds[i]));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -417,5 +454,6 @@ main(int argc, char **argv)
 	for (t = 0; t < MSG__COUNT; t++)
 		message_seeds(argv[1], t);
 	parse_seeds(argv[1]);
+	http_seeds(argv[1]);
 	return (0);
 }

@@ -24,6 +24,7 @@ for prog in "$@"; do
 	    chmod -R u+w "$work/corpus" || exit 1
 	dict=$srcdir/tests/fuzz/msgpack.dict
 	[ "$t" = fuzz-parse ] && dict=$srcdir/tests/fuzz/parse.dict
+	[ "$t" = fuzz-http ] && dict=$srcdir/tests/fuzz/http.dict
 	rm -f "$work/findings"/*
 	"./$prog" -max_total_time="$seconds" -dict="$dict" -detect_leaks=1 \
 	    -print_final_stats=1 -artifact_prefix="$work/findings/" \

@@ -14,6 +14,62 @@ start_daemon --cancel-grace 1s --term-grace 1s --max-pods 40 \
     --http "unix:$HSOCK" --http "127.0.0.1:$PORT"
 TOKEN=$(cat "$STATE/http.token")
 
+# Slow-loris clients, run beside everything below: each sends a byte a
+# second, so evhttp's inactivity timeout never fires; the request deadline
+# (30 s from the connection, or from the previous answer) must close
+# them.  One dribbles its first request's headers, one the second
+# request's on a kept-alive connection, one a body.  Each writes its
+# outcome to $T/loris.MODE: "closed N" once the server closed the
+# connection after N dribbled bytes, or what went wrong.
+loris=
+for mode in headers keepalive body; do
+	$PY - "$HSOCK" "$mode" "$T/loris.$mode" <<'EOF' &
+import os, select, socket, sys, time
+path, mode, out = sys.argv[1:]
+
+def report(text):
+    with open(out + ".tmp", "w") as f:
+        f.write(text + "\n")
+    os.rename(out + ".tmp", out)
+    sys.exit(0)
+
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+if mode == "keepalive":
+    s.sendall(b"GET /v1/pods HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(4096)
+    if not head.startswith(b"HTTP/1.1 200"):
+        report("first answer: " + head.split(b"\r\n")[0].decode())
+if mode == "body":
+    s.sendall(b"POST /v1/pods HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Length: 1000\r\n\r\n")
+else:
+    s.sendall(b"GET /v1/pods HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+sent = 0
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    try:
+        s.sendall(b"a")
+    except OSError:
+        report("closed %d" % sent)
+    sent += 1
+    if sent == 1:
+        open(out + ".started", "w").close()
+    if select.select([s], [], [], 1)[0]:
+        try:
+            data = s.recv(4096)
+        except OSError:
+            data = b""
+        if data:
+            report("answered: " + data.split(b"\r\n")[0].decode())
+        report("closed %d" % sent)
+report("still open after 120 s")
+EOF
+	loris="$loris $!"
+done
+
 # hc METHOD PATH [BODY]: a request over the Unix socket; prints the status
 # line's code, then the body, into $T/body.
 hc() {
@@ -32,7 +88,7 @@ expect_code() {
 }
 
 # Spawn, list, inspect.
-expect_code 201 "spawn" hc POST /v1/pods '{"argv": ["sleep", "60"], "name": "web", "cancel_grace_ms": 500}'
+expect_code 201 "spawn" hc POST /v1/pods '{"argv": ["sleep", "600"], "name": "web", "cancel_grace_ms": 500}'
 check "the pod object" test "$(body .name)" = web
 id=$(body .id)
 check "Location" sh -c "curl -s -i --unix-socket $HSOCK -X POST -d '{\"argv\":[\"true\"]}' http://x/v1/pods | grep -qi '^Location: /v1/pods/[0-9]'"
@@ -54,21 +110,153 @@ expect_code 400 "a bad name" hc POST /v1/pods '{"argv": ["true"], "name": "12"}'
 expect_code 404 "no such path" hc GET /v2/everything
 expect_code 405 "a wrong method" hc DELETE /v1/pods
 expect_code 400 "a bad ?wait" hc POST "/v1/pods/web/stop?wait=soon"
+
+# bad DESC METHOD PATH [BODY]: a 400 whose body is one line holding the
+# contract's error object, code "usage".  hh HEADER METHOD PATH: hc with
+# one more header.
+bad() {
+	desc=$1
+	shift
+	expect_code 400 "$desc" hc "$@"
+	check "$desc: a one-line error object" sh -c "[ \$(wc -l <$T/body) -eq 1 ] &&
+	    jq -e '.error.code == \"usage\" and (.error.message | length > 0)' \
+	    $T/body >/dev/null"
+}
+hh() {
+	curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$HSOCK" \
+	    -H "$1" -X "$2" "http://podvisor$3"
+}
+pods_before=$(pc --json status --all | jq '[.. | objects | select(.id?)] | length')
+
+# Query strings: every parameter is KEY=VALUE, given once, and one the
+# endpoint takes, with a value of its type (evhttp's parser would answer
+# the first of two, and ignore the rest).
+bad "a key without =" GET "/v1/pods?all"
+bad "a key without = (wait)" POST "/v1/pods/web/stop?wait"
+bad "a key given twice" GET "/v1/pods?all=1&all=1"
+bad "a key given twice, differently" GET "/v1/pods?all=1&all=0"
+bad "an unknown key" GET "/v1/pods?bogus=1"
+bad "a key of another endpoint" GET "/v1/pods/web?all=1"
+bad "a key with no name" GET "/v1/pods?=1"
+bad "an empty parameter" GET "/v1/pods?all=1&"
+bad "a bad %-escape" GET "/v1/pods?all=%zz"
+bad "an encoded NUL" GET "/v1/pods?all=%00"
+bad "a bad boolean" GET "/v1/pods?all=maybe"
+bad "an empty boolean" GET "/v1/pods?all="
+bad "a bad ?follow" GET "/v1/pods/web/logs?follow=2"
+bad "a negative ?wait" POST "/v1/pods/web/stop?wait=-1s"
+bad "an empty ?wait" POST "/v1/pods/web/stop?wait="
+bad "a ?wait over 30 days" POST "/v1/pods/web/stop?wait=721h"
+bad "a negative ?from" GET "/v1/pods/web/logs?from=-1"
+bad "a ?tail over 2^64" GET "/v1/pods/web/logs?tail=99999999999999999999"
+bad "a NUL in the path" GET "/v1/pods/we%00b"
+expect_code 200 "?all=true" hc GET "/v1/pods?all=true"
+expect_code 200 "?all=0" hc GET "/v1/pods?all=0"
+expect_code 200 "?follow=0 is the array" hc GET "/v1/pods/web/logs?follow=0"
+check "an array" jq -e 'type == "array"' "$T/body" >/dev/null
+expect_code 200 "an encoded key" hc GET "/v1/pods?%61ll=1"
+for id in abc -1 1.5 18446744073709551615 99999999999999999999; do
+	expect_code 400 "Last-Event-ID: $id on a log" \
+	    hh "Last-Event-ID: $id" GET "/v1/pods/web/logs?follow=1"
+	expect_code 400 "Last-Event-ID: $id on the events" \
+	    hh "Last-Event-ID: $id" GET /v1/events
+done
+check "the refusal says what Last-Event-ID must be" \
+    sh -c "jq -r .error.message $T/body | grep -q Last-Event-ID"
+
+# Bodies: only the endpoint's fields, once each, of their types and sizes.
+long=$(head -c 5000 /dev/zero | tr '\0' a)
+bad "an unknown spawn field" POST /v1/pods '{"argv": ["true"], "nmae": "x"}'
+bad "a field given twice" POST /v1/pods '{"argv": ["true"], "argv": ["false"]}'
+bad "a body that is an array" POST /v1/pods '["true"]'
+bad "an empty argv" POST /v1/pods '{"argv": []}'
+bad "an argv of numbers" POST /v1/pods '{"argv": [1]}'
+bad "an argv string over 4 KiB" POST /v1/pods "{\"argv\": [\"$long\"]}"
+bad "a name over 4 KiB" POST /v1/pods "{\"argv\": [\"true\"], \"name\": \"$long\"}"
+bad "an env entry without =" POST /v1/pods '{"argv": ["true"], "env": ["NOEQUALS"]}'
+bad "an env name with =" POST /v1/pods '{"argv": ["true"], "env": {"A=B": "1"}}'
+bad "an env value not a string" POST /v1/pods '{"argv": ["true"], "env": {"A": 1}}'
+bad "a stop_signal out of range" POST /v1/pods '{"argv": ["true"], "stop_signal": 99}'
+bad "a parent of the wrong type" POST /v1/pods '{"argv": ["true"], "parent": [1]}'
+bad "a grace not an integer" POST /v1/pods '{"argv": ["true"], "term_grace_ms": "1s"}'
+bad "an unknown stop field" POST /v1/pods/web/stop '{"force": true}'
+bad "a stop reason not a string" POST /v1/pods/web/stop '{"reason": 1}'
+bad "a kill signal 0" POST /v1/pods/web/kill '{"signal": 0}'
+bad "a kill signal by a bad name" POST /v1/pods/web/kill '{"signal": "NOPE"}'
+bad "a message with no data" POST /v1/pods/web/messages '{"priority": "high"}'
+bad "message data not a string" POST /v1/pods/web/messages '{"data": 1}'
+bad "preempt not a boolean" POST /v1/pods/web/messages '{"data": "x", "preempt": "yes"}'
+bad "a field for pause, which takes none" POST /v1/pods/web/pause '{"x": 1}'
+bad "a body for resume that is not JSON" POST /v1/pods/web/resume 'resume!'
+check "no bad request spawned a pod" test "$(pc --json status --all |
+    jq '[.. | objects | select(.id?)] | length')" -eq "$pods_before"
+check "nor stopped one" state_is web running
+check "the env of a spawn may be [\"K=V\"]" sh -c "[ \$(curl -s -o /dev/null \
+    -w '%{http_code}' --unix-socket $HSOCK -d '{\"argv\": [\"true\"],
+    \"env\": [\"A=1\"]}' http://x/v1/pods) = 201 ]"
+
+# Methods: every one reaches the router, whose 405 is JSON with Allow.
+expect_code 405 "PUT" hc PUT /v1/pods
+check "a JSON 405" test "$(body .error.code)" = method
+check "Allow lists the path's methods" sh -c "curl -s -i -X PATCH \
+    --unix-socket $HSOCK http://x/v1/pods/web | tr -d '\r' |
+    grep -qx 'Allow: GET, HEAD, DELETE'"
+expect_code 405 "OPTIONS" hc OPTIONS /v1/events
+expect_code 200 "HEAD" hc HEAD /v1/pods
 head -c 1100000 /dev/zero | tr '\0' 'x' >"$T/big"
 CHECKS=$((CHECKS + 1))
 got=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HSOCK" -X POST \
     --data-binary @"$T/big" http://x/v1/pods)
 [ "$got" = 413 ] || fail "a body over 1 MiB: HTTP $got"
+# Headers or a URL over the 16 KiB that evhttp reads of a request's head:
+# evhttp answers 400 itself (no 431 or 414 in libevent 2.1).
 CHECKS=$((CHECKS + 1))
 got=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HSOCK" \
     -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' y)" http://x/v1/pods)
-case $got in 4*) ;; *) fail "oversized headers: HTTP $got" ;; esac
+case $got in 400|431) ;; *) fail "oversized headers: HTTP $got" ;; esac
+CHECKS=$((CHECKS + 1))
+got=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HSOCK" \
+    "http://x/v1/pods/$(head -c 20000 /dev/zero | tr '\0' y)")
+case $got in 400|414) ;; *) fail "an oversized URL: HTTP $got" ;; esac
+CHECKS=$((CHECKS + 1))
+got=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HSOCK" \
+    "http://x/v1/pods?all=$(head -c 20000 /dev/zero | tr '\0' 1)")
+case $got in 400|414) ;; *) fail "an oversized query: HTTP $got" ;; esac
+CHECKS=$((CHECKS + 1))
+got=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HSOCK" -X POST \
+    -H 'Transfer-Encoding: chunked' --data-binary @"$T/big" http://x/v1/pods)
+[ "$got" = 413 ] || fail "a chunked body over 1 MiB: HTTP $got"
+
+# Garbage request lines: each is answered 400 and its connection closed.
+for line in 'HELLO THERE' 'GET' 'GET /v1/pods' 'GET /v1/pods HTTP/9.9' \
+    'GET /v1/pods HTTP/1.1\r\nNo colon here' '\001\002\377\376' \
+    'GET /v1/pods HTTP/1.1\r\nContent-Length: -5' \
+    'POST /v1/pods HTTP/1.1\r\nContent-Length: 1x'; do
+	check "garbage '$line' is answered 400 and closed" sh -c "printf '$line\r\n\r\n' |
+	    timeout 10 $PY -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read()); s.settimeout(10)
+got = b\"\"
+while True:
+    d = s.recv(4096)
+    if not d: break
+    got += d
+sys.exit(0 if got.split()[1] == b\"400\" else 1)' $HSOCK"
+done
 check "garbage is answered and closed" sh -c "printf 'HELLO THERE\r\n\r\n' |
     timeout 5 $PY -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(sys.stdin.buffer.read()); s.settimeout(5)
 print(s.recv(100).decode(errors=\"replace\").split()[1])' $HSOCK | grep -q '^400'"
+
+# While the slow-loris clients dribble, HTTP and podctl are served.
+for mode in headers keepalive body; do
+	wait_for 10 "the $mode slow-loris client dribbles" test -e "$T/loris.$mode.started"
+done
+expect_code 200 "served beside the slow-loris clients" hc GET /v1/pods
+check "podctl is served beside them" sh -c "$PODCTL -S $SOCK status >/dev/null"
 
 # Slow clients: 50 connections that never finish their headers hold up
 # neither HTTP nor podctl (evhttp closes them after its 30 s timeout).
@@ -89,13 +277,15 @@ kill $slow
 wait $slow 2>/dev/null
 
 # Stop: 202 at once while stopping, again 202, then 200 once terminal.
-pc spawn -n deaf -- sh -c 'trap "" INT; sleep 60' >/dev/null
+# (a cancel grace long enough for the repeated stop to find it stopping
+# on a loaded machine)
+pc spawn -n deaf --cancel-grace 5s -- sh -c 'trap "" INT; sleep 60' >/dev/null
 wait_for 5 "deaf running" state_is deaf running
 expect_code 202 "stop answers at once" hc POST /v1/pods/deaf/stop '{"reason": "from the web"}'
 check "the pod is stopping" test "$(body .state)" = stopping
 check "next_stage_at is set" test "$(body .next_stage_at)" != null
 expect_code 202 "stop again while stopping" hc POST /v1/pods/deaf/stop
-expect_code 200 "stop ?wait=5s answers 200 once terminal" hc POST "/v1/pods/deaf/stop?wait=5s"
+expect_code 200 "stop ?wait=20s answers 200 once terminal" hc POST "/v1/pods/deaf/stop?wait=20s"
 check "terminated" test "$(body .state)" = terminated
 check "the reason given" test "$(field deaf reason)" = "from the web"
 expect_code 200 "stop of a terminal pod" hc POST /v1/pods/deaf/stop
@@ -207,6 +397,18 @@ while [ "$(pc --json status | jq '[.. | objects | select(.state? == "running")] 
 	i=$((i + 1))
 done
 expect_code 429 "--max-pods reached" hc POST /v1/pods '{"argv": ["true"]}'
+
+# By now each slow-loris client has been cut off by the server, after it
+# had dribbled for a while (so not for being idle).
+for mode in headers keepalive body; do
+	wait_for 90 "the $mode slow-loris client's end" test -e "$T/loris.$mode"
+	check "the $mode slow-loris client was closed: $(cat "$T/loris.$mode")" \
+	    grep -q '^closed' "$T/loris.$mode"
+	check "the $mode slow-loris client dribbled first" \
+	    test "$(cut -d' ' -f2 "$T/loris.$mode")" -ge 5
+done
+# shellcheck disable=SC2086
+wait $loris
 
 check "podctl still works" sh -c "$PODCTL -S $SOCK status >/dev/null"
 stop_daemon
