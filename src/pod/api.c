@@ -69,6 +69,15 @@ api_forget_pending(struct runtime *rt)
 	rt->api.npending = 0;
 }
 
+/* The workload is gone but its end of the channel is still open: take
+ * what it wrote, then close.  The loss (api_dispatch) follows. */
+void
+api_drain(struct runtime *rt)
+{
+	if (rt->api.peer != NULL)
+		(void)peer_drain(rt->api.peer);
+}
+
 /* Close the channel now (the runtime is exiting). */
 void
 api_close(struct runtime *rt)
@@ -395,6 +404,7 @@ api_dispatch(struct peer *peer, struct msg *m, void *arg)
 		rt->api.peer = NULL;
 		rt->api.open = false;
 		api_forget_pending(rt);
+		pod_check_done(rt);	/* its last entries are in: the end */
 		return;
 	}
 	why = "a second hello";

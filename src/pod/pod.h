@@ -230,6 +230,7 @@ void		 queue_free(struct runtime *);
 /* api.c */
 void		 api_open(struct runtime *, int);
 void		 api_close(struct runtime *);
+void		 api_drain(struct runtime *);
 bool		 api_cancel(struct runtime *);
 void		 api_deliver(struct runtime *);
 void		 api_child(struct runtime *, const struct msg *);
