@@ -108,9 +108,6 @@ struct pod_api {
 	bool			 report_pending;
 	int64_t			 report_sent_at;	/* mono ms */
 	struct event		*report_timer;
-	/* Commits the log entries of one burst of frames (api_log). */
-	struct event		*log_flush;
-	bool			 log_batch;	/* its batch is open */
 };
 
 /* The cancel podvisord sent (or the runtime's own, podvisord gone). */
@@ -233,6 +230,7 @@ void		 queue_free(struct runtime *);
 /* api.c */
 void		 api_open(struct runtime *, int);
 void		 api_close(struct runtime *);
+void		 api_drain(struct runtime *);
 bool		 api_cancel(struct runtime *);
 void		 api_deliver(struct runtime *);
 void		 api_child(struct runtime *, const struct msg *);

@@ -662,16 +662,20 @@ pod_drain_cb(int fd, short what, void *arg)
 
 	workload_drain(&rt->out[0]);
 	workload_drain(&rt->out[1]);
+	api_drain(rt);
 	pod_check_done(rt);
 }
 
-/* Finish once the main process is reaped, no child and no pipe is left. */
+/* Finish once the main process is reaped, no child and no pipe is left,
+ * and the API channel is closed: whatever the workload wrote before it
+ * ended is in the log before the exit entry. */
 void
 pod_check_done(struct runtime *rt)
 {
 	if (rt->state != RT_CLEANUP || !rt->nochild)
 		return;
-	if (rt->out[0].fd != -1 || rt->out[1].fd != -1) {
+	if (rt->out[0].fd != -1 || rt->out[1].fd != -1 ||
+	    rt->api.peer != NULL) {
 		if (!evtimer_pending(rt->drain_timer, NULL))
 			pod_timer_add(rt->drain_timer,
 			    POD_LEFTOVER_MS);

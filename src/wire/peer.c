@@ -290,6 +290,19 @@ peer_read_rest(struct peer *peer)
 	return (rc == -1 ? -1 : 0);
 }
 
+/* For a peer whose other end will not close (a stranger holds it): take
+ * what it sent so far, then let it go. */
+int
+peer_drain(struct peer *peer)
+{
+	if (peer->state != PEER_LIVE)
+		return (0);
+	if (peer_read_rest(peer) == -1)
+		return (-1);
+	peer_lose(peer);
+	return (0);
+}
+
 /* EOF, an error or a flush timeout. A peer that only half-closed still
  * gets the replies already queued for it. */
 static void

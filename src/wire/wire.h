@@ -75,6 +75,9 @@ void		 peer_set_drain_cb(struct peer *, peer_drain_cb);
 void		 peer_deliver_hello(struct peer *);
 void		 peer_read_pause(struct peer *);
 void		 peer_read_resume(struct peer *);
+/* Deliver every whole frame already sent, then close (the loss follows
+ * from the loop); -1 if the callback freed the peer meanwhile. */
+int		 peer_drain(struct peer *);
 /* Queue a message. Returns -1 if the peer is already dead. */
 int		 peer_send(struct peer *, const struct msg *);
 /* Send an error reply, flush it, then close: the callback gets NULL. */
