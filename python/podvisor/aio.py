@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import socket
 from typing import Any, AsyncIterator, Callable, Sequence
@@ -57,6 +58,7 @@ async def attach(handles: Sequence[str] = HANDLES,
         pod.close()
         raise
     _pod._remember(pod)
+    atexit.register(pod._drain)     # a burst just before the end is kept
     return pod
 
 
@@ -158,6 +160,7 @@ class AsyncPod:
             pod.close()
             assert pod.closed
         """
+        self._drain()
         if self._core.broken is None:
             self._core.fail(ConnectionFailed, "the pod API channel was"
                             " closed by this program")
@@ -421,6 +424,21 @@ class AsyncPod:
         if self._core.closing:
             self._shutdown()
         self._wake()
+
+    def _drain(self) -> None:
+        """Hand the runtime what is still queued, blocking for at most
+        SEND_TIMEOUT: on close() and at the program's exit, where the
+        loop that would write it is gone, entries logged last are not
+        lost."""
+        out = self._core.out
+        if not out or self._sock is None or self._core.broken is not None:
+            return
+        try:
+            self._sock.settimeout(_pod.SEND_TIMEOUT)
+            self._sock.sendall(out, socket.MSG_NOSIGNAL)
+            out.clear()
+        except OSError:
+            pass                        # the runtime is gone: nothing to do
 
     def _shutdown(self) -> None:
         if self._sock is not None:

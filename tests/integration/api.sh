@@ -121,7 +121,7 @@ check "the child's deadline is its own again" \
 pc kill -s KILL rchild >/dev/null
 
 # heartbeat: a pod that goes silent is stopped with heartbeat-timeout.
-SPAWN_OPTS="-n beat --heartbeat 400ms --cancel-grace 300ms"
+SPAWN_OPTS="-n beat --heartbeat 2s --cancel-grace 300ms"	# 2 s: a loaded machine starts Python in it
 api heartbeat 10 >/dev/null
 wait_for 10 "the heart beat" sh -c "$PODCTL -S $SOCK --json inspect beat | jq -e '.heartbeat_at != null' >/dev/null"
 wait_for 10 "the silent pod was stopped" sh -c "$PODCTL -S $SOCK --json inspect beat | jq -e '.state | test(\"stopped|terminated\")' >/dev/null"

@@ -38,6 +38,10 @@ def test_attach_report_and_cancel_as_a_message(pods, client, aio):
     assert (seen["cancelled"], seen["cancel"]) == (False, False)
     assert seen["same"]                 # a second attach(): the same pod
     pods.fact(pod, "ready")
+    # The status reaches podvisord through the runtime's coalesced report,
+    # not through the log that said ready: wait for it.
+    wait_for(lambda: client.inspect(pod)["status_text"] is not None,
+             "the status report")
     rec = client.inspect(pod)
     assert rec["api"] is True
     assert (rec["status_text"], rec["progress"]) == ("working", 0.5)
