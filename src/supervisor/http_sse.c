@@ -48,6 +48,8 @@ static uint64_t		 next_id = 1;
 static struct event	*keepalive_ev;
 static unsigned		 nsubscribers;
 
+static void	sse_logs_drained(struct evhttp_connection *, void *);
+
 /* The bytes queued to a stream's client. */
 static size_t
 sse_backlog(struct hreq *h)
@@ -58,7 +60,10 @@ sse_backlog(struct hreq *h)
 	    evhttp_connection_get_bufferevent(h->conn))));
 }
 
-/* Write one chunk to the stream. */
+/* Write one chunk to the stream.  Each chunk replaces the connection's
+ * written callback, so a log stream's chunks, keep-alives included,
+ * all carry the one that resumes its paused relay: else a keep-alive
+ * sent while it is paused leaves the stream stalled for good. */
 static void
 sse_write(struct hreq *h, const char *fmt, ...)
 {
@@ -68,7 +73,8 @@ sse_write(struct hreq *h, const char *fmt, ...)
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(buf, fmt, ap);
 	va_end(ap);
-	evhttp_send_reply_chunk(h->req, buf);
+	evhttp_send_reply_chunk_with_cb(h->req, buf, h->on_msg != NULL ?
+	    sse_logs_drained : NULL, h);
 	evbuffer_free(buf);
 }
 
