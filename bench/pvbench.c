@@ -35,6 +35,7 @@
 #define SPAWNWAIT_OPS	50		/* per run, the median reported */
 #define STOPONE_OPS	50
 #define STATUS_OPS	20
+#define LATENCY_MAX	10000		/* pods of one latency run */
 #define TREE_MAX	100000		/* pods in one tree */
 #define POLL_MIN_MS	2		/* between two status polls */
 #define RUNNING_MAX_MS	600000		/* pods must all run by then */
@@ -169,6 +170,16 @@ median(double *v, size_t n)
 {
 	qsort(v, n, sizeof *v, cmp_double);
 	return (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+}
+
+/* The p-th percentile of n values, nearest rank (reorders them). */
+static double
+percentile(double *v, size_t n, double p)
+{
+	size_t	rank = (size_t)(p / 100 * n + 0.999999);
+
+	qsort(v, n, sizeof *v, cmp_double);
+	return (v[rank > 0 ? rank - 1 : 0]);
 }
 
 /* Append an id; ids must keep ascending for ids_has. */
@@ -843,6 +854,76 @@ sc_flat(struct bench *b)
 	ids_free(&ids);
 }
 
+/* Stop one pod without waiting: ms until the reply (which is at once,
+ * the stop under way), as the HTTP API's 202. */
+static double
+stop_nowait_timed(struct conn *c, const struct ids *one)
+{
+	struct msg	  m;
+	struct tally	  t;
+	char		**refs = ids_refs(one, 0, 1);
+	int64_t		  t0;
+
+	msg_init(&m, MSG_STOP);
+	m.u.stop.pods = refs;
+	memset(&t, 0, sizeof t);
+	t0 = mono_ns();
+	request(c, &m, tally_reply, &t);
+	strv_free(refs);
+	return (ms_since(t0));
+}
+
+/* The median and p99 of one request's latencies, for the driver. */
+static void
+latency_results(const char *key, double *ms, size_t n)
+{
+	char	 k[64];
+
+	snprintf(k, sizeof k, "%s_p99", key);
+	result(k, percentile(ms, n, 99), "ms");
+	result(key, median(ms, n), "ms");
+}
+
+/* latency N GAP_MS: N sleep pods spawned one request at a time, then
+ * stopped one at a time without waiting; each request's time until its
+ * reply (the control channel's side of bench/http.sh's 201 and 202).
+ * GAP_MS between requests lets each pod's start or end settle, as
+ * curl --rate does for the HTTP side. */
+static void
+sc_latency(struct bench *b)
+{
+	struct conn	*c = &b->conn;
+	struct ids	 ids = { NULL, 0, 0 }, one = { NULL, 0, 0 };
+	struct tally	 t;
+	size_t		 n = arg_count(b, 0, LATENCY_MAX), i;
+	double		 gap = (double)arg_count(b, 1, 10000), *ms;
+	int64_t		 t0;
+
+	ms = xcalloc(n, sizeof *ms);
+	for (i = 0; i < n; i++) {
+		t0 = mono_ns();
+		ids_add(&ids, spawn_one(c, sleep_argv, 0));
+		ms[i] = ms_since(t0);
+		pause_ms(gap);
+	}
+	latency_results("pv.spawn_req", ms, n);
+	wait_running(c, &ids, 0);
+	for (i = 0; i < n; i++) {
+		one.n = 0;
+		ids_add(&one, ids.v[i]);
+		ms[i] = stop_nowait_timed(c, &one);
+		pause_ms(gap);
+	}
+	latency_results("pv.stop_req", ms, n);
+	memset(&t, 0, sizeof t);
+	ids_request_all(c, MSG_WAIT, &ids, &t);
+	memset(&t, 0, sizeof t);
+	ids_request_all(c, MSG_RM, &ids, &t);
+	free(ms);
+	ids_free(&one);
+	ids_free(&ids);
+}
+
 /* status: one whole status --all reply, on whatever population runs. */
 static void
 sc_status(struct bench *b)
@@ -929,6 +1010,7 @@ static const struct scenario scenarios[] = {
 	{ "spawnwait", "", 0, sc_spawnwait },
 	{ "stopone", "", 0, sc_stopone },
 	{ "apistop", "APIBENCH", 1, sc_apistop },
+	{ "latency", "N GAP_MS", 2, sc_latency },
 	{ "tree", "FANOUT DEPTH coop|uncoop", 3, sc_tree },
 	{ "flat", "N", 1, sc_flat },
 	{ "status", "", 0, sc_status },

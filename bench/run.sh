@@ -1,6 +1,7 @@
 #!/bin/sh
 # podvisor's benchmark driver: the floor this machine allows, podvisor's own
-# figures, and its peers (supervisord, s6), all in one run, printed as one
+# figures, its HTTP API against its control socket (bench/http.sh), and its
+# peers (supervisord, s6), all in one run, printed as one
 # table of medians with min-max and the ratios the targets are about.
 # Not a test: run it with `make bench` from a build directory, or
 #
@@ -179,6 +180,13 @@ bench_memory() {
 	note "   (shutdown of $bigpods pods took $(($(now_ms) - s)) ms)"
 }
 
+# The HTTP API against the control socket, on its own daemon.
+bench_http() {
+	note "== HTTP API"
+	sh "$src/bench/http.sh" -q -r "$runs" -s "$size" -n "$bigpods" \
+	    >>"$out" || note "http: failed"
+}
+
 bench_peers() {
 	note "== peers"
 	sh "$src/bench/peers.sh" -n 500 -r "$runs" >>"$out" ||
@@ -191,6 +199,7 @@ machine >"$dir/machine"
 bench_floor
 bench_podvisor
 bench_memory
+bench_http
 bench_peers
 echo
 cat "$dir/machine"

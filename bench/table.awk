@@ -168,6 +168,33 @@ END {
 		    have("pv.logs") ? "C client: " fig("pv.logs") : "", "",
 		    ">= 500 MB/s", med("podctl.logs") >= 500)
 
+	# The HTTP API (bench/http.sh), each against the control socket.
+	if (have("http.stop_req") && have("pv.stop_req"))
+		row("`POST /v1/pods/ID/stop` until its 202", fig("http.stop_req"),
+		    "control socket's stop: " fig("pv.stop_req"),
+		    sprintf("%.1fx", med("http.stop_req") / med("pv.stop_req")),
+		    "", "")
+	if (have("http.spawn_req") && have("pv.spawn_req"))
+		row("`POST /v1/pods` until its 201", fig("http.spawn_req"),
+		    "control socket's spawn: " fig("pv.spawn_req"),
+		    sprintf("%.1fx", med("http.spawn_req") / med("pv.spawn_req")),
+		    "", "")
+	if (have("http.sse_live") && have("podctl.logs_live"))
+		row("SSE follow of the log while it is written",
+		    fig("http.sse_live"), "podctl logs -f: " fig("podctl.logs_live"),
+		    sprintf("%.2f", med("http.sse_live") / med("podctl.logs_live")),
+		    ">= 0.5", med("http.sse_live") >= 0.5 * med("podctl.logs_live"))
+	if (have("http.sse_ended") && have("podctl.logs_ended"))
+		row("SSE of the ended log", fig("http.sse_ended"),
+		    "podctl logs: " fig("podctl.logs_ended"),
+		    sprintf("%.2f", med("http.sse_ended") / med("podctl.logs_ended")),
+		    ">= 0.5", med("http.sse_ended") >= 0.5 * med("podctl.logs_ended"))
+	if (have("http.list_big"))
+		row(sprintf("`GET /v1/pods` with %d pods", med("http.pods_big")),
+		    fig("http.list_big"), "podctl --json status: " \
+		    fig("http.podctl_status_big"), "", "<= 100 ms",
+		    med("http.list_big") <= 100)
+
 	print ""
 	print "Floor, same run:"
 	for (k in n)
