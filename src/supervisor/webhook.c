@@ -418,7 +418,9 @@ receiver_send(struct receiver *rcv)
 			}
 			rcv->cur_failed = false;
 		}
-		if (event_expired(rcv->cur)) {
+		/* One that failed is tried once more at its max age (see
+		 * receiver_failed); one never tried is dropped at once. */
+		if (!rcv->cur_failed && event_expired(rcv->cur)) {
 			receiver_drop(rcv, "older than --webhook-max-age");
 			continue;
 		}

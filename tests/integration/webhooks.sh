@@ -262,7 +262,7 @@ stop_daemon
 # 4. A receiver down for longer than --webhook-max-age: the event is
 # dropped, with a log line and a counter, after retries under one id.
 echo fail >"$R/dead.mode"
-start_hooked --webhook "$U/m/dead" --webhook-max-age 2s
+start_hooked --webhook "$U/m/dead" --webhook-max-age 3s
 pc spawn --wait -- true >/dev/null
 wait_for 15 "the event dropped" metric_is \
     "podvisor_webhook_dropped_total{receiver=\"$U/m/dead\",reason=\"max-age\"}" 1
@@ -292,7 +292,9 @@ check "the hung receiver has one request, still open" test \
     "$(metric "podvisor_webhook_pending{receiver=\"$U/hang\"}")" = 3
 rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status")
 echo "daemon RSS: ${rss0} kB before, ${rss1} kB after the hostile receivers"
-check "the daemon did not take in 100 MB answers" test $((rss1 - rss0)) -lt 51200
+# (valgrind's own memory grows with the code it translates: not there)
+[ -n "$VALGRIND" ] ||
+    check "the daemon did not take in 100 MB answers" test $((rss1 - rss0)) -lt 51200
 stop_daemon
 
 # 6. 500 pods churn while a receiver never answers: spawn --wait takes
