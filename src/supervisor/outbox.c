@@ -436,9 +436,11 @@ outbox_committed(void)
 	for (i = 0; i < ntouched; i++)
 		touched[i]->reported_state = touched_state[i];
 	ntouched = 0;
-	memmove(deletes, deletes + ndeletes_txn,
-	    (ndeletes - ndeletes_txn) * sizeof *deletes);
-	ndeletes -= ndeletes_txn;
+	if (ndeletes_txn > 0) {
+		memmove(deletes, deletes + ndeletes_txn,
+		    (ndeletes - ndeletes_txn) * sizeof *deletes);
+		ndeletes -= ndeletes_txn;
+	}
 	for (i = 0; (rcv = webhook_at(i)) != NULL; i++)
 		outbox_commit_receiver(rcv);
 }
