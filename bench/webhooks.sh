@@ -59,14 +59,14 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
                                 Hook).serve_forever()
 EOF
 
-# spawn N true pods, at most 500 alive; print their end rate (pods/s).
+# spawn N true pods, 200 at a time; print their end rate (pods/s).
 cat >"$T/churn.py" <<'EOF'
 import sys, time, podvisor
 c = podvisor.Client(sys.argv[1])
 n, t = int(sys.argv[2]), time.monotonic()
 done = 0
 while done < n:
-    ids = [c.spawn(["/bin/true"]) for _ in range(min(500, n - done))]
+    ids = [c.spawn(["/bin/true"]) for _ in range(min(200, n - done))]
     c.wait(*ids)
     done += len(ids)
 print("%.0f" % (n / (time.monotonic() - t)))
@@ -75,7 +75,7 @@ EOF
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT/hook
 daemon() {
-	"$B/podvisord" --socket "$T/s" --state-dir "$T/st" --keep-terminal 100 \
+	"$B/podvisord" --socket "$T/s" --state-dir "$T/st" --keep-terminal 1000 \
 	    --webhook "$URL" --webhook-max-pending $((N + 1000)) \
 	    >>"$T/log" 2>&1 &
 	DPID=$!

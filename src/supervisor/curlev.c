@@ -44,6 +44,7 @@ curlev_drain(void)
 	CURLMsg		*m;
 	CURL		*easy;
 	CURLcode	 result;
+	char		*priv;
 	int		 left;
 
 	while ((m = curl_multi_info_read(multi, &left)) != NULL) {
@@ -51,8 +52,9 @@ curlev_drain(void)
 			continue;
 		easy = m->easy_handle;
 		result = m->data.result;	/* m is gone after the remove */
-		x = NULL;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+		priv = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+		x = (struct curlxfer *)priv;
 		curl_multi_remove_handle(multi, easy);
 		curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
 		if (x == NULL)
@@ -210,10 +212,10 @@ curlev_add(CURL *easy, curlev_done_fn done, void *arg)
 void
 curlev_remove(CURL *easy)
 {
-	struct curlxfer	*x = NULL;
+	char	*priv = NULL;
 
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
 	curl_multi_remove_handle(multi, easy);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-	free(x);
+	free(priv);
 }

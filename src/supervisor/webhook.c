@@ -437,11 +437,14 @@ receiver_retry_cb(int fd, short what, void *arg)
 	receiver_send(arg);
 }
 
-/* New events for the receiver: start unless it is busy or backing off. */
+/* New events for the receiver: start unless it is busy or backing off
+ * (or libcurl is gone: the registry's last write at exit commits events
+ * for the next start). */
 void
 webhook_wake(struct receiver *rcv)
 {
-	if (rcv->easy == NULL && !evtimer_pending(rcv->retry_ev, NULL))
+	if (rcv->retry_ev != NULL && rcv->easy == NULL &&
+	    !evtimer_pending(rcv->retry_ev, NULL))
 		receiver_send(rcv);
 }
 
