@@ -10,6 +10,10 @@
  * lose it, so the environment is synced at most once a second (and at
  * exit).  Hundreds of pods ending together then cost one fsync, not
  * hundreds.
+ *
+ * The webhooks' outbox (outbox.c) shares the database, with keys above
+ * every pod id: each event is written in the transaction of the change it
+ * reports, and its deletion after delivery rides on a later one.
  */
 #include <sys/stat.h>
 
