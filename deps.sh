@@ -11,9 +11,13 @@ set -e
 # python3-selenium, chromium, chromium-driver: the web console's test;
 # firefox-esr: the same test's Firefox steps (driven through Firefox's own
 # Marionette protocol, since Debian has no geckodriver);
-# libtool: builds the shared library libpodvisor.so.
+# libtool: builds the shared library libpodvisor.so;
+# libcurl4-openssl-dev: podvisord's webhooks and the HTTP pods' runtime
+# (libcurl's multi interface); libssl-dev: OpenSSL's HMAC-SHA256 for the
+# webhooks' signatures.
 pkgs="build-essential autoconf automake libtool pkg-config libevent-dev
 libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
+libcurl4-openssl-dev libssl-dev
 util-linux clang libclang-rt-dev valgrind python3 python3-msgpack
 python3-pytest curl
 python3-selenium chromium chromium-driver firefox-esr"

@@ -3,6 +3,7 @@
  * JSON objects.
  */
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "ctl.h"
@@ -69,6 +70,17 @@ status_cause(const struct msg_pod *p)
 	putchar('\n');
 }
 
+/* Under the whole tree's table: webhook events podvisord has not
+ * delivered yet (its status reply says, for the daemon's owner). */
+static void
+status_webhooks(const struct msg_end *end)
+{
+	if (end->webhooks_pending > 0)
+		printf("webhooks: %" PRId64 " event%s pending delivery\n",
+		    end->webhooks_pending, end->webhooks_pending == 1 ? "" :
+		    "s");
+}
+
 /* The status reply: pod records, parents first, then the end. */
 static int
 status_reply(struct msg *m, void *arg)
@@ -89,6 +101,8 @@ status_reply(struct msg *m, void *arg)
 		podtree_table(&st->tree, stdout);
 		if (st->pod != NULL && st->tree.n > 0)
 			status_cause(&st->tree.pods[0]);
+		if (st->pod == NULL)
+			status_webhooks(&m->u.end);
 		return (0);
 	default:
 		return (reply_unexpected(m));

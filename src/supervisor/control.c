@@ -204,6 +204,20 @@ status_emit(struct client *c, struct pod *pod, bool all)
 	}
 }
 
+/* The whole tree's end: with the webhook events not yet delivered, for
+ * the daemon's owner (they are about every user's pods). */
+static void
+status_end(struct client *c)
+{
+	struct msg	msg;
+
+	msg_init(&msg, MSG_END);
+	if (webhook_count() > 0 && (c->uid == 0 ||
+	    c->uid == sv.uid))
+		msg.u.end.webhooks_pending = (int64_t)outbox_pending();
+	peer_send(c->peer, &msg);
+}
+
 /* status [--all] [POD]: the forest (or one subtree), parents first. */
 static void
 status_request(struct client *c, struct msg_status *m)
@@ -225,7 +239,7 @@ status_request(struct client *c, struct msg_status *m)
 		    !status_visible(c, pod->parent, m->all))
 			status_emit(c, pod, m->all);
 	}
-	reply_end(c, NULL);
+	status_end(c);
 }
 
 /* inspect POD: the full record, children as ids. */

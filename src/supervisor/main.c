@@ -44,7 +44,9 @@ static const char usage[] =
     "                 [--log-level LEVEL] [--log-file FILE]\n"
     "                 [--http ADDR]... [--http-token-file FILE] "
     "[--http-allow-remote]\n"
-    "                 [--version]\n";
+    "                 [--webhook URL]... [--webhook-events terminal|all]\n"
+    "                 [--webhook-secret-file FILE] [--webhook-max-age DUR]\n"
+    "                 [--webhook-max-pending N] [--version]\n";
 
 /* Start-up failed: say why (to the waiting parent too) and exit 1. */
 static void __attribute__((noreturn))
@@ -226,6 +228,68 @@ log_map_size_arg(const char *s)
 	sv.log_map_size = s;
 }
 
+/* --webhook-events terminal|all */
+static void
+webhook_events_arg(const char *s)
+{
+	if (strcmp(s, "all") == 0)
+		sv.webhook_all = true;
+	else if (strcmp(s, "terminal") == 0)
+		sv.webhook_all = false;
+	else {
+		fprintf(stderr, "podvisord: --webhook-events: use terminal or "
+		    "all, not '%s'\n", s);
+		exit(2);
+	}
+	sv.webhook_options = true;
+}
+
+/* The --webhook options, but for the URLs; returns whether ch was one. */
+static bool
+webhook_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case 'W':
+		sv.webhooks = xreallocarray(sv.webhooks, sv.nwebhooks + 1,
+		    sizeof *sv.webhooks);
+		sv.webhooks[sv.nwebhooks++] = (char *)arg;
+		return (true);
+	case 'E':
+		webhook_events_arg(arg);
+		return (true);
+	case 'X':
+		sv.webhook_secret_file = arg;
+		return (true);
+	case 'A':
+		if ((sv.webhook_max_age_ms = duration_arg("--webhook-max-age",
+		    arg)) <= 0) {
+			fprintf(stderr, "podvisord: --webhook-max-age: must be "
+			    "more than 0\n");
+			exit(2);
+		}
+		sv.webhook_options = true;
+		return (true);
+	case 'P':
+		sv.webhook_max_pending = count_arg("--webhook-max-pending", arg,
+		    10000000);
+		sv.webhook_options = true;
+		return (true);
+	}
+	return (false);
+}
+
+/* The --webhook options make sense together: else a usage error. */
+static void
+check_webhooks(void)
+{
+	char	cause[1024];
+
+	if (webhook_configure(cause, sizeof cause) == -1) {
+		fprintf(stderr, "podvisord: %s\n", cause);
+		exit(2);
+	}
+}
+
 /* Command-line options into sv. */
 static void
 parse_options(int argc, char **argv, bool *daemonize)
@@ -248,6 +312,11 @@ parse_options(int argc, char **argv, bool *daemonize)
 		{ "http", required_argument, NULL, 'H' },
 		{ "http-token-file", required_argument, NULL, 'T' },
 		{ "http-allow-remote", no_argument, NULL, 'R' },
+		{ "webhook", required_argument, NULL, 'W' },
+		{ "webhook-events", required_argument, NULL, 'E' },
+		{ "webhook-secret-file", required_argument, NULL, 'X' },
+		{ "webhook-max-age", required_argument, NULL, 'A' },
+		{ "webhook-max-pending", required_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -255,6 +324,8 @@ parse_options(int argc, char **argv, bool *daemonize)
 	int	 ch, level = LOG_LEVEL_INFO;
 
 	while ((ch = getopt_long(argc, argv, "S:h", longopts, NULL)) != -1) {
+		if (webhook_option(ch, optarg))
+			continue;
 		switch (ch) {
 		case 'S':
 			snprintf(sv.socket_path, sizeof sv.socket_path, "%s",
@@ -337,6 +408,7 @@ parse_options(int argc, char **argv, bool *daemonize)
 		exit(2);
 	}
 	log_init("podvisord", level);
+	check_webhooks();
 }
 
 /* Each pod holds one descriptor here: take what the hard limit allows.
@@ -486,8 +558,11 @@ startup(void)
 		    strerror(errno));
 		startup_fail(cause);
 	}
+	if (webhook_start(cause, sizeof cause) == -1)
+		startup_fail(cause);
 	if (registry_open(cause, sizeof cause) == -1)
 		startup_fail(cause);
+	webhook_resume();
 	if (control_listen(cause, sizeof cause) == -1)
 		startup_fail(cause);
 	if (http_start(cause, sizeof cause) == -1)
@@ -592,11 +667,13 @@ sv_pass(int fd, short events, void *arg)
 	sv_maybe_exit();
 }
 
-/* During shutdown, leave the loop once every pod is terminal. */
+/* During shutdown, leave the loop once every pod is terminal (and the
+ * webhook events being sent are through, for a moment at most). */
 static void
 sv_maybe_exit(void)
 {
-	if (sv.shutting_down && podtab_live_count() == 0)
+	if (sv.shutting_down && podtab_live_count() == 0 &&
+	    !webhook_draining())
 		event_base_loopexit(sv.base, NULL);
 }
 
@@ -634,6 +711,8 @@ main(int argc, char **argv)
 	sv.cancel_grace_ms = 10000;
 	sv.term_grace_ms = 5000;
 	sv.log_max = LOG_MAX_DEFAULT;
+	sv.webhook_max_age_ms = 24 * 3600 * 1000;
+	sv.webhook_max_pending = 10000;
 	log_init("podvisord", LOG_LEVEL_INFO);
 	parse_options(argc, argv, &want_daemon);
 	open_log_file();
@@ -671,10 +750,13 @@ main(int argc, char **argv)
 	log_info("all pods stopped; exiting");
 	control_close();
 	http_stop();
+	webhook_stop();
 	registry_close();
+	webhook_free();
 	retention_close();
 	clients_free();
 	free(sv.http);
+	free(sv.webhooks);
 	free_pods();
 	event_free(ev_term);
 	event_free(ev_int);

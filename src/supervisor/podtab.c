@@ -73,6 +73,7 @@ pod_new(uint64_t id)
 	pod->paused_at = WIRE_NONE;
 	pod->progress = WIRE_NAN;
 	pod->started_at = pod->ended_at = pod->stop_requested_at = WIRE_NONE;
+	pod->reported_state = -1;
 	return (pod);
 }
 

@@ -10,6 +10,10 @@
  * lose it, so the environment is synced at most once a second (and at
  * exit).  Hundreds of pods ending together then cost one fsync, not
  * hundreds.
+ *
+ * The webhooks' outbox (outbox.c) shares the database, with keys above
+ * every pod id: each event is written in the transaction of the change it
+ * reports, and its deletion after delivery rides on a later one.
  */
 #include <sys/stat.h>
 
@@ -80,6 +84,8 @@ registry_adopt(struct pod *pod, int64_t parent_id)
 {
 	struct pod	*parent = NULL;
 
+	/* Any webhook event for this state was committed with it. */
+	pod->reported_state = pod->state;
 	if (parent_id > 0)
 		parent = podtab_find(parent_id);
 	podtab_insert(pod);
@@ -123,6 +129,10 @@ registry_load(char *cause, size_t len)
 		if (k == REGISTRY_META_KEY) {
 			if (val.mv_size == sizeof next_id)
 				memcpy(&next_id, val.mv_data, sizeof next_id);
+			continue;
+		}
+		if (k >= OUTBOX_KEY_BASE) {
+			outbox_load(k, val.mv_data, val.mv_size);
 			continue;
 		}
 		if (msg_decode(val.mv_data, val.mv_size, &msg, why,
@@ -202,6 +212,29 @@ registry_next_id(void)
 	next_id_dirty = true;
 	sv_kick();
 	return (next_id++);
+}
+
+/* A copy of the record stored under key (its length in *len), or NULL:
+ * for the outbox, which reads an event back when its turn comes. */
+void *
+registry_get(uint64_t key, size_t *len)
+{
+	MDB_txn	*txn;
+	MDB_val	 k, v;
+	size_t	 kk = key;
+	void	*copy = NULL;
+
+	if (env == NULL || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0)
+		return (NULL);
+	k.mv_data = &kk;
+	k.mv_size = sizeof kk;
+	if (mdb_get(txn, dbi, &k, &v) == 0) {
+		copy = xmalloc(v.mv_size > 0 ? v.mv_size : 1);
+		memcpy(copy, v.mv_data, v.mv_size);
+		*len = v.mv_size;
+	}
+	mdb_txn_abort(txn);
+	return (copy);
 }
 
 /* Note that a pod changed; it is written at the end of this loop pass. */
@@ -297,14 +330,22 @@ registry_write(void)
 	TAILQ_FOREACH(pod, &dirty, dirty_entry) {
 		if (rc != 0)
 			break;
-		rc = registry_put(txn, pod, buf);
+		/* A webhook event goes with the change it reports. */
+		if ((rc = registry_put(txn, pod, buf)) == 0)
+			rc = outbox_stage(txn, dbi, pod);
 	}
 	evbuffer_free(buf);
-	if (rc != 0) {
+	if (rc == 0)
+		rc = outbox_write(txn, dbi);
+	if (rc != 0)
 		mdb_txn_abort(txn);
-		return (rc);
-	}
-	return (mdb_txn_commit(txn));
+	else
+		rc = mdb_txn_commit(txn);
+	if (rc != 0)
+		outbox_rolled_back();
+	else
+		outbox_committed();
+	return (rc);
 }
 
 /* Write every change of this loop pass in one transaction (the pass
@@ -318,7 +359,7 @@ registry_flush(void)
 	int		 rc;
 
 	if (env == NULL || (TAILQ_EMPTY(&dirty) && nforgotten == 0 &&
-	    !next_id_dirty))
+	    !next_id_dirty && !outbox_dirty()))
 		return;
 	if ((rc = registry_write()) != 0) {
 		log_warnx("registry: cannot write: %s (retrying)",

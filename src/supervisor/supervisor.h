@@ -35,6 +35,7 @@
 
 struct event;
 struct event_base;
+struct MDB_txn;
 struct evbuffer;
 struct peer;
 struct seglog;
@@ -150,6 +151,10 @@ struct pod {
 	struct event	*heartbeat_timer;
 	char		*result;	/* JSON text, NUL-terminated */
 	size_t		 result_len;
+
+	int		 reported_state;	/* the state the last committed
+						   change showed, for webhook
+						   events (outbox.c); -1: none */
 };
 
 struct client {
@@ -210,6 +215,13 @@ struct supervisor {
 	uint64_t	 log_max;	/* default segment log cap */
 	int64_t		 nofile_soft;	/* our soft descriptor limit at start,
 					   restored for workloads */
+	char		**webhooks;	/* --webhook URL, repeatable */
+	size_t		 nwebhooks;
+	bool		 webhook_all;	/* --webhook-events all */
+	bool		 webhook_options; /* some other --webhook-* given */
+	const char	*webhook_secret_file;
+	int64_t		 webhook_max_age_ms;
+	unsigned	 webhook_max_pending;	/* per receiver */
 };
 extern struct supervisor sv;
 
@@ -257,6 +269,7 @@ bool		 pod_subtree_terminal(struct pod *);
 /* registry.c */
 int		 registry_open(char *, size_t);
 void		 registry_close(void);
+void		*registry_get(uint64_t, size_t *);
 uint64_t	 registry_next_id(void);
 void		 registry_touch(struct pod *);
 void		 registry_forget(struct pod *);
@@ -333,6 +346,27 @@ void		 metrics_spawned(void);
 void		 metrics_ended(struct pod *);
 void		 metrics_http(int);
 void		 metrics_render(struct evbuffer *);
+
+/* webhook.c, outbox.c: events POSTed to --webhook receivers (webhook.h
+ * has the rest).  Outbox records are keys from OUTBOX_KEY_BASE up in the
+ * registry's database; pod ids stay below it. */
+#define OUTBOX_KEY_BASE	(UINT64_C(1) << 63)
+int		 webhook_configure(char *, size_t);
+size_t		 webhook_count(void);
+int		 webhook_start(char *, size_t);
+void		 webhook_resume(void);
+bool		 webhook_draining(void);
+void		 webhook_stop(void);
+void		 webhook_free(void);
+void		 webhook_metrics(struct evbuffer *);
+void		 outbox_load(uint64_t, const void *, size_t);
+int		 outbox_stage(struct MDB_txn *, unsigned int, struct pod *);
+int		 outbox_write(struct MDB_txn *, unsigned int);
+void		 outbox_committed(void);
+void		 outbox_rolled_back(void);
+bool		 outbox_dirty(void);
+uint64_t	 outbox_pending(void);
+void		 outbox_close(void);
 
 /* reap.c */
 void		 sv_reap_children(void);

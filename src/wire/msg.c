@@ -97,6 +97,7 @@ static const struct field ok_fields[] = {
 };
 static const struct field end_fields[] = {
 	F(end, missing, STRV, 0),
+	F(end, webhooks_pending, I64, 0),
 };
 static const struct field spawn_fields[] = {
 	F(spawn, argv, STRV, REQNE),

@@ -85,7 +85,9 @@ enum msg_type {
 	MSG_HELLO,	/* version: first message each way on every connection */
 	MSG_ERROR,	/* code, message: the request failed; see error codes */
 	MSG_OK,		/* id, seq: a request succeeded (spawn sets id, send seq) */
-	MSG_END,	/* missing: ends a streamed reply; pod refs not found */
+	MSG_END,	/* missing webhooks_pending: ends a streamed reply; pod
+			   refs not found; status: webhook events not yet
+			   delivered (nil: no webhooks) */
 
 	/* podctl -> podvisord requests. */
 	MSG_SPAWN,	/* argv cwd env inherit_env name parent on_parent_exit
@@ -185,6 +187,7 @@ struct msg_ok {
 
 struct msg_end {
 	char		**missing;
+	int64_t		  webhooks_pending;	/* status replies only */
 };
 
 struct msg_spawn {
