@@ -6,9 +6,10 @@ set -e
 # clang and libclang-rt-dev (libFuzzer's runtime): make check-fuzz;
 # valgrind: make check-valgrind; python3-msgpack: the Python package and
 # the test clients written in Python; curl: the HTTP API tests;
-# python3-selenium, chromium, chromium-driver: the web console's test.
+# python3-selenium, chromium, chromium-driver: the web console's test;
+# libcurl4-openssl-dev: HTTP pods, whose runtime makes the request.
 pkgs="build-essential autoconf automake pkg-config libevent-dev
-libmsgpack-dev liblmdb-dev libjansson-dev libsystemd-dev systemd jq procps
+libmsgpack-dev liblmdb-dev libjansson-dev libcurl4-openssl-dev libsystemd-dev systemd jq procps
 util-linux clang libclang-rt-dev valgrind python3 python3-msgpack curl
 python3-selenium chromium chromium-driver"
 sudo=

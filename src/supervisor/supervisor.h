@@ -150,6 +150,14 @@ struct pod {
 	struct event	*heartbeat_timer;
 	char		*result;	/* JSON text, NUL-terminated */
 	size_t		 result_len;
+
+	/* An HTTP pod (http_url set): what may be shown of its request
+	 * (its headers and body are passed to the runtime, never kept),
+	 * and the response's status, WIRE_NONE until it came. */
+	char		*http_url;	/* secrets redacted */
+	char		*http_method;
+	char		*http_on_cancel;
+	int64_t		 http_status;
 };
 
 struct client {
