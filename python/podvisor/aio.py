@@ -367,6 +367,13 @@ class AsyncPod:
             self._client = AsyncClient()
         return await self._client.spawn(argv, parent=self.id, **options)
 
+    async def spawn_http(self, url: str, **options: Any) -> int:
+        """Spawn a child HTTP pod of this pod (see Client.spawn_http())."""
+        if self._client is None:
+            self._client = AsyncClient()
+        return await self._client.spawn_http(url, parent=self.id,
+                                             **options)
+
     # I/O, driven by the event loop.
 
     def _read_available(self) -> None:
@@ -604,6 +611,12 @@ class AsyncClient:
         """
         return _client._spawned(await self._call(
             _client.spawn_request(argv, **options), ("ok",)))
+
+    async def spawn_http(self, url: str, **options: Any) -> int:
+        """Start an HTTP pod; return its id.  Options as
+        Client.spawn_http()."""
+        return _client._spawned(await self._call(
+            _client.spawn_http_request(url, **options), ("ok",)))
 
     async def stop(self, *pods: PodRef, reason: str | None = None,
                    cancel_grace: Seconds | None = None,

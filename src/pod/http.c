@@ -73,6 +73,7 @@ struct pod_http {
 	char		 errbuf[CURL_ERROR_SIZE];
 	int64_t		 stall_ms;
 	bool		 paused;
+	bool		 global;	/* curl_global_init done */
 
 	/* The response. */
 	long		 status;	/* 0 until the headers came */
@@ -512,6 +513,11 @@ http_start(struct runtime *rt, char *cause, size_t len)
 	    HTTP_STALL_MIN_MS : (int64_t)rt->term_grace_ms;
 	if (http_drop_identity(rt, cause, len) == -1)
 		return (-1);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(cause, len, "cannot initialise libcurl");
+		return (-1);
+	}
+	h->global = true;
 	if ((h->multi = curl_multi_init()) == NULL ||
 	    (h->easy = curl_easy_init()) == NULL) {
 		snprintf(cause, len, "cannot set up libcurl");
@@ -678,6 +684,8 @@ http_free(struct runtime *rt)
 	if (h == NULL)
 		return;
 	http_release(h);
+	if (h->global)
+		curl_global_cleanup();
 	event_free(h->timer);
 	event_free(h->stall);
 	event_free(h->later);
