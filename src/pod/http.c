@@ -20,6 +20,10 @@
  * response headers are kept up to HTTP_HEAD_KEEP; past HTTP_HEAD_MAX
  * the transfer fails.  The log's own cap bounds the disk.
  *
+ * Every byte that comes is a heartbeat (spawn --heartbeat DUR stops a
+ * transfer that gets no byte for DUR); no byte for the term grace is
+ * noted in the log as a stall, without ending anything.
+ *
  * Nothing is done to curl from inside its callbacks: an abort is
  * deferred to an event of its own (http_later).
  */
@@ -45,6 +49,7 @@
 #define HTTP_HEAD_KEEP		(64 * 1024)	/* header bytes logged */
 #define HTTP_HEAD_MAX		(256 * 1024)	/* header bytes accepted */
 #define HTTP_STALL_MIN_MS	1000		/* the shortest stall noticed */
+#define HTTP_ALIVE_MS		250		/* heartbeats up, at most */
 #define HTTP_TIMEOUT_SLACK_MS	1000		/* podvisord's timeout first */
 
 /* How the transfer ended. */
@@ -72,6 +77,8 @@ struct pod_http {
 	struct event	*later;		/* work deferred out of callbacks */
 	char		 errbuf[CURL_ERROR_SIZE];
 	int64_t		 stall_ms;
+	bool		 stalled;	/* noted; cleared by the next byte */
+	int64_t		 alive_sent_at;	/* mono ms of the last heartbeat */
 	bool		 paused;
 	bool		 global;	/* curl_global_init done */
 
@@ -125,6 +132,28 @@ http_flush_chunk(struct pod_http *h)
 		http_commit(h);
 }
 
+/* A byte came: the transfer is alive.  Each counts as a heartbeat
+ * (spawn --heartbeat is an HTTP pod's stall limit), sent up at most
+ * every HTTP_ALIVE_MS, and restarts the stall clock. */
+static void
+http_alive(struct pod_http *h)
+{
+	struct msg	 m;
+	int64_t		 now = mono_ms();
+
+	if (h->stalled) {
+		h->stalled = false;
+		pod_log(h->rt, LOG_HTTP, "data again after a stall");
+	}
+	if (!h->paused)
+		(void)timer_arm(h->stall, h->stall_ms);
+	if (now - h->alive_sent_at < HTTP_ALIVE_MS)
+		return;
+	h->alive_sent_at = now;
+	msg_init(&m, MSG_HEARTBEAT);
+	pod_send(h->rt, &m);
+}
+
 /* Body bytes: into the chunk, an entry each time it fills. */
 static size_t
 http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
@@ -132,8 +161,7 @@ http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	struct pod_http	*h = arg;
 	size_t		 len = size * nmemb, n, done = 0;
 
-	if (h->stall_ms > 0)
-		(void)timer_arm(h->stall, h->stall_ms);
+	http_alive(h);
 	while (done < len) {
 		n = sizeof h->chunk - h->chunk_len;
 		if (n > len - done)
@@ -166,8 +194,6 @@ http_head_complete(struct pod_http *h)
 	msg_init(&m, MSG_RESPONSE);
 	m.u.response.status = (uint64_t)h->status;
 	pod_send(rt, &m);
-	if (h->stall_ms > 0 && !h->paused)
-		(void)timer_arm(h->stall, h->stall_ms);
 }
 
 /* One header line (a status line starts each response; an empty line
@@ -179,6 +205,7 @@ http_header_cb(char *line, size_t size, size_t nitems, void *arg)
 	size_t		 len = size * nitems, n = len;
 	char		*shown;
 
+	http_alive(h);
 	if (h->head_done)
 		return (len);		/* trailers: not kept */
 	if ((h->head_bytes += len) > HTTP_HEAD_MAX) {
@@ -313,18 +340,19 @@ http_timer_cb(CURLM *multi, long ms, void *arg)
 	return (0);
 }
 
-/* No byte for the stall time since the headers: fail the transfer. */
+/* No byte for the stall time (the term grace): noted in the log, once a
+ * stall.  It does not end the transfer (an LLM may think for minutes
+ * before its first token); --heartbeat DUR does. */
 static void
 http_stall_event(int fd, short what, void *arg)
 {
 	struct pod_http	*h = arg;
 
-	if (h->end != HTTP_LIVE || h->paused)
+	if (h->end != HTTP_LIVE || h->paused || h->stalled)
 		return;
-	free(h->error);
-	xasprintf(&h->error, "stalled: no data for %lld ms",
+	h->stalled = true;
+	pod_log(h->rt, LOG_HTTP, "stalled: no data for %lld ms",
 	    (long long)h->stall_ms);
-	http_finish(h, HTTP_FAILED);
 }
 
 /* An abort asked from wherever: done here, outside any curl callback. */
@@ -534,6 +562,7 @@ http_start(struct runtime *rt, char *cause, size_t len)
 		snprintf(cause, len, "cannot start the transfer");
 		return (-1);
 	}
+	(void)timer_arm(h->stall, h->stall_ms);
 	return (0);
 }
 
@@ -593,8 +622,7 @@ http_pause(struct runtime *rt, bool pause)
 	if (pause)
 		evtimer_del(h->stall);
 	else {
-		if (h->head_done && h->stall_ms > 0)
-			(void)timer_arm(h->stall, h->stall_ms);
+		(void)timer_arm(h->stall, h->stall_ms);
 		http_after(h);	/* unpausing may have delivered data */
 	}
 }

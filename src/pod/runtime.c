@@ -380,14 +380,15 @@ pod_note_cancel(struct runtime *rt, const char *reason, const char *by,
 }
 
 /* An HTTP pod's cancel: --on-cancel abort ends the transfer now, finish
- * lets it go on until SIGTERM; a timeout always aborts (the time asked
- * for is up). */
+ * lets it go on until SIGTERM; a timeout or a heartbeat timeout (a
+ * stall) always aborts: the time asked for is up. */
 static void
 pod_cancel_http(struct runtime *rt, const char *ts)
 {
 	bool	 abort = (rt->http_req.on_cancel != NULL &&
 	    strcmp(rt->http_req.on_cancel, "abort") == 0) ||
-	    strcmp(rt->cancel.reason, "timeout") == 0;
+	    strcmp(rt->cancel.reason, "timeout") == 0 ||
+	    strcmp(rt->cancel.reason, "heartbeat-timeout") == 0;
 
 	if (!http_live(rt))
 		pod_log(rt, LOG_CANCEL, "reason: %s: the transfer is over",

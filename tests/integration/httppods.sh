@@ -138,13 +138,19 @@ pc wait slowpoke >/dev/null
 check "timeout: stopped" state_is slowpoke stopped
 check "timeout: reason timeout" test "$(field slowpoke reason)" = timeout
 
-# A stall: no byte for the term grace once the response began.
-pc spawn -n stall --term-grace 1s --http "$URL/stall" >/dev/null
+# A stall: no byte for the term grace is noted in the log; --heartbeat
+# DUR (every byte a heartbeat) stops a pod that gets no byte for DUR.
+pc spawn -n stall --term-grace 1s --heartbeat 2s --http "$URL/stall" >/dev/null
 pc wait stall >/dev/null
-check "stall: failed" state_is stall failed
-check "stall: noticed in error" sh -c "$PODCTL -S $SOCK --json inspect stall | \
-    jq -e '.error | test(\"stalled\")'"
+check "stall: noticed in the log" has_entry stall \
+    '.kind == "http" and (.data | test("stalled: no data for 1000 ms"))'
+check "stall: stopped by the heartbeat" test "$(field stall state) $(field \
+    stall reason)" = "stopped heartbeat-timeout"
 check "stall: what came is kept" test "$(stdout_of stall)" = first
+pc spawn -n steady -w --heartbeat 1s --http "$URL/slow?n=10&ms=300" >/dev/null
+check "bytes are heartbeats: a steady stream is not stopped" \
+    test "$(field steady state)" = succeeded
+check "heartbeat_at is set" test "$(field steady heartbeat_at)" != null
 
 # Headers without end: failed, with the headers kept bounded.
 pc spawn -n heads --http "$URL/hugeheaders" >/dev/null
