@@ -8,6 +8,10 @@
 #   uss     PODS pods in flight at once against a response that takes
 #           its time: the USS (private memory) of each pod's processes,
 #           its runtime (and, for curl, the curl process), per pod
+#   sys     in the same phase, what the machine gave up per pod
+#           (MemAvailable before and during): USS plus what the kernel
+#           holds for each process (page tables, stacks); noisy on a
+#           shared machine
 # Prints RESULT lines and the medians.  Run from the build directory.
 set -u
 RUNS=3 N=1000
@@ -74,6 +78,13 @@ def uss(pid):
         pass
     return total
 
+def available():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1])
+
+avail0 = available()
 t0 = time.monotonic()
 ids = [spawn() for _ in range(n)]
 print(f"{mode} {phase}: {n} spawned in {time.monotonic() - t0:.1f}s",
@@ -96,6 +107,7 @@ else:
     kib = sorted(uss(r["runtime_pid"]) for r in recs if r["runtime_pid"])
     print(f"RESULT {mode}_uss {kib[len(kib) // 2]} KiB/pod (median;"
           f" {sum(kib) / len(kib):.0f} mean)")
+    print(f"RESULT {mode}_sys {(avail0 - available()) / n:.0f} KiB/pod")
     client.stop(*ids, cancel_grace=0.1, term_grace=1)
 for i in ids:
     client.rm(i)
