@@ -168,7 +168,8 @@ _TIMES = ("created_at", "started_at", "ended_at", "stop_requested_at")
 _API_TIMES = ("next_stage_at", "cancel_acked_at", "heartbeat_at", "paused_at")
 # Record fields folded into others, or not shown (as by podctl).
 _CONSUMED = {"type", "stage_left_ms", "result"} | \
-    {f"limit_{n}" for n in _LIMITS}
+    {f"limit_{n}" for n in _LIMITS} | \
+    {"http_url", "http_method", "http_status", "http_on_cancel"}
 
 
 def pod_record(msg: Mapping[str, Any], inspect: bool = False) \
@@ -223,12 +224,23 @@ def pod_record(msg: Mapping[str, Any], inspect: bool = False) \
         "queued": g.get_uint(msg, "queued"),
         "cause": g.get_strv(msg, "cause") if "cause" in msg else None,
     })
+    rec["http"] = _http_record(msg)
     if inspect:
         rec["result"] = _result(msg)
     for key, value in msg.items():
         if key not in rec and key not in _CONSUMED:
             rec[key] = _plain(value)
     return rec
+
+
+def _http_record(msg: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An HTTP pod's request and status (as podctl --json's "http")."""
+    url = _wire.get_str(msg, "http_url")
+    if url is None:
+        return None
+    return {"url": url, "method": _wire.get_str(msg, "http_method"),
+            "status": _nonneg(_wire.get_int(msg, "http_status")),
+            "on_cancel": _wire.get_str(msg, "http_on_cancel") or "finish"}
 
 
 def _result(msg: Mapping[str, Any]) -> Any:
@@ -345,6 +357,33 @@ def spawn_request(argv: Sequence[str], *, name: str | None = None,
             raise ValueError(f"unknown limit {key!r}: use"
                              f" {', '.join(_LIMITS)}")
         msg[f"limit_{key}"] = int(value)
+    return msg
+
+
+def spawn_http_request(url: str, *, method: str | None = None,
+                       headers: Mapping[str, str] | Iterable[str] |
+                       None = None,
+                       data: str | bytes | None = None,
+                       on_cancel: str | None = None,
+                       **options: Any) -> dict[str, Any]:
+    """The spawn request of an HTTP pod (see Client.spawn_http())."""
+    msg = spawn_request(["http"], **options)
+    del msg["argv"]
+    if isinstance(headers, Mapping):
+        headers = [f"{k}: {v}" for k, v in headers.items()]
+    elif isinstance(headers, (str, bytes)):
+        raise TypeError("headers is a mapping or a sequence of"
+                        " 'Name: value' strings")
+    if isinstance(data, str):
+        data = data.encode()
+    msg.update({
+        "http_url": _wire.need_str("url", url),
+        "http_method": method,
+        "http_headers": None if headers is None else
+        [_wire.need_str("header", h) for h in headers],
+        "http_body": data or None,
+        "http_on_cancel": on_cancel,
+    })
     return msg
 
 
@@ -650,6 +689,31 @@ class Client:
             on_parent_exit=on_parent_exit, heartbeat=heartbeat,
             max_extend=max_extend, limits=limits)
         return _spawned(self._call(msg, ("ok",)))
+
+    def spawn_http(self, url: str, *, method: str | None = None,
+                   headers: Mapping[str, str] | Iterable[str] | None = None,
+                   data: str | bytes | None = None,
+                   on_cancel: str | None = None, **options: Any) -> int:
+        """Start an HTTP pod: one request made by the pod runtime; return
+        its id.
+
+        As ``podctl spawn --http``: method defaults to GET, or POST with
+        data; headers is a mapping or "Name: value" strings (credential
+        headers are redacted in the log and records); on_cancel is
+        "finish" (the request may complete within the cancel grace) or
+        "abort".  Takes Client.spawn()'s other options (name, parent,
+        timeout, cancel_grace, term_grace, …).  A bad URL, method or
+        header raises InvalidRequest before anything is created.
+
+        Example::
+
+            pod_id = client.spawn_http("https://api.example/v1/chat",
+                                       headers={"Authorization": key},
+                                       data=json.dumps(prompt))
+        """
+        return _spawned(self._call(spawn_http_request(
+            url, method=method, headers=headers, data=data,
+            on_cancel=on_cancel, **options), ("ok",)))
 
     def stop(self, *pods: PodRef, reason: str | None = None,
              cancel_grace: Seconds | None = None,

@@ -886,6 +886,19 @@ class Pod:
             self._client = Client()
         return self._client.spawn(argv, parent=self.id, **options)
 
+    def spawn_http(self, url: str, **options: Any) -> int:
+        """Spawn a child HTTP pod of this pod (see Client.spawn_http()).
+
+        Example::
+
+            call = pod.spawn_http(url, data=prompt, on_cancel="finish")
+            ev = pod.next_child_event()
+        """
+        if self._client is None:
+            from ._client import Client
+            self._client = Client()
+        return self._client.spawn_http(url, parent=self.id, **options)
+
     # I/O.
 
     def _read_available(self) -> None:

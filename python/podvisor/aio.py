@@ -385,6 +385,19 @@ class AsyncPod:
             self._client = AsyncClient()
         return await self._client.spawn(argv, parent=self.id, **options)
 
+    async def spawn_http(self, url: str, **options: Any) -> int:
+        """Spawn a child HTTP pod of this pod (see Client.spawn_http()).
+
+        Example::
+
+            call = await pod.spawn_http(url, data=prompt)
+            ev = await pod.next_child_event()
+        """
+        if self._client is None:
+            self._client = AsyncClient()
+        return await self._client.spawn_http(url, parent=self.id,
+                                             **options)
+
     # I/O, driven by the event loop.
 
     def _read_available(self) -> None:
@@ -637,6 +650,18 @@ class AsyncClient:
         """
         return _client._spawned(await self._call(
             _client.spawn_request(argv, **options), ("ok",)))
+
+    async def spawn_http(self, url: str, **options: Any) -> int:
+        """Start an HTTP pod; return its id.  Options as
+        Client.spawn_http().
+
+        Example::
+
+            pod_id = await client.spawn_http(url, headers={"X-Api-Key": k})
+            await client.wait(pod_id)
+        """
+        return _client._spawned(await self._call(
+            _client.spawn_http_request(url, **options), ("ok",)))
 
     async def stop(self, *pods: PodRef, reason: str | None = None,
                    cancel_grace: Seconds | None = None,

@@ -17,8 +17,9 @@ static int	cmd_spawn_exec(struct ctl *, int, char **);
 
 const struct cmd_entry cmd_spawn_entry = {
 	.name = "spawn",
-	.usage = "[OPTIONS] [--] CMD [ARG...]",
-	.summary = "start a pod running CMD and print its id",
+	.usage = "[OPTIONS] [--] CMD [ARG...] | [OPTIONS] --http URL",
+	.summary = "start a pod running CMD (or one HTTP request) and print"
+	    " its id",
 	.help =
 	    "  -n, --name NAME     name the pod ([A-Za-z0-9._-], not all"
 	    " digits)\n"
@@ -51,7 +52,19 @@ const struct cmd_entry cmd_spawn_entry = {
 	    "                      nofile=N, nproc=N, as=SIZE (bytes; 64K, 1G),\n"
 	    "                      cpu=SECS (90, 90s, 2m; rounded up)\n"
 	    "  -w, --wait          wait for the pod and exit with its"
-	    " status\n",
+	    " status\n"
+	    "HTTP pods (instead of CMD):\n"
+	    "  --http URL          make one request to an http:// or https://"
+	    " URL\n"
+	    "  --method M          the method (default: GET, or POST with"
+	    " --data)\n"
+	    "  --header 'N: V'     a request header (repeatable); @FILE reads"
+	    " one a line\n"
+	    "  --data TEXT|@FILE   the request body\n"
+	    "  --on-cancel finish|abort\n"
+	    "                      on a stop, let the request finish within"
+	    " the cancel\n"
+	    "                      grace (default) or abort it at once\n",
 	.exec = cmd_spawn_exec
 };
 
@@ -70,6 +83,11 @@ static const struct option spawn_options[] = {
 	{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
 	{ "max-extend", required_argument, NULL, OPT_MAX_EXTEND },
 	{ "wait", no_argument, NULL, 'w' },
+	{ "http", required_argument, NULL, OPT_HTTP },
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "data", required_argument, NULL, OPT_DATA },
+	{ "on-cancel", required_argument, NULL, OPT_ON_CANCEL },
 	CTL_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -81,6 +99,7 @@ struct spawn {
 	char		**extra;	/* -e values, pointing into argv */
 	size_t		 nextra;
 	const char	*cwd;
+	struct spawn_http http;		/* --http and its options */
 	bool		 wait;
 	uint64_t	 id;		/* the new pod */
 	bool		 ended;		/* its record arrived */
@@ -211,10 +230,24 @@ spawn_parse(struct spawn *sp, int argc, char **argv)
 			if (spawn_value(sp, ch, optarg) != 0)
 				return (-1);
 			break;
+		case OPT_HTTP:
+		case OPT_METHOD:
+		case OPT_HEADER:
+		case OPT_DATA:
+		case OPT_ON_CANCEL:
+			if (spawn_http_option(sp->ctl, &sp->http, ch,
+			    optarg) != 0)
+				return (-1);
+			break;
 		default:
 			return (-1);
 		}
 	}
+	if (spawn_http_finish(sp->ctl, &sp->http, argc - optind,
+	    &s->http) != 0)
+		return (-1);
+	if (s->http.url != NULL)
+		return (0);
 	if (optind >= argc) {
 		ctl_usage_error(sp->ctl, "no command to run");
 		return (-1);
@@ -356,5 +389,6 @@ out:
 	free(s->cwd);
 	free(s->env);
 	free(sp.extra);
+	spawn_http_free(&sp.http);
 	return (status);
 }

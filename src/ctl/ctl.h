@@ -49,7 +49,12 @@ enum {
 	OPT_MAX_EXTEND,
 	OPT_PRIORITY,
 	OPT_KEY,
-	OPT_PREEMPT
+	OPT_PREEMPT,
+	OPT_HTTP,
+	OPT_METHOD,
+	OPT_HEADER,
+	OPT_DATA,
+	OPT_ON_CANCEL
 };
 
 /* Every command accepts these besides its own options. */
@@ -86,6 +91,17 @@ struct podout {
 	void	(*line)(const struct msg_pod *);
 };
 
+/* spawn --http's request as the options give it (spawn-http.c). */
+struct spawn_http {
+	bool		 any;		/* an HTTP option was given */
+	const char	*url;
+	const char	*method;
+	char		**headers;	/* owned, NULL-terminated */
+	size_t		 nheaders;
+	uint8_t		*body;		/* owned */
+	size_t		 body_len;
+	const char	*on_cancel;
+};
 
 extern const struct cmd_entry cmd_spawn_entry;
 extern const struct cmd_entry cmd_stop_entry;
@@ -112,6 +128,13 @@ int		 ctl_duration(struct ctl *, const char *, const char *,
 int		 ctl_signal(struct ctl *, const char *, const char *, int *);
 int		 ctl_count(struct ctl *, const char *, const char *,
 		     uint64_t *);
+
+/* spawn-http.c */
+int		 spawn_http_option(struct ctl *, struct spawn_http *, int,
+		     const char *);
+int		 spawn_http_finish(struct ctl *, struct spawn_http *, int,
+		     struct wire_http *);
+void		 spawn_http_free(struct spawn_http *);
 
 /* client.c */
 int		 client_open(struct ctl *, struct client **);

@@ -22,6 +22,7 @@ struct event_base;
 struct msg;
 struct msg_start;
 struct peer;
+struct pod_http;
 struct seglog;
 
 #define POD_READ_CHUNK		(64 * 1024)	/* one read, one entry */
@@ -171,8 +172,10 @@ struct runtime {
 	char			*name;		/* for the pod API's welcome */
 	int64_t			 parent;
 	int64_t			 timeout_at;
+	struct wire_http	 http_req;	/* url set: an HTTP pod (owned) */
 
-	/* The workload. */
+	/* The workload: a process, or an HTTP transfer (http.c). */
+	struct pod_http		*http;
 	pid_t			 pid;		/* main process == its pgid */
 	bool			 reaped;	/* main process waited for */
 	bool			 nochild;	/* waitpid said ECHILD */
@@ -217,6 +220,7 @@ void		 pod_committed(struct runtime *);
 void		 pod_log(struct runtime *, int, const char *, ...)
 		     __attribute__((format(printf, 3, 4)));
 void		 pod_check_done(struct runtime *);
+void		 pod_send_ended(struct runtime *);
 void		 pod_paused(struct runtime *);
 
 /* queue.c */
@@ -238,6 +242,17 @@ int		 api_reply(struct runtime *, const struct msg *);
 void		 api_supervisor_lost(struct runtime *);
 void		 api_pause(struct runtime *);
 void		 api_resume(struct runtime *);
+
+/* http.c */
+int		 http_start(struct runtime *, char *, size_t);
+bool		 http_live(struct runtime *);
+void		 http_abort(struct runtime *, int);
+void		 http_signal(struct runtime *, int);
+void		 http_pause(struct runtime *, bool);
+void		 http_fill_ended(struct runtime *, struct msg *);
+void		 http_exit_text(struct runtime *, char *, size_t);
+void		 http_log_request(struct runtime *);
+void		 http_free(struct runtime *);
 
 /* workload.c */
 int		 workload_start(struct runtime *, char *, size_t);

@@ -29,7 +29,6 @@
 static void	pod_stage(struct runtime *, enum pod_stop);
 static void	pod_resume(struct runtime *);
 static void	pod_finish(struct runtime *);
-static void	pod_send_ended(struct runtime *);
 
 /* Arm a one-shot timer ms from now. */
 static void
@@ -215,6 +214,45 @@ pod_env_set(struct runtime *rt, const char *kv)
 	rt->env[n + 1] = NULL;
 }
 
+/* Copy an HTTP pod's request, checked again; -1 with a reason. */
+static int
+pod_take_http(struct runtime *rt, const struct wire_http *r, char *cause,
+    size_t len)
+{
+	uint8_t	*body = NULL;
+
+	if (r->url == NULL)
+		return (0);
+	if (http_check_request(r, cause, len) == -1)
+		return (-1);
+	rt->http_req.url = xstrdup(r->url);
+	rt->http_req.method = r->method != NULL ? xstrdup(r->method) : NULL;
+	rt->http_req.headers = r->headers != NULL ? xstrvdup(r->headers) :
+	    NULL;
+	rt->http_req.on_cancel = r->on_cancel != NULL ?
+	    xstrdup(r->on_cancel) : NULL;
+	if (r->body.len > 0) {
+		body = xmalloc(r->body.len);
+		memcpy(body, r->body.ptr, r->body.len);
+	}
+	rt->http_req.body.ptr = body;
+	rt->http_req.body.len = r->body.len;
+	return (0);
+}
+
+/* Free the copy of the request. */
+static void
+pod_free_http(struct wire_http *r)
+{
+	free(r->url);
+	free(r->method);
+	if (r->headers != NULL)
+		strv_free(r->headers);
+	free(r->on_cancel);
+	free((void *)r->body.ptr);
+	memset(r, 0, sizeof *r);
+}
+
 /* Copy what MSG_START says; -1 with a reason if it is unusable. */
 static int
 pod_take_start(struct runtime *rt, const struct msg_start *s, char *cause,
@@ -231,7 +269,8 @@ pod_take_start(struct runtime *rt, const struct msg_start *s, char *cause,
 		return (-1);
 	}
 	if (pod_take_identity(rt, s, cause, len) == -1 ||
-	    pod_take_limits(rt, s, cause, len) == -1)
+	    pod_take_limits(rt, s, cause, len) == -1 ||
+	    pod_take_http(rt, &s->http, cause, len) == -1)
 		return (-1);
 	rt->id = s->id;
 	rt->argv = xstrvdup(s->argv);
@@ -272,6 +311,24 @@ pod_log_spawn(struct runtime *rt)
 	free(line);
 }
 
+/* An HTTP pod's start: the request instead of a process (pid 0). */
+static void
+pod_start_http(struct runtime *rt)
+{
+	struct msg	 m;
+	char		 cause[512];
+
+	http_log_request(rt);
+	if (http_start(rt, cause, sizeof cause) == -1) {
+		pod_start_failed(rt, cause);
+		return;
+	}
+	pod_log(rt, LOG_START, "HTTP transfer started");
+	msg_init(&m, MSG_STARTED);
+	m.u.started.pid = 0;
+	pod_send(rt, &m);
+}
+
 /* MSG_START: open the log and start the workload. */
 static void
 pod_start(struct runtime *rt, const struct msg_start *s)
@@ -292,6 +349,10 @@ pod_start(struct runtime *rt, const struct msg_start *s)
 	if (seglog_set_cap(rt->log, rt->log_max) == -1)
 		log_warnx("pod %llu: cannot cap the log: output is kept whole",
 		    (unsigned long long)rt->id);
+	if (rt->http_req.url != NULL) {
+		pod_start_http(rt);
+		return;
+	}
 	pod_log_spawn(rt);
 	if (workload_start(rt, cause, sizeof cause) == -1) {
 		pod_start_failed(rt, cause);
@@ -318,6 +379,29 @@ pod_note_cancel(struct runtime *rt, const char *reason, const char *by,
 	rt->cancel.deadline = deadline;
 }
 
+/* An HTTP pod's cancel: --on-cancel abort ends the transfer now, finish
+ * lets it go on until SIGTERM; a timeout or a heartbeat timeout (a
+ * stall) always aborts: the time asked for is up. */
+static void
+pod_cancel_http(struct runtime *rt, const char *ts)
+{
+	bool	 abort = (rt->http_req.on_cancel != NULL &&
+	    strcmp(rt->http_req.on_cancel, "abort") == 0) ||
+	    strcmp(rt->cancel.reason, "timeout") == 0 ||
+	    strcmp(rt->cancel.reason, "heartbeat-timeout") == 0;
+
+	if (!http_live(rt))
+		pod_log(rt, LOG_CANCEL, "reason: %s: the transfer is over",
+		    rt->cancel.reason);
+	else if (abort) {
+		pod_log(rt, LOG_CANCEL, "reason: %s: aborting the transfer",
+		    rt->cancel.reason);
+		http_abort(rt, 0);
+	} else
+		pod_log(rt, LOG_CANCEL, "reason: %s: the transfer may finish "
+		    "until SIGTERM at %s", rt->cancel.reason, ts);
+}
+
 /* The cooperative stop: a message on the pod API when the workload
  * handles it, else the pod's stop signal. */
 static void
@@ -326,6 +410,10 @@ pod_deliver_cancel(struct runtime *rt)
 	char	 ts[64];
 
 	format_ts(rt->cancel.deadline, ts, sizeof ts);
+	if (rt->http_req.url != NULL) {
+		pod_cancel_http(rt, ts);
+		return;
+	}
 	if (api_cancel(rt)) {
 		pod_log(rt, LOG_CANCEL, "reason: %s (requested by %s): sent "
 		    "through the pod API; SIGTERM at %s", rt->cancel.reason,
@@ -356,6 +444,12 @@ pod_signal(struct runtime *rt, int sig, bool tree)
 {
 	char	 buf[32];
 
+	if (rt->http != NULL) {
+		pod_log(rt, LOG_SIGNAL, "%s to the HTTP transfer", pod_signame(
+		    sig, buf, sizeof buf));
+		http_signal(rt, sig);
+		return;
+	}
 	pod_log(rt, LOG_SIGNAL, "%s to the %s", pod_signame(sig, buf,
 	    sizeof buf), tree ? "pod's processes" : "process group");
 	(void)workload_signal(rt, sig, tree);
@@ -452,8 +546,14 @@ pod_freeze(struct runtime *rt)
 {
 	evtimer_del(rt->pause_timer);
 	rt->pause = POD_PAUSE_FROZEN;
-	pod_log(rt, LOG_SIGNAL, "SIGSTOP to the pod's processes: paused");
-	(void)workload_signal(rt, SIGSTOP, true);
+	if (rt->http != NULL) {
+		pod_log(rt, LOG_SIGNAL, "the HTTP transfer is paused");
+		http_pause(rt, true);
+	} else {
+		pod_log(rt, LOG_SIGNAL, "SIGSTOP to the pod's processes: "
+		    "paused");
+		(void)workload_signal(rt, SIGSTOP, true);
+	}
 	pod_report_paused(rt, true);
 }
 
@@ -512,7 +612,9 @@ pod_resume(struct runtime *rt)
 		return;
 	evtimer_del(rt->pause_timer);
 	rt->pause = POD_PAUSE_NONE;
-	if (was == POD_PAUSE_FROZEN)
+	if (was == POD_PAUSE_FROZEN && rt->http != NULL)
+		http_pause(rt, false);
+	else if (was == POD_PAUSE_FROZEN)
 		(void)workload_signal(rt, SIGCONT, true);
 	else
 		api_resume(rt);
@@ -547,6 +649,8 @@ pod_stage(struct runtime *rt, enum pod_stop stage)
 		break;
 	case POD_STOP_TERM:
 		pod_log(rt, LOG_SIGNAL, "SIGTERM to the pod's processes");
+		if (rt->http != NULL)
+			http_signal(rt, SIGTERM);
 		(void)workload_signal(rt, SIGTERM, true);
 		if (rt->pid > 1 && !rt->reaped)
 			(void)kill(-rt->pid, SIGCONT);
@@ -554,6 +658,8 @@ pod_stage(struct runtime *rt, enum pod_stop stage)
 		break;
 	case POD_STOP_KILL:
 		pod_log(rt, LOG_SIGNAL, "SIGKILL to the pod's processes");
+		if (rt->http != NULL)
+			http_signal(rt, SIGKILL);
 		(void)workload_signal(rt, SIGKILL, true);
 		break;
 	case POD_STOP_NONE:
@@ -575,8 +681,8 @@ pod_stop_cb(int fd, short what, void *arg)
 		pod_stage(rt, POD_STOP_KILL);
 }
 
-/* Tell podvisord how the main process ended. */
-static void
+/* Tell podvisord how the main process (or the transfer) ended. */
+void
 pod_send_ended(struct runtime *rt)
 {
 	struct msg	 m;
@@ -585,7 +691,9 @@ pod_send_ended(struct runtime *rt)
 	if (rt->error != NULL) {
 		m.u.ended.exit_code = 127;
 		m.u.ended.error = rt->error;
-	} else if (WIFSIGNALED(rt->wstatus))
+	} else if (rt->http != NULL)
+		http_fill_ended(rt, &m);
+	else if (WIFSIGNALED(rt->wstatus))
 		m.u.ended.signal = WTERMSIG(rt->wstatus);
 	else
 		m.u.ended.exit_code = WEXITSTATUS(rt->wstatus);
@@ -691,6 +799,10 @@ pod_exit_text(struct runtime *rt, char *buf, size_t len)
 	char	 sb[32];
 	int	 sig;
 
+	if (rt->http != NULL && rt->error == NULL) {
+		http_exit_text(rt, buf, len);
+		return;
+	}
 	if (WIFSIGNALED(rt->wstatus)) {
 		sig = WTERMSIG(rt->wstatus);
 		snprintf(buf, len, "killed by signal %s%s",
@@ -705,7 +817,7 @@ pod_exit_text(struct runtime *rt, char *buf, size_t len)
 static void
 pod_log_exit(struct runtime *rt)
 {
-	char	 text[64];
+	char	 text[128];
 
 	if (rt->log == NULL)
 		return;
@@ -935,6 +1047,8 @@ runtime_free(struct runtime *rt)
 {
 	workload_close_stream(&rt->out[0]);
 	workload_close_stream(&rt->out[1]);
+	http_free(rt);
+	pod_free_http(&rt->http_req);
 	event_free(rt->ev_sigchld);
 	event_free(rt->ev_sigterm);
 	event_free(rt->ev_sigint);

@@ -27,6 +27,7 @@ static const char *const log_kind_names[LOG__MAX] = {
 	[LOG_ACK] = "ack",
 	[LOG_EXTEND] = "extend",
 	[LOG_RESULT] = "result",
+	[LOG_HTTP] = "http",
 };
 
 /* The name of a kind, e.g. "stdout"; NULL if unknown. */

@@ -40,6 +40,7 @@ enum log_kind {
 	LOG_ACK,	/* the workload acknowledged the cancel */
 	LOG_EXTEND,	/* a request for more time, granted or refused */
 	LOG_RESULT,	/* the result the workload set (JSON) */
+	LOG_HTTP,	/* an HTTP pod's response: status line and headers */
 	LOG__MAX
 };
 const char	*log_kind_name(int);	/* "stdout"; NULL if unknown */

@@ -371,11 +371,14 @@ pod_main_ended(struct pod *pod, struct msg_ended *m)
 	pod->phase = PHASE_ENDING;
 	pod->exit_code = m->exit_code >= 0 ? (int)m->exit_code : -1;
 	pod->signal = m->signal > 0 ? (int)m->signal : -1;
+	if (m->http_status != WIRE_NONE)
+		pod->http_status = m->http_status;
 	if (m->error != NULL) {
 		free(pod->error);
 		pod->error = xstrdup(m->error);
 	}
-	if (m->error != NULL)
+	/* An HTTP pod's transport error ends it as a non-zero exit does. */
+	if (m->error != NULL && m->exit_code == 127)
 		pod->outcome = POD_FAILED;
 	else if (pod->state == POD_STOPPING)
 		pod->outcome = POD_STOPPED;
@@ -397,10 +400,17 @@ pod_main_ended(struct pod *pod, struct msg_ended *m)
 }
 
 /* Does an ended message describe one way of ending? An exit code of
- * 0-255, or a signal, or 127 with the reason it never started. */
+ * 0-255, or a signal, or 127 with the reason it never started; an HTTP
+ * pod's, a status and an exit code, or a transport error and one. */
 static bool
-pod_ended_valid(const struct msg_ended *m)
+pod_ended_valid(struct pod *pod, const struct msg_ended *m)
 {
+	if (m->http_status != WIRE_NONE && (pod->http_url == NULL ||
+	    m->http_status < 100 || m->http_status > 999))
+		return (false);
+	if (m->error != NULL && pod->http_url != NULL)
+		return (m->signal == WIRE_NONE && m->exit_code >= 0 &&
+		    m->exit_code <= 255);
 	if (m->error != NULL)
 		return (m->exit_code == 127 && m->signal == WIRE_NONE);
 	if (m->signal != WIRE_NONE)
@@ -426,10 +436,13 @@ sv_dispatch_pod(struct peer *peer, struct msg *msg, void *arg)
 	switch (msg->type) {
 	case MSG_STARTED:
 		why = "a second 'started'";
-		if (pod->pid != 0 || pod->phase != PHASE_LIVE)
+		if (pod->pid != 0 || pod->started_at != WIRE_NONE ||
+		    pod->phase != PHASE_LIVE)
 			goto bad;
 		why = "'started' with an impossible pid";
-		if (!pod_pid_valid(pod, msg->u.started.pid))
+		/* An HTTP pod's transfer runs in the runtime: no pid. */
+		if (pod->http_url != NULL ? msg->u.started.pid != 0 :
+		    !pod_pid_valid(pod, msg->u.started.pid))
 			goto bad;
 		pod_started(pod, msg->u.started.pid);
 		break;
@@ -462,7 +475,7 @@ sv_dispatch_pod(struct peer *peer, struct msg *msg, void *arg)
 		if (pod->phase != PHASE_LIVE)
 			goto bad;
 		why = "'ended' with neither one exit code nor one signal";
-		if (!pod_ended_valid(&msg->u.ended))
+		if (!pod_ended_valid(pod, &msg->u.ended))
 			goto bad;
 		pod_main_ended(pod, &msg->u.ended);
 		break;
@@ -503,6 +516,15 @@ sv_dispatch_pod(struct peer *peer, struct msg *msg, void *arg)
 		break;
 	case MSG_RESULT:
 		api_result(pod, &msg->u.result);
+		break;
+	case MSG_RESPONSE:
+		why = "'response' of a command pod, or a bad status";
+		if (pod->http_url == NULL || pod->phase != PHASE_LIVE ||
+		    msg->u.response.status < 100 ||
+		    msg->u.response.status > 999)
+			goto bad;
+		pod->http_status = (int64_t)msg->u.response.status;
+		registry_touch(pod);
 		break;
 	case MSG_ERROR:
 		/* A request we sent failed (a notify it could not log): the

@@ -72,6 +72,7 @@ pod_new(uint64_t id)
 	pod->cancel_acked_at = pod->heartbeat_at = WIRE_NONE;
 	pod->paused_at = WIRE_NONE;
 	pod->progress = WIRE_NAN;
+	pod->http_status = WIRE_NONE;
 	pod->started_at = pod->ended_at = pod->stop_requested_at = WIRE_NONE;
 	pod->reported_state = -1;
 	return (pod);
@@ -101,6 +102,9 @@ pod_free(struct pod *pod)
 	free(pod->cwd);
 	free(pod->reason);
 	free(pod->error);
+	free(pod->http_url);
+	free(pod->http_method);
+	free(pod->http_on_cancel);
 	free(pod);
 }
 

@@ -65,6 +65,10 @@ pod_to_msg(struct pod *pod, struct msg *msg, int what)
 	r->status_text = pod->status_text;
 	r->progress = pod->progress;
 	r->heartbeat_at = pod->heartbeat_at;
+	r->http_url = pod->http_url;
+	r->http_method = pod->http_method;
+	r->http_on_cancel = pod->http_on_cancel;
+	r->http_status = pod->http_status;
 	if ((what & RECORD_RESULT) && pod->result != NULL) {
 		r->result.ptr = (const uint8_t *)pod->result;
 		r->result.len = pod->result_len;
@@ -127,6 +131,11 @@ pod_from_msg(struct msg_pod *r)
 	pod->status_text = r->status_text ? xstrdup(r->status_text) : NULL;
 	pod->progress = r->progress;
 	pod->heartbeat_at = r->heartbeat_at;
+	pod->http_url = r->http_url ? xstrdup(r->http_url) : NULL;
+	pod->http_method = r->http_method ? xstrdup(r->http_method) : NULL;
+	pod->http_on_cancel = r->http_on_cancel ?
+	    xstrdup(r->http_on_cancel) : NULL;
+	pod->http_status = r->http_status;
 	if (r->result.len > 0) {
 		pod->result = xmalloc(r->result.len + 1);
 		memcpy(pod->result, r->result.ptr, r->result.len);

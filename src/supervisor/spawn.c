@@ -61,6 +61,29 @@ spawn_negative(int64_t ms)
 	return (ms != WIRE_NONE && ms < 0);
 }
 
+/* A command, or an HTTP request (checked as podctl checks it), not
+ * both. */
+static int
+spawn_validate_workload(struct msg_spawn *m, char *cause, size_t len)
+{
+	bool	 cmd = m->argv != NULL && m->argv[0] != NULL;
+
+	if (m->http.url == NULL && (m->http.method != NULL ||
+	    m->http.headers != NULL || m->http.body.len > 0 ||
+	    m->http.on_cancel != NULL))
+		return (snprintf(cause, len, "http_method, http_headers, "
+		    "http_body and http_on_cancel need http_url"), -1);
+	if (m->http.url == NULL && !cmd)
+		return (snprintf(cause, len, "spawn: missing required field "
+		    "'argv'"), -1);
+	if (m->http.url != NULL && m->argv != NULL)
+		return (snprintf(cause, len, "an HTTP pod (http_url) takes no "
+		    "argv"), -1);
+	if (m->http.url != NULL)
+		return (http_check_request(&m->http, cause, len));
+	return (0);
+}
+
 /* Check a spawn request before anything is created. */
 static int
 spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
@@ -69,6 +92,8 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 	size_t	i;
 
 	*parent = NULL;
+	if (spawn_validate_workload(m, cause, len) == -1)
+		return (-1);
 	if (m->cwd[0] != '/')
 		return (snprintf(cause, len, "cwd must be absolute: %s", m->cwd),
 		    -1);
@@ -116,10 +141,12 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 	return (0);
 }
 
-/* posix_spawn the runtime with chan on WIRE_POD_FD; returns its pid. */
+/* posix_spawn the runtime with chan on WIRE_POD_FD; returns its pid.
+ * An HTTP pod's is podvisor-pod-http, beside podvisor-pod. */
 static pid_t
-spawn_runtime(int chan, char *cause, size_t len)
+spawn_runtime(int chan, bool http, char *cause, size_t len)
 {
+	char				 path[PATH_MAX + 8];
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
 	sigset_t			 none, all;
@@ -146,15 +173,31 @@ spawn_runtime(int chan, char *cause, size_t len)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, chan, WIRE_POD_FD);
 	posix_spawn_file_actions_addclosefrom_np(&fa, WIRE_POD_FD + 1);
-	rc = posix_spawn(&pid, sv.runtime_path, &fa, &attr, argv, envp);
+	snprintf(path, sizeof path, "%s%s", sv.runtime_path, http ? "-http" :
+	    "");
+	rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
 		snprintf(cause, len, "cannot start the pod runtime %s: %s",
-		    sv.runtime_path, strerror(rc));
+		    path, strerror(rc));
 		return (-1);
 	}
 	return (pid);
+}
+
+/* An HTTP pod shows "METHOD URL" as its command, secrets redacted; it
+ * keeps no more of its request than that. */
+static void
+spawn_http_pod(struct pod *pod, const struct wire_http *r)
+{
+	pod->http_url = http_redact_url(r->url);
+	pod->http_method = xstrdup(http_method_of(r));
+	pod->http_on_cancel = xstrdup(r->on_cancel != NULL ? r->on_cancel :
+	    "finish");
+	pod->argv = xcalloc(3, sizeof *pod->argv);
+	pod->argv[0] = xstrdup(pod->http_method);
+	pod->argv[1] = xstrdup(pod->http_url);
 }
 
 /* Fill a new pod from the request. */
@@ -165,7 +208,10 @@ spawn_make_pod(struct client *c, struct msg_spawn *m, struct pod *parent)
 
 	pod = pod_new(registry_next_id());
 	pod->name = m->name ? xstrdup(m->name) : NULL;
-	pod->argv = xstrvdup(m->argv);
+	if (m->http.url != NULL)
+		spawn_http_pod(pod, &m->http);
+	else
+		pod->argv = xstrvdup(m->argv);
 	pod->cwd = xstrdup(m->cwd);
 	/* A daemon that cannot switch users owns (and runs) every pod. */
 	pod->owner = sv.uid == 0 ? c->uid : sv.uid;
@@ -219,6 +265,7 @@ spawn_send_start(struct pod *pod, struct client *c, struct msg_spawn *m,
 	s->parent = pod->parent != NULL ? (int64_t)pod->parent->id : WIRE_NONE;
 	if (pod->spec.timeout_ms > 0)
 		s->timeout_at = pod->created_at + pod->spec.timeout_ms * 1000000;
+	s->http = m->http;	/* passed on whole, secrets included */
 	peer_send(pod->peer, &msg);
 	strv_free(s->env);
 	identity_free(&id);
@@ -244,7 +291,8 @@ spawn_launch(struct pod *pod, struct client *c, struct msg_spawn *m,
 		rmdir(dir);
 		return (-1);
 	}
-	if ((pod->runtime_pid = spawn_runtime(sp[1], cause, len)) == -1) {
+	if ((pod->runtime_pid = spawn_runtime(sp[1], pod->http_url != NULL,
+	    cause, len)) == -1) {
 		close(sp[0]);
 		close(sp[1]);
 		rmdir(dir);
@@ -296,7 +344,7 @@ spawn_request(struct client *c, struct msg_spawn *m)
 	if (parent != NULL)
 		journal(parent, LOG_CHILD, "spawned pod %" PRIu64 "%s%s: %s",
 		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
-		    pod->argv[0]);
+		    pod->http_url != NULL ? pod->http_url : pod->argv[0]);
 	api_child_event(pod, "spawned");
 	metrics_spawned();
 	c->spawned = pod->id;

@@ -155,6 +155,13 @@ struct pod {
 	int		 reported_state;	/* the state the last committed
 						   change showed, for webhook
 						   events (outbox.c); -1: none */
+	/* An HTTP pod (http_url set): what may be shown of its request
+	 * (its headers and body are passed to the runtime, never kept),
+	 * and the response's status, WIRE_NONE until it came. */
+	char		*http_url;	/* secrets redacted */
+	char		*http_method;
+	char		*http_on_cancel;
+	int64_t		 http_status;
 };
 
 struct client {

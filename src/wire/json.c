@@ -159,6 +159,23 @@ json_add_api(json_t *o, const struct msg_pod *p)
 	json_add(o, "result", result);
 }
 
+/* An HTTP pod's request and status, or null for a command pod. */
+static json_t *
+json_http(const struct msg_pod *p)
+{
+	json_t	*o;
+
+	if (p->http_url == NULL)
+		return (json_null());
+	o = json_object();
+	json_add(o, "url", json_text(p->http_url));
+	json_add(o, "method", json_text(p->http_method));
+	json_add(o, "status", json_ms(p->http_status));
+	json_add(o, "on_cancel", json_text(p->http_on_cancel != NULL ?
+	    p->http_on_cancel : "finish"));
+	return (o);
+}
+
 /* A pod record as a JSON object; children are ids. */
 json_t *
 pod_json(const struct msg_pod *p)
@@ -197,6 +214,7 @@ pod_json(const struct msg_pod *p)
 	json_add(o, "log_max", json_integer((json_int_t)p->log_max));
 	json_add(o, "leftovers", json_integer((json_int_t)p->leftovers));
 	json_add(o, "log_seq", json_integer((json_int_t)p->log_seq));
+	json_add(o, "http", json_http(p));
 	json_add_api(o, p);
 	kids = json_array();
 	for (i = 0; i < p->children.n; i++)
@@ -222,6 +240,11 @@ pod_copy(struct msg_pod *dst, const struct msg_pod *src)
 	dst->status_text = src->status_text != NULL ?
 	    xstrdup(src->status_text) : NULL;
 	dst->cause = src->cause != NULL ? xstrvdup(src->cause) : NULL;
+	dst->http_url = src->http_url != NULL ? xstrdup(src->http_url) : NULL;
+	dst->http_method = src->http_method != NULL ?
+	    xstrdup(src->http_method) : NULL;
+	dst->http_on_cancel = src->http_on_cancel != NULL ?
+	    xstrdup(src->http_on_cancel) : NULL;
 	dst->result.ptr = NULL;
 	dst->result.len = 0;
 	dst->children.v = NULL;
@@ -244,6 +267,9 @@ pod_clear(struct msg_pod *p)
 	free(p->error);
 	free(p->on_parent_exit);
 	free(p->status_text);
+	free(p->http_url);
+	free(p->http_method);
+	free(p->http_on_cancel);
 	if (p->cause != NULL)
 		strv_free(p->cause);
 	strv_free(p->argv);

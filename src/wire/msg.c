@@ -79,6 +79,14 @@ struct schema {
 	FN(t, spec.max_extend_ms, "max_extend_ms", I64, 0),		\
 	LIMIT_FIELDS(t, spec.limits)
 
+/* An HTTP pod's request (struct wire_http), embedded as http in t. */
+#define HTTP_FIELDS(t)							\
+	FN(t, http.url, "http_url", STR, 0),				\
+	FN(t, http.method, "http_method", STR, 0),			\
+	FN(t, http.headers, "http_headers", STRV, 0),			\
+	FN(t, http.body, "http_body", BIN, 0),				\
+	FN(t, http.on_cancel, "http_on_cancel", STR, 0)
+
 #define REQ		REQUIRED
 #define REQNE		(REQUIRED | NONEMPTY)
 
@@ -100,7 +108,7 @@ static const struct field end_fields[] = {
 	F(end, webhooks_pending, I64, 0),
 };
 static const struct field spawn_fields[] = {
-	F(spawn, argv, STRV, REQNE),
+	F(spawn, argv, STRV, 0),	/* or http_url: spawn.c checks */
 	F(spawn, cwd, STR, REQ),
 	F(spawn, env, STRV, 0),
 	F(spawn, inherit_env, BOOL, 0),
@@ -108,6 +116,7 @@ static const struct field spawn_fields[] = {
 	F(spawn, parent, STR, 0),
 	F(spawn, on_parent_exit, STR, 0),
 	SPEC_FIELDS(spawn),
+	HTTP_FIELDS(spawn),
 };
 static const struct field stop_fields[] = {
 	F(stop, pods, STRV, REQNE),
@@ -192,6 +201,10 @@ static const struct field pod_fields[] = {
 	F(pod, progress, F64, 0),
 	F(pod, heartbeat_at, I64, 0),
 	F(pod, result, BIN, 0),
+	F(pod, http_url, STR, 0),
+	F(pod, http_method, STR, 0),
+	F(pod, http_on_cancel, STR, 0),
+	F(pod, http_status, I64, 0),
 };
 /* The decoder keeps one bit per field; msg_pod is the largest. */
 _Static_assert(sizeof pod_fields / sizeof pod_fields[0] <= 64,
@@ -220,6 +233,7 @@ static const struct field start_fields[] = {
 	F(start, name, STR, 0),
 	F(start, parent, I64, 0),
 	F(start, timeout_at, I64, 0),
+	HTTP_FIELDS(start),
 };
 static const struct field cancel_fields[] = {
 	F(cancel, reason, STR, REQ),
@@ -254,6 +268,10 @@ static const struct field ended_fields[] = {
 	F(ended, exit_code, I64, 0),
 	F(ended, signal, I64, 0),
 	F(ended, error, STR, 0),
+	F(ended, http_status, I64, 0),
+};
+static const struct field response_fields[] = {
+	F(response, status, U64, REQ),
 };
 static const struct field exited_fields[] = {
 	F(exited, leftovers, U64, 0),
@@ -329,6 +347,7 @@ static const struct schema schemas[MSG__COUNT] = {
 	[MSG_RECV] = S0(recv),		[MSG_MESSAGE] = S(message),
 	[MSG_CHILD] = S(child),		[MSG_PAUSE] = S(pause),
 	[MSG_RESUME] = S(resume),	[MSG_PAUSED] = S(paused),
+	[MSG_RESPONSE] = S(response),
 };
 
 /* What the decoder carries around: the owned memory and the cause. */

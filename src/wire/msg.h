@@ -92,7 +92,8 @@ enum msg_type {
 	/* podctl -> podvisord requests. */
 	MSG_SPAWN,	/* argv cwd env inherit_env name parent on_parent_exit
 			   and the spec: cancel_grace_ms term_grace_ms
-			   stop_signal timeout_ms limit_* */
+			   stop_signal timeout_ms limit_*; an HTTP pod has
+			   http_url (and http_*) instead of argv */
 	MSG_STOP,	/* pods reason cancel_grace_ms term_grace_ms wait */
 	MSG_KILL,	/* pod signal */
 	MSG_STATUS,	/* pod all: replies pod* end */
@@ -115,7 +116,7 @@ enum msg_type {
 	MSG_START,	/* id argv env cwd dir stop_signal cancel_grace_ms
 			   term_grace_ms uid gid groups
 			   limit_* nofile_soft log_max name parent
-			   timeout_at */
+			   timeout_at http_* */
 	MSG_CANCEL,	/* reason: cooperative stop */
 	MSG_SIGNAL,	/* signal tree: signal the workload group (and, with
 			   tree, every descendant that left it) */
@@ -158,6 +159,10 @@ enum msg_type {
 			   a child pod was spawned or ended, podvisord ->
 			   runtime -> workload */
 
+	/* pod runtime -> podvisord, HTTP pods. */
+	MSG_RESPONSE,	/* status: an HTTP pod's response began (runtime ->
+			   podvisord) */
+
 	MSG__COUNT
 };
 
@@ -190,8 +195,23 @@ struct msg_end {
 	int64_t		  webhooks_pending;	/* status replies only */
 };
 
+/*
+ * An HTTP pod's request (see httpreq.c), in the spawn and start messages
+ * as the fields http_url, http_method, http_headers, http_body and
+ * http_on_cancel.  Headers and body are secrets for all podvisord knows:
+ * it passes them on to the runtime and never stores or shows them.
+ */
+struct wire_http {
+	char		 *url;		/* NULL: not an HTTP pod */
+	char		 *method;	/* NULL: GET, or POST with a body */
+	char		**headers;	/* "Name: value" */
+	struct wire_bin	  body;
+	char		 *on_cancel;	/* "finish" (NULL) or "abort" */
+};
+
 struct msg_spawn {
-	char		**argv;		/* required, at least one entry */
+	char		**argv;		/* required, at least one entry, unless
+					   http.url is set (then absent) */
 	char		 *cwd;		/* required, absolute */
 	char		**env;		/* "K=V" added to the environment */
 	bool		  inherit_env;	/* env is the caller's whole env */
@@ -199,6 +219,7 @@ struct msg_spawn {
 	char		 *parent;	/* pod ref, NULL: top level */
 	char		 *on_parent_exit;	/* "stop" (NULL) or "orphan" */
 	struct wire_spec  spec;
+	struct wire_http  http;
 };
 
 struct msg_stop {
@@ -298,6 +319,12 @@ struct msg_pod {
 	double		  progress;		/* 0..1, WIRE_NAN: none */
 	int64_t		  heartbeat_at;		/* ns */
 	struct wire_bin	  result;	/* JSON text; inspect and registry */
+	/* An HTTP pod: its request (the URL with secrets redacted) and
+	 * the response's status, WIRE_NONE until it came. */
+	char		 *http_url;
+	char		 *http_method;
+	char		 *http_on_cancel;
+	int64_t		  http_status;
 };
 
 struct msg_entry {
@@ -328,6 +355,7 @@ struct msg_start {
 	char		 *name;
 	int64_t		  parent;
 	int64_t		  timeout_at;	/* ns: --timeout's deadline */
+	struct wire_http  http;		/* http.url set: an HTTP pod */
 };
 
 struct msg_cancel {
@@ -369,7 +397,13 @@ struct msg_notified {
 struct msg_ended {
 	int64_t		  exit_code;
 	int64_t		  signal;
-	char		 *error;
+	char		 *error;	/* could not start (exit_code 127), or
+					   an HTTP pod's transport error */
+	int64_t		  http_status;	/* an HTTP pod's, WIRE_NONE: none */
+};
+
+struct msg_response {
+	uint64_t	  status;	/* required: the HTTP status */
 };
 
 struct msg_exited {
@@ -470,6 +504,7 @@ struct msg {
 		struct msg_result	result;
 		struct msg_message	message;
 		struct msg_child	child;
+		struct msg_response	response;
 	} u;
 	void		*owner;		/* decoder-owned memory, or NULL */
 };

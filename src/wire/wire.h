@@ -55,6 +55,20 @@ int		 limit_find(const char *, size_t);
 int		 limit_parse_value(int, const char *, int64_t *, char *,
 		     size_t);
 
+/* httpreq.c: an HTTP pod's request, checked and redacted. */
+#define HTTPREQ_METHOD_MAX	32
+#define HTTPREQ_BODY_MAX	(768 * 1024)	/* --data: a frame holds it */
+#define HTTPREQ_REDACTED	"[redacted]"
+int		 http_check_url(const char *, char *, size_t);
+int		 http_check_method(const char *, char *, size_t);
+int		 http_check_header(const char *, char *, size_t);
+int		 http_check_on_cancel(const char *, char *, size_t);
+int		 http_check_request(const struct wire_http *, char *, size_t);
+const char	*http_method_of(const struct wire_http *);
+bool		 http_secret_name(const char *, size_t);
+char		*http_redact_header(const char *, size_t);
+char		*http_redact_url(const char *);
+
 /* frame.c */
 /* Append one whole frame (length prefix and map) to the buffer; a message
  * the peer would reject is logged and refused (-1, nothing appended). */

@@ -98,11 +98,18 @@ static const struct tfield t_error[] = { TF(error, code, STR, RQ),
 	TF(error, message, STR, RQ) };
 static const struct tfield t_ok[] = { TF(ok, id, U64, 0), TF(ok, seq, U64, 0) };
 static const struct tfield t_end[] = { TF(end, missing, STRV, 0) };
-static const struct tfield t_spawn[] = { TF(spawn, argv, STRV, NE),
+/* An HTTP pod's request, embedded as http. */
+#define THTTP(t) TFN(t, http.url, "http_url", STR, 0),				\
+	TFN(t, http.method, "http_method", STR, 0),				\
+	TFN(t, http.headers, "http_headers", STRV, 0),				\
+	TFN(t, http.body, "http_body", BIN, 0),					\
+	TFN(t, http.on_cancel, "http_on_cancel", STR, 0)
+/* argv is optional on the wire (an HTTP pod has none): spawn.c checks. */
+static const struct tfield t_spawn[] = { TF(spawn, argv, STRV, 0),
 	TF(spawn, cwd, STR, RQ), TF(spawn, env, STRV, 0),
 	TF(spawn, inherit_env, BOOL, 0), TF(spawn, name, STR, 0),
 	TF(spawn, parent, STR, 0), TF(spawn, on_parent_exit, STR, 0),
-	TSPEC(spawn) };
+	TSPEC(spawn), THTTP(spawn) };
 static const struct tfield t_stop[] = { TF(stop, pods, STRV, NE),
 	TF(stop, reason, STR, 0), TF(stop, cancel_grace_ms, I64, 0),
 	TF(stop, term_grace_ms, I64, 0), TF(stop, wait, BOOL, 0) };
@@ -141,7 +148,9 @@ static const struct tfield t_pod[] = { TF(pod, id, U64, RQ),
 	TF(pod, next_stage_at, I64, 0),
 	TF(pod, cancel_acked_at, I64, 0), TF(pod, status_text, STR, 0),
 	TF(pod, progress, F64, 0), TF(pod, heartbeat_at, I64, 0),
-	TF(pod, result, BIN, 0) };
+	TF(pod, result, BIN, 0), TF(pod, http_url, STR, 0),
+	TF(pod, http_method, STR, 0), TF(pod, http_on_cancel, STR, 0),
+	TF(pod, http_status, I64, 0) };
 static const struct tfield t_entry[] = { TF(entry, seq, U64, RQ),
 	TF(entry, ts, I64, RQ), TF(entry, kind, STR, RQ),
 	TF(entry, data, BIN, 0) };
@@ -154,7 +163,8 @@ static const struct tfield t_start[] = { TF(start, id, U64, RQ),
 	TF(start, gid, I64, 0), TF(start, groups, U64V, 0),
 	TF(start, nofile_soft, I64, 0), TF(start, log_max, U64, 0),
 	TLIMITS(start, limits), TF(start, name, STR, 0),
-	TF(start, parent, I64, 0), TF(start, timeout_at, I64, 0) };
+	TF(start, parent, I64, 0), TF(start, timeout_at, I64, 0),
+	THTTP(start) };
 static const struct tfield t_cancel[] = { TF(cancel, reason, STR, RQ),
 	TF(cancel, requested_by, STR, 0), TF(cancel, deadline, I64, 0) };
 static const struct tfield t_signal[] = { TF(signal, signal, U64, RQ),
@@ -169,7 +179,9 @@ static const struct tfield t_logged[] = { TF(logged, seq, U64, RQ),
 	TF(logged, queued, U64, 0) };
 static const struct tfield t_notified[] = { TF(notified, seq, U64, RQ) };
 static const struct tfield t_ended[] = { TF(ended, exit_code, I64, 0),
-	TF(ended, signal, I64, 0), TF(ended, error, STR, 0) };
+	TF(ended, signal, I64, 0), TF(ended, error, STR, 0),
+	TF(ended, http_status, I64, 0) };
+static const struct tfield t_response[] = { TF(response, status, U64, RQ) };
 static const struct tfield t_exited[] = { TF(exited, leftovers, U64, 0) };
 static const struct tfield t_api[] = { TF(api, handles, STRV, 0) };
 static const struct tfield t_welcome[] = { TF(welcome, id, U64, RQ),
@@ -219,6 +231,7 @@ static const struct ttype ttypes[] = {
 	TT(MSG_RESULT, result), TT0(MSG_RECV, recv),
 	TT(MSG_MESSAGE, message), TT(MSG_CHILD, child),
 	TT(MSG_PAUSE, pause), TT(MSG_RESUME, resume), TT(MSG_PAUSED, paused),
+	TT(MSG_RESPONSE, response),
 };
 #define NTTYPES	(sizeof ttypes / sizeof ttypes[0])
 
@@ -944,7 +957,7 @@ test_nonempty(void)
 			n++;
 		}
 	}
-	CHECK(n == 5);	/* spawn.argv start.argv stop.pods wait.pods rm.pods */
+	CHECK(n == 4);	/* start.argv stop.pods wait.pods rm.pods */
 }
 
 /* Every proper prefix of a valid payload is truncated; one byte more
@@ -2181,6 +2194,68 @@ test_xmalloc(void)
 }
 
 /* Run every test; the last line counts the checks. */
+/* An HTTP pod's request: what is accepted, and what is redacted. */
+static void
+test_httpreq(void)
+{
+	static const char *const good[] = { "http://h", "https://h:443/p?q=1",
+	    "HTTP://127.0.0.1:8080/x", "http://u:p@h/", "http://[::1]:80/",
+	    "https://a.b-c.example/v1/chat#frag", NULL };
+	static const char *const bad[] = { "ftp://h/", "file:///etc/passwd",
+	    "http://", "http:///p", "http://h:0/", "http://h:65536/",
+	    "http://h:8x/", "http://a b/", "http://h/\x7f", "h/path",
+	    "http://[::1/", "http://u@/", NULL };
+	struct wire_http	 r;
+	char			 cause[256], *s;
+	size_t			 i;
+
+	for (i = 0; good[i] != NULL; i++)
+		CHECK(http_check_url(good[i], cause, sizeof cause) == 0);
+	for (i = 0; bad[i] != NULL; i++)
+		CHECK(http_check_url(bad[i], cause, sizeof cause) == -1);
+	CHECK(http_check_method("PATCH", cause, sizeof cause) == 0);
+	CHECK(http_check_method("GE T", cause, sizeof cause) == -1);
+	CHECK(http_check_method("", cause, sizeof cause) == -1);
+	CHECK(http_check_method("connect", cause, sizeof cause) == -1);
+	CHECK(http_check_header("X-A: b\tc", cause, sizeof cause) == 0);
+	CHECK(http_check_header("X-A:", cause, sizeof cause) == 0);
+	CHECK(http_check_header("X-A: b\r\nX-B: c", cause, sizeof cause) == -1);
+	CHECK(http_check_header("X A: b", cause, sizeof cause) == -1);
+	CHECK(http_check_header(": b", cause, sizeof cause) == -1);
+	CHECK(http_check_header("content-length: 3", cause, sizeof cause) == -1);
+	CHECK(http_secret_name("Authorization", 13));
+	CHECK(http_secret_name("x-api-key", 9));
+	CHECK(http_secret_name("X-Goog-Api-Key", 14));
+	CHECK(http_secret_name("api_key", 7));
+	CHECK(!http_secret_name("Content-Type", 12));
+	s = http_redact_header("Authorization: Bearer x", 23);
+	CHECK_STR(s, "Authorization: " HTTPREQ_REDACTED);
+	free(s);
+	s = http_redact_header("Accept: */*", 11);
+	CHECK_STR(s, "Accept: */*");
+	free(s);
+	s = http_redact_url("https://al:pw@h/p?a=1&key=k&token=&b#f?key=x");
+	CHECK_STR(s, "https://al:" HTTPREQ_REDACTED "@h/p?a=1&key="
+	    HTTPREQ_REDACTED "&token=&b#f?key=x");	/* empty: nothing hid */
+	free(s);
+	s = http_redact_url("http://al@h/#x");
+	CHECK_STR(s, "http://al@h/#x");
+	free(s);
+	memset(&r, 0, sizeof r);
+	CHECK(http_check_request(&r, cause, sizeof cause) == -1);
+	r.url = "http://h/";
+	CHECK_STR(http_method_of(&r), "GET");
+	r.body.ptr = (const uint8_t *)"x";
+	r.body.len = 1;
+	CHECK_STR(http_method_of(&r), "POST");
+	r.on_cancel = "later";
+	CHECK(http_check_request(&r, cause, sizeof cause) == -1);
+	r.on_cancel = "abort";
+	CHECK(http_check_request(&r, cause, sizeof cause) == 0);
+	r.body.len = HTTPREQ_BODY_MAX + 1;
+	CHECK(http_check_request(&r, cause, sizeof cause) == -1);
+}
+
 int
 main(void)
 {
@@ -2222,6 +2297,7 @@ main(void)
 	test_paths();
 	test_log();
 	test_xmalloc();
+	test_httpreq();
 
 	event_base_free(base);
 	printf("%d passed, %d failed\n", passed, failed);
