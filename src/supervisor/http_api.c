@@ -24,7 +24,7 @@ struct route {
 	enum evhttp_cmd_type	 method;
 	enum hp_path		 kind;
 	const char		*path;	/* action, or the exact path */
-	const char *const	*query;	/* the parameters it takes */
+	const char *const	*query;	/* the parameters it takes; NULL: any */
 	void			(*handle)(struct hreq *, struct hquery *);
 };
 
@@ -62,7 +62,8 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, HP_POD_ACTION, "logs", q_logs, ep_logs },
 	{ EVHTTP_REQ_GET, HP_EXACT, "/v1/events", q_none, ep_events },
 	{ EVHTTP_REQ_GET, HP_EXACT, "/metrics", q_none, ep_metrics },
-	{ EVHTTP_REQ_GET, HP_EXACT, "/", q_none, ep_console },
+	/* The console's page reads its own parameters (?token, ?view). */
+	{ EVHTTP_REQ_GET, HP_EXACT, "/", NULL, ep_console },
 };
 #define NROUTES	(sizeof routes / sizeof routes[0])
 
@@ -746,7 +747,8 @@ http_route(struct evhttp_request *req, const char *path, struct hquery *q,
 		if (routes[i].method != method && !(method ==
 		    EVHTTP_REQ_HEAD && routes[i].method == EVHTTP_REQ_GET))
 			continue;
-		if (hq_only(q, routes[i].query, cause, sizeof cause) == -1) {
+		if (routes[i].query != NULL && hq_only(q, routes[i].query,
+		    cause, sizeof cause) == -1) {
 			http_send_error(req, 400, ERR_USAGE, "%s", cause);
 			break;
 		}

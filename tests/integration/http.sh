@@ -155,6 +155,7 @@ expect_code 200 "?all=0" hc GET "/v1/pods?all=0"
 expect_code 200 "?follow=0 is the array" hc GET "/v1/pods/web/logs?follow=0"
 check "an array" jq -e 'type == "array"' "$T/body" >/dev/null
 expect_code 200 "an encoded key" hc GET "/v1/pods?%61ll=1"
+expect_code 200 "the console's page takes its own parameters" hc GET "/?view=load"
 for id in abc -1 1.5 18446744073709551615 99999999999999999999; do
 	expect_code 400 "Last-Event-ID: $id on a log" \
 	    hh "Last-Event-ID: $id" GET "/v1/pods/web/logs?follow=1"
