@@ -33,6 +33,8 @@ static void	api_dispatch(struct peer *, struct msg *, void *);
 static void	api_refuse(struct runtime *, const char *, const char *);
 static void	api_report_flush(struct runtime *);
 
+static void	api_log_flush(int, short, void *);
+
 /* Send to the workload, if its channel is there. */
 static void
 api_send(struct runtime *rt, const struct msg *m)
@@ -89,6 +91,12 @@ api_close(struct runtime *rt)
 	if (rt->api.report_timer != NULL)
 		event_free(rt->api.report_timer);
 	rt->api.report_timer = NULL;
+	if (rt->api.log_flush != NULL) {
+		if (rt->api.log_batch)
+			api_log_flush(-1, 0, rt);
+		event_free(rt->api.log_flush);
+	}
+	rt->api.log_flush = NULL;
 	free(rt->api.report_text);
 	rt->api.report_text = NULL;
 }
@@ -377,10 +385,44 @@ api_level_valid(const char *level)
 	    strcmp(level, "warning") == 0 || strcmp(level, "error") == 0);
 }
 
+/* The end of a burst of log frames: commit them as one transaction, and
+ * tell podvisord the seq once. */
+static void
+api_log_flush(int fd, short what, void *arg)
+{
+	struct runtime	*rt = arg;
+
+	rt->api.log_batch = false;
+	if (rt->log != NULL) {
+		(void)seglog_commit(rt->log);
+		pod_committed(rt);
+	}
+}
+
+/* Open a batch for the log frames of this read, unless one is open (its
+ * owner commits it).  The commit runs once the frames already read are
+ * dispatched: an event made active now runs after this callback, in
+ * the same pass of the loop, before the loop looks for more input. */
+static void
+api_log_batch(struct runtime *rt)
+{
+	if (rt->log == NULL || rt->api.log_batch)
+		return;
+	if (rt->api.log_flush == NULL &&
+	    (rt->api.log_flush = event_new(rt->base, -1, 0, api_log_flush,
+	    rt)) == NULL)
+		return;		/* unbatched: one transaction per entry */
+	if (seglog_begin(rt->log) == 0) {
+		rt->api.log_batch = true;
+		event_active(rt->api.log_flush, EV_TIMEOUT, 1);
+	}
+}
+
 /* log: an entry "[level] message {fields}" in the pod's log. */
 static void
 api_log(struct runtime *rt, const struct msg_log *l)
 {
+	api_log_batch(rt);
 	pod_log(rt, LOG_LOG, "[%s] %.*s%s%.*s", l->level,
 	    (int)l->message.len, (const char *)l->message.ptr,
 	    l->fields.len > 0 ? " " : "", (int)l->fields.len,

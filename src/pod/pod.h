@@ -109,6 +109,9 @@ struct pod_api {
 	bool			 report_pending;
 	int64_t			 report_sent_at;	/* mono ms */
 	struct event		*report_timer;
+	/* Commits the log entries of one burst of frames (api_log). */
+	struct event		*log_flush;
+	bool			 log_batch;	/* its batch is open */
 };
 
 /* The cancel podvisord sent (or the runtime's own, podvisord gone). */
