@@ -58,7 +58,7 @@ logs_write_error(void)
 static int
 logs_json(const struct msg_entry *e)
 {
-	return (json_print(entry_json(e), JSON_COMPACT));
+	return (entry_print(e));
 }
 
 /* An event line on stdout: "TS #SEQ KIND: DATA". */

@@ -28,31 +28,46 @@ static const struct option status_options[] = {
 struct status {
 	struct ctl	*ctl;
 	const char	*pod;		/* the subtree asked for, or NULL */
-	struct podtree	 tree;
+	struct podtree	 tree;		/* the table's records */
+	struct jw	 w;		/* --json: written as records arrive */
+	struct podstream stream;
+	bool		 streaming;
 };
 
-/* Print the records as JSON: an array of roots, or POD's subtree. */
-static int
-status_json(struct status *st)
+/* --json: each record goes out as it arrives, nested in its parent
+ * (replies come parents first, depth first): no tree of 10,000 pods is
+ * ever built. */
+static void
+status_json_start(struct status *st)
 {
-	struct podtree	*t = &st->tree;
-	json_t		*a;
-	size_t		 i;
+	jw_stdout(&st->w);
+	podstream_init(&st->stream, &st->w, st->pod == NULL);
+	st->streaming = true;
+}
 
-	if (st->pod != NULL) {
-		if (t->n == 0 || t->up[0] != POD_NONE) {
+static void
+status_json_add(struct status *st, const struct msg_pod *p)
+{
+	if (!st->streaming)
+		status_json_start(st);
+	podstream_add(&st->stream, p);
+}
+
+/* The end of --json output: an empty array when no record came. */
+static int
+status_json_end(struct status *st)
+{
+	if (!st->streaming) {
+		if (st->pod != NULL) {
 			fprintf(stderr, "podctl: no such pod: %s\n", st->pod);
 			return (EXIT_NOTFOUND);
 		}
-		return (json_print(podtree_json(t, 0), 0) == 0 ? 0 :
-		    EXIT_FAILED);
+		status_json_start(st);
 	}
-	a = json_array();
-	for (i = 0; i < t->n; i++) {
-		if (t->up[i] == POD_NONE)
-			json_array_append_new(a, podtree_json(t, i));
-	}
-	return (json_print(a, 0) == 0 ? 0 : EXIT_FAILED);
+	podstream_end(&st->stream);
+	st->streaming = false;
+	jw_text(&st->w, "\n");
+	return (jw_flush(&st->w) == 0 ? 0 : EXIT_FAILED);
 }
 
 /* For one pod's status: why it was stopped, from the pod up to the
@@ -90,14 +105,17 @@ status_reply(struct msg *m, void *arg)
 
 	switch (m->type) {
 	case MSG_POD:
-		podtree_add(&st->tree, &m->u.pod);
+		if (st->ctl->json)
+			status_json_add(st, &m->u.pod);
+		else
+			podtree_add(&st->tree, &m->u.pod);
 		return (REPLY_MORE);
 	case MSG_END:
 		if ((status = reply_missing(m->u.end.missing)) != 0)
 			return (status);
-		podtree_link(&st->tree);
 		if (st->ctl->json)
-			return (status_json(st));
+			return (status_json_end(st));
+		podtree_link(&st->tree);
 		podtree_table(&st->tree, stdout);
 		if (st->pod != NULL && st->tree.n > 0)
 			status_cause(&st->tree.pods[0]);
@@ -113,7 +131,7 @@ status_reply(struct msg *m, void *arg)
 static int
 cmd_status_exec(struct ctl *ctl, int argc, char **argv)
 {
-	struct status	st = { ctl, NULL, { 0 } };
+	struct status	st = { .ctl = ctl };
 	struct msg	m;
 	int		ch, status;
 
@@ -136,5 +154,7 @@ cmd_status_exec(struct ctl *ctl, int argc, char **argv)
 	}
 	status = client_run(ctl, &m, status_reply, &st);
 	podtree_free(&st.tree);
+	if (st.streaming)
+		podstream_end(&st.stream);	/* a reply cut short */
 	return (status);
 }

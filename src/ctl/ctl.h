@@ -147,6 +147,8 @@ int		 reply_missing(char **);
 
 /* output.c */
 int		 json_print(json_t *, size_t);
+void		 jw_stdout(struct jw *);
+int		 entry_print(const struct msg_entry *);
 void		 podout_init(struct podout *, bool,
 		     void (*)(const struct msg_pod *));
 void		 podout_add(struct podout *, const struct msg_pod *);

@@ -77,6 +77,33 @@ json_print(json_t *j, size_t flags)
 	return (rc);
 }
 
+/* The sink of a writer to stdout. */
+static int
+jw_stdout_sink(void *arg, const void *p, size_t len)
+{
+	(void)arg;
+	return (fwrite(p, 1, len, stdout) == len ? 0 : -1);
+}
+
+/* Start a writer whose output goes to stdout. */
+void
+jw_stdout(struct jw *w)
+{
+	jw_init(w, jw_stdout_sink, NULL);
+}
+
+/* Print one entry as a JSON line. */
+int
+entry_print(const struct msg_entry *e)
+{
+	struct jw	 w;
+
+	jw_stdout(&w);
+	entry_write(&w, e);
+	jw_text(&w, "\n");
+	return (jw_flush(&w));
+}
+
 /* Start a reply's pod list: with json collected, else each given to
  * line (which may be NULL: nothing is printed). */
 void

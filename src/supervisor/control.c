@@ -28,20 +28,42 @@ static struct evconnlistener	*listener;
 static struct event		*resume_ev;
 
 static void	client_cb(struct peer *, struct msg *, void *);
+static void	client_forget(struct client *);
 
 /* Reply with an error and keep the connection. */
 void
 client_reply_error(struct client *c, const char *code, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*text;
+	struct msg	 msg;
+	va_list		 ap;
+	char		*text;
 
 	va_start(ap, fmt);
 	if (vasprintf(&text, fmt, ap) == -1)
 		text = NULL;
 	va_end(ap);
-	peer_reply_error(c->peer, code, "%s", text ? text : "out of memory");
+	if (c->peer != NULL)
+		peer_reply_error(c->peer, code, "%s", text ? text :
+		    "out of memory");
+	else if (c->sink != NULL) {
+		msg_init(&msg, MSG_ERROR);
+		msg.u.error.code = (char *)code;
+		msg.u.error.message = text ? text : "out of memory";
+		c->sink(c->sink_arg, &msg);
+	}
 	free(text);
+}
+
+/* Send a reply to a client: over its socket, or to its sink; an
+ * in-process client that has been released takes nothing. */
+int
+client_send(struct client *c, struct msg *msg)
+{
+	if (c->peer != NULL)
+		return (peer_send(c->peer, msg));
+	if (c->sink != NULL)
+		c->sink(c->sink_arg, msg);
+	return (0);
 }
 
 /* Resolve pod refs: found ids (deduplicated) and missing refs. Replies
@@ -97,7 +119,7 @@ reply_end(struct client *c, char **missing)
 
 	msg_init(&msg, MSG_END);
 	msg.u.end.missing = missing;
-	peer_send(c->peer, &msg);
+	client_send(c, &msg);
 }
 
 /* Who a client is, as a stop's requested_by: "user alice", "pod 4". */
@@ -179,7 +201,7 @@ kill_request(struct client *c, struct msg_kill *m)
 	msg.u.signal.signal = m->signal;
 	peer_send(pod->peer, &msg);
 	msg_init(&msg, MSG_OK);
-	peer_send(c->peer, &msg);
+	client_send(c, &msg);
 }
 
 /* Is the pod shown to this client by status? */
@@ -197,7 +219,7 @@ status_emit(struct client *c, struct pod *pod, bool all)
 	struct pod	*child;
 
 	pod_to_msg(pod, &msg, 0);
-	peer_send(c->peer, &msg);
+	client_send(c, &msg);
 	TAILQ_FOREACH(child, &pod->children, sibling) {
 		if (status_visible(c, child, all))
 			status_emit(c, child, all);
@@ -215,7 +237,7 @@ status_end(struct client *c)
 	if (webhook_count() > 0 && (c->uid == 0 ||
 	    c->uid == sv.uid))
 		msg.u.end.webhooks_pending = (int64_t)outbox_pending();
-	peer_send(c->peer, &msg);
+	client_send(c, &msg);
 }
 
 /* status [--all] [POD]: the forest (or one subtree), parents first. */
@@ -252,7 +274,7 @@ inspect_request(struct client *c, struct msg_inspect *m)
 	if ((pod = resolve_one(c, m->pod, false)) == NULL)
 		return;
 	pod_to_msg(pod, &msg, RECORD_CHILDREN | RECORD_RESULT);
-	peer_send(c->peer, &msg);
+	client_send(c, &msg);
 	record_msg_release(&msg);
 	reply_end(c, NULL);
 }
@@ -265,7 +287,7 @@ rm_reply_one(struct pod *pod, void *arg)
 	struct msg	 msg;
 
 	pod_to_msg(pod, &msg, 0);
-	peer_send(c->peer, &msg);
+	client_send(c, &msg);
 }
 
 /* rm POD...: forget terminal subtrees; refuse if any pod in them lives. */
@@ -476,6 +498,11 @@ ctl_dispatch(struct client *c, struct msg *msg)
 		resume_request(c, &msg->u.resume);
 		break;
 	default:
+		if (c->peer == NULL) {
+			client_reply_error(c, ERR_PROTOCOL, "unexpected "
+			    "message '%s'", msg_type_name(msg->type));
+			break;
+		}
 		peer_error(c->peer, ERR_PROTOCOL, "unexpected message '%s' on "
 		    "the control socket", msg_type_name(msg->type));
 		break;
@@ -497,6 +524,13 @@ client_cb(struct peer *peer, struct msg *msg, void *arg)
 		ctl_dispatch(c, msg);
 		return;
 	}
+	client_forget(c);
+}
+
+/* A client is gone: end what it was waiting for, and free it. */
+static void
+client_forget(struct client *c)
+{
 	if (c->waiter != NULL)
 		waiter_cancel(c->waiter);
 	if (c->stream != NULL)
@@ -516,7 +550,8 @@ clients_free(void)
 
 	while ((c = TAILQ_FIRST(&clients)) != NULL) {
 		TAILQ_REMOVE(&clients, c, entry);
-		peer_free(c->peer);
+		if (c->peer != NULL)
+			peer_free(c->peer);
 		free(c);
 	}
 }
@@ -589,6 +624,53 @@ void
 control_attach(int fd, uid_t uid, gid_t gid, pid_t pid)
 {
 	client_identify(client_new(fd, "http"), uid, gid, pid);
+}
+
+/*
+ * In-process clients: the HTTP layer's requests go through the same
+ * dispatch as podctl's, as the HTTP caller (its peer credentials, or the
+ * daemon's owner for a token), with the replies handed to a sink as they
+ * are built: no socket, no encoding, no second decode.
+ */
+struct client *
+control_open(uid_t uid, gid_t gid, pid_t pid, client_sink sink, void *arg)
+{
+	struct client	*c;
+
+	c = xcalloc(1, sizeof *c);
+	TAILQ_INSERT_TAIL(&clients, c, entry);
+	c->sink = sink;
+	c->sink_arg = arg;
+	client_identify(c, uid, gid, pid);
+	return (c);
+}
+
+/* One request of an in-process client; its replies go to the sink,
+ * some at once, some later (a waiting stop). */
+void
+control_request(struct client *c, struct msg *msg)
+{
+	ctl_dispatch(c, msg);
+}
+
+static void
+control_release_cb(evutil_socket_t fd, short events, void *arg)
+{
+	client_forget(arg);
+}
+
+/* The HTTP request is over: the client takes no more replies at once,
+ * and is freed on the next loop pass, since its sink may be running
+ * inside the dispatch of one of its own requests. */
+void
+control_release(struct client *c)
+{
+	struct timeval	now = { 0, 0 };
+
+	c->sink = NULL;
+	if (event_base_once(sv.base, -1, EV_TIMEOUT, control_release_cb, c,
+	    &now) == -1)
+		fatalx("event_base_once: out of memory");
 }
 
 /* The socket is the first gate: 0600, or 0660 for the socket group. It

@@ -101,6 +101,13 @@ http_phrase(int status)
 	}
 }
 
+/* A JSON writer's sink: append to an evbuffer. */
+int
+http_evbuffer_sink(void *arg, const void *p, size_t len)
+{
+	return (evbuffer_add(arg, p, len));
+}
+
 /* Send a JSON document (taken over) with a status. */
 void
 http_send_json(struct evhttp_request *req, int status, json_t *doc)
@@ -160,40 +167,78 @@ hreq_connect(struct hreq *h)
 	return (0);
 }
 
-/* Send one control request; its replies go to on_msg. */
+/* A reply to the request's in-process client, as it is built.  The
+ * request may end inside on_msg (or start its next control request from
+ * there): it is freed only once out of every on_msg call. */
+static void
+hreq_sink(void *arg, struct msg *m)
+{
+	struct hreq	*h = arg;
+
+	if (h->on_msg == NULL || h->done)
+		return;
+	h->in_reply++;
+	h->on_msg(h, m);
+	if (--h->in_reply == 0 && h->done)
+		hreq_free(h);
+}
+
+/* Send one control request; its replies go to on_msg.  Requests go
+ * straight to the control dispatch as the caller; a log stream goes over
+ * an internal socket, whose output queue paces the reader. */
 int
 hreq_send(struct hreq *h, const struct msg *m, hreq_cb on_msg)
 {
-	if (h->peer == NULL && hreq_connect(h) == -1)
-		return (-1);
-	h->on_msg = on_msg;
-	if (peer_send(h->peer, m) == -1) {
-		http_send_error(h->req, 503, ERR_FAILED, "cannot relay the "
-		    "request");
-		return (-1);
+	if (m->type == MSG_LOGS) {
+		if (h->peer == NULL && hreq_connect(h) == -1)
+			return (-1);
+		h->on_msg = on_msg;
+		if (peer_send(h->peer, m) == -1) {
+			http_send_error(h->req, 503, ERR_FAILED, "cannot relay "
+			    "the request");
+			return (-1);
+		}
+		return (0);
 	}
+	if (h->client == NULL)
+		h->client = control_open(h->uid, h->gid, h->pid, hreq_sink, h);
+	h->on_msg = on_msg;
+	control_request(h->client, (struct msg *)m);
 	return (0);
 }
 
-/* Drop the internal connection (the control client goes with it). */
+/* Drop the control connection (a waiting request goes with it). */
 void
 hreq_disconnect(struct hreq *h)
 {
+	if (h->client != NULL)
+		control_release(h->client);
+	h->client = NULL;
 	if (h->peer != NULL)
 		peer_free(h->peer);
 	h->peer = NULL;
 }
 
-/* Free a request's state: it has been answered, or its client left. */
+/* Free a request's state: it has been answered, or its client left.
+ * Inside a reply's on_msg it is only marked, and freed on the way out. */
 void
 hreq_free(struct hreq *h)
 {
+	if (h->in_reply > 0) {
+		h->done = true;
+		hreq_disconnect(h);
+		return;
+	}
 	hreq_disconnect(h);
 	if (h->timer != NULL)
 		event_free(h->timer);
 	http_conn_detach(h);
 	json_decref(h->acc);
-	podtree_free(&h->tree);
+	if (h->list != NULL) {
+		podstream_end(&h->list->stream);
+		evbuffer_free(h->list->buf);
+		free(h->list);
+	}
 	free(h->ref);
 	free(h->stop_reason);
 	free(h);

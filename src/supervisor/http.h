@@ -30,19 +30,29 @@ struct http_conn;
 typedef void	(*hreq_cb)(struct hreq *, struct msg *);
 
 /* One HTTP request being answered. */
+/* GET /v1/pods: the reply, written as the records come. */
+struct hlist {
+	struct evbuffer		*buf;
+	struct jw		 w;
+	struct podstream	 stream;
+};
+
 struct hreq {
 	struct evhttp_request	*req;
 	struct evhttp_connection *conn;	/* NULL once it closed */
 	struct http_conn	*hc;	/* the connection's state, or NULL */
-	struct peer		*peer;	/* the internal control connection */
+	struct client		*client;	/* its control requests */
+	struct peer		*peer;	/* a log stream's control connection */
 	hreq_cb			 on_msg;
+	int			 in_reply;	/* inside on_msg calls */
+	bool			 done;	/* freed once out of them */
 	uid_t			 uid;	/* the caller */
 	gid_t			 gid;
 	pid_t			 pid;
 	char			*ref;	/* the {pod} of the path */
 	int			 status;	/* to answer with */
 	json_t			*acc;	/* records gathered */
-	struct podtree		 tree;	/* GET /v1/pods */
+	struct hlist		*list;	/* GET /v1/pods */
 	struct event		*timer;	/* ?wait=DUR */
 	int64_t			 stop_wait;	/* the stop asked for */
 	int64_t			 stop_cancel_ms;
@@ -59,6 +69,7 @@ typedef struct hreq	*(*hreq_new_fn)(struct evhttp_request *, uid_t, gid_t,
 
 /* http.c */
 void		 http_send_json(struct evhttp_request *, int, json_t *);
+int		 http_evbuffer_sink(void *, const void *, size_t);
 void		 http_send_error(struct evhttp_request *, int, const char *,
 		     const char *, ...) __attribute__((format(printf, 4, 5)));
 int		 hreq_send(struct hreq *, const struct msg *, hreq_cb);

@@ -145,148 +145,18 @@ sse_logs_drained(struct evhttp_connection *conn, void *arg)
 		peer_read_resume(h->peer);
 }
 
-/*
- * Log data is scanned eight bytes at a time: a byte at a time, the scans
- * alone cost more CPU than podctl logs spends on the whole log.
- */
-#define BYTES_1		0x0101010101010101ULL	/* 0x01 in every byte */
-#define BYTES_80	0x8080808080808080ULL	/* the high bits */
-
-/* Eight bytes from p, at any alignment. */
-static uint64_t
-sse_word(const uint8_t *p)
-{
-	uint64_t	 w;
-
-	memcpy(&w, p, sizeof w);
-	return (w);
-}
-
-/* Is the data valid UTF-8?  Output is mostly ASCII, which needs no
- * more than an OR of its words. */
-static bool
-sse_utf8(const uint8_t *p, size_t len)
-{
-	uint64_t	 high = 0;
-	size_t		 i;
-
-	for (i = 0; i + 8 <= len; i += 8)
-		high |= sse_word(p + i);
-	for (; i < len; i++)
-		high |= p[i];
-	return ((high & BYTES_80) == 0 || utf8_valid(p, len));
-}
-
-/* Must a JSON string escape this byte? */
-static bool
-sse_json_special(uint8_t c)
-{
-	return (c < 0x20 || c == '"' || c == '\\');
-}
-
-/* Does any of eight bytes need escaping?  A byte below 0x20 borrows in
- * w - 0x20..., a '"' or '\\' becomes zero when XORed with it and borrows
- * in the next subtraction; bytes with the high bit set never count.
- * (The classic "has a byte less than n" test, exact for n <= 128.) */
-static bool
-sse_word_special(uint64_t w)
-{
-	uint64_t	 q = w ^ (BYTES_1 * '"'), b = w ^ (BYTES_1 * '\\');
-
-	return ((((w - BYTES_1 * 0x20) | (q - BYTES_1) | (b - BYTES_1)) &
-	    ~w & BYTES_80) != 0);
-}
-
-/* How a JSON string writes a character it must escape (buf: room for
- * \uXXXX), as jansson writes it. */
-static const char *
-sse_json_escape(uint8_t c, char *buf, size_t len)
-{
-	switch (c) {
-	case '"':
-		return ("\\\"");
-	case '\\':
-		return ("\\\\");
-	case '\b':
-		return ("\\b");
-	case '\f':
-		return ("\\f");
-	case '\n':
-		return ("\\n");
-	case '\r':
-		return ("\\r");
-	case '\t':
-		return ("\\t");
-	default:
-		snprintf(buf, len, "\\u%04X", c);
-		return (buf);
-	}
-}
-
-/* The characters of a JSON string, escaped as jansson escapes them with
- * JSON_COMPACT: '"', '\\' and control characters; UTF-8 as it is. */
-static void
-sse_add_json_chars(struct evbuffer *buf, const uint8_t *p, size_t len)
-{
-	char	 u[8];
-	size_t	 i, run = 0;
-
-	if (len == 0)
-		return;			/* and p may be NULL */
-	i = 0;
-	while (i < len) {
-		if (len - i >= 8 && !sse_word_special(sse_word(p + i))) {
-			i += 8;
-			continue;
-		}
-		if (sse_json_special(p[i])) {
-			evbuffer_add(buf, p + run, i - run);
-			evbuffer_add_printf(buf, "%s", sse_json_escape(p[i], u,
-			    sizeof u));
-			run = i + 1;
-		}
-		i++;
-	}
-	evbuffer_add(buf, p + run, len - run);
-}
-
-/*
- * A log entry as an event: entry_json's object, its data written here.
- * The data is nearly all of a log's bytes, and jansson dumps a string
- * at some 60 MB/s (UTF-8 checked again, a callback per run of plain
- * characters), a fifth of what podctl logs reads; so the other fields
- * come from jansson and the data is escaped in one pass.
- */
+/* A log entry as an event: its JSON object as data. */
 static void
 sse_entry_event(struct evbuffer *buf, const struct msg_entry *e)
 {
-	struct msg_entry	 head = *e;
-	const uint8_t		*p = e->data.ptr;
-	size_t			 len = e->data.len, n;
-	bool			 text = sse_utf8(p, len);
-	json_t			*o;
-	char			*fields, *b64;
+	struct jw	 w;
 
-	head.data.ptr = NULL;
-	head.data.len = 0;
-	o = entry_json(&head);
-	json_object_del(o, "data");
-	fields = json_dumps_free(o);		/* {"seq":..,"kind":..} */
-	n = strlen(fields);
 	evbuffer_add_printf(buf, "event: entry\nid: %" PRIu64 "\ndata: ",
 	    e->seq);
-	evbuffer_add(buf, fields, n - 1);
-	evbuffer_add_printf(buf, "%s\"data\":\"", n > 2 ? "," : "");
-	free(fields);
-	if (text)
-		sse_add_json_chars(buf, p, len);
-	else {
-		b64 = base64_encode(p, len);
-		evbuffer_add(buf, b64, strlen(b64));
-		free(b64);
-	}
-	evbuffer_add_printf(buf, "\"%s}\n\n", text ? "" :
-	    ",\"encoding\":\"base64\"");
+	jw_init(&w, http_evbuffer_sink, buf);
+	entry_write(&w, e);
+	jw_text(&w, "\n\n");
+	jw_flush(&w);
 }
 
 /* One entry of a followed log: an event, paced by the client. */

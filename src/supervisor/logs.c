@@ -74,7 +74,7 @@ logstream_finish(struct logstream *s)
 	struct msg	msg;
 
 	msg_init(&msg, MSG_END);
-	peer_send(s->client->peer, &msg);
+	client_send(s->client, &msg);
 	logstream_cancel(s);
 }
 
@@ -111,7 +111,7 @@ logstream_visit(const struct seglog_entry *e, void *arg)
 		msg.u.entry.kind = "unknown";
 	msg.u.entry.data.ptr = e->data;
 	msg.u.entry.data.len = e->len;
-	peer_send(s->client->peer, &msg);
+	client_send(s->client, &msg);
 	s->next = e->seq + 1;
 	s->batch_bytes += e->len;
 	return (s->batch_bytes >= STREAM_BATCH_BYTES);
@@ -161,6 +161,11 @@ logs_request(struct client *c, struct msg_logs *m)
 	struct seglog		*log;
 	uint64_t		 first;
 
+	if (c->peer == NULL) {		/* paced by its socket's queue */
+		client_reply_error(c, ERR_USAGE, "a log is read over a "
+		    "connection");
+		return;
+	}
 	if ((pod = podtab_resolve(m->pod)) == NULL) {
 		client_reply_error(c, ERR_NOTFOUND, "no such pod: %s", m->pod);
 		return;
@@ -242,7 +247,7 @@ sends_answer(struct pod *pod, uint64_t seq)
 		return;
 	msg_init(&msg, MSG_OK);
 	msg.u.ok.seq = seq;
-	peer_send(c->peer, &msg);
+	client_send(c, &msg);
 }
 
 /* The runtime could not log the oldest pending notify. */

@@ -350,5 +350,5 @@ spawn_request(struct client *c, struct msg_spawn *m)
 	c->spawned = pod->id;
 	msg_init(&reply, MSG_OK);
 	reply.u.ok.id = pod->id;
-	peer_send(c->peer, &reply);
+	client_send(c, &reply);
 }

@@ -164,8 +164,14 @@ struct pod {
 	int64_t		 http_status;
 };
 
+/* Where an in-process client's replies go (the HTTP layer's requests):
+ * each reply as the control code built it, borrowed for the call. */
+typedef void	 (*client_sink)(void *, struct msg *);
+
 struct client {
-	struct peer	*peer;
+	struct peer	*peer;		/* a socket's client, or NULL */
+	client_sink	 sink;		/* an in-process client's replies */
+	void		*sink_arg;
 	uid_t		 uid;
 	gid_t		 gid;
 	pid_t		 pid;
@@ -246,6 +252,10 @@ void		 client_reply_error(struct client *, const char *, const char *,
 		     ...) __attribute__((format(printf, 3, 4)));
 bool		 clients_hold(struct pod *);
 void		 control_attach(int, uid_t, gid_t, pid_t);
+struct client	*control_open(uid_t, gid_t, pid_t, client_sink, void *);
+void		 control_request(struct client *, struct msg *);
+void		 control_release(struct client *);
+int		 client_send(struct client *, struct msg *);
 
 /* access.c */
 bool		 access_may_read(struct client *, struct pod *);

@@ -18,7 +18,7 @@ waiter_emit(struct client *c, struct pod *pod, bool tree)
 	struct pod	*child;
 
 	pod_to_msg(pod, &msg, 0);
-	peer_send(c->peer, &msg);
+	client_send(c, &msg);
 	if (!tree)
 		return;
 	TAILQ_FOREACH(child, &pod->children, sibling)
@@ -55,10 +55,17 @@ waiter_complete(struct waiter *w)
 		if ((pod = podtab_find(w->ids[i])) != NULL)
 			waiter_emit(c, pod, w->tree);
 	}
+	/* Done before the end goes: an in-process client's sink may send
+	 * its next request from inside this call. */
+	TAILQ_REMOVE(&waiters, w, entry);
+	c->waiter = NULL;
+	sv_kick();
 	msg_init(&msg, MSG_END);
 	msg.u.end.missing = w->missing;
-	peer_send(c->peer, &msg);
-	waiter_cancel(w);
+	client_send(c, &msg);
+	free(w->ids);
+	strv_free(w->missing);
+	free(w);
 }
 
 /* Make a client wait until the pods (with tree, their subtrees) are

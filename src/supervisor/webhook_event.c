@@ -59,18 +59,24 @@ char *
 webhook_event_body(struct pod *pod, const char *id, const char *type,
     int64_t ts, size_t *len)
 {
-	struct msg	 msg;
-	json_t		*o;
-	char		*text;
+	struct msg		 msg;
+	struct jw		 w;
+	struct jw_memory	 m;
 
 	pod_to_msg(pod, &msg, RECORD_CHILDREN | RECORD_RESULT);
-	o = json_object();
-	json_add(o, "id", json_string(id));
-	json_add(o, "type", json_string(type));
-	json_add(o, "ts", json_time(ts));
-	json_add(o, "pod", pod_json(&msg.u.pod));
+	jw_memory(&w, &m);
+	jw_object(&w);
+	jw_key(&w, "id");
+	jw_string(&w, id);
+	jw_key(&w, "type");
+	jw_string(&w, type);
+	jw_key(&w, "ts");
+	jw_time(&w, ts);
+	jw_key(&w, "pod");
+	pod_write(&w, &msg.u.pod);
+	jw_object_end(&w);
+	jw_flush(&w);
 	record_msg_release(&msg);
-	text = json_dumps_free(o);
-	*len = strlen(text);
-	return (text);
+	*len = m.len;
+	return (m.text);
 }

@@ -15,81 +15,13 @@
 #include "wire.h"
 #include "json.h"
 
-static json_t	*json_owner(uint64_t);
-static json_t	*json_limits(const struct msg_pod *);
 static size_t	 pod_find(const struct podtree *, const size_t *, uint64_t);
-
-/* A JSON string for possibly non-UTF-8 text; null for NULL. */
-json_t *
-json_text(const char *s)
-{
-	json_t	*j;
-	char	*fixed;
-
-	if (s == NULL)
-		return (json_null());
-	if (utf8_valid(s, strlen(s)))
-		return (json_string(s));
-	fixed = utf8_lossy(s, strlen(s));
-	j = json_string(fixed);
-	free(fixed);
-	return (j);
-}
-
-/* An RFC 3339 timestamp, or null when unset. */
-json_t *
-json_time(int64_t ns)
-{
-	char	buf[64];
-
-	if (ns < 0)
-		return (json_null());
-	format_ts(ns, buf, sizeof buf);
-	return (json_string(buf));
-}
-
-/* A signal as "SIGKILL" (its number as a string when unnamed), or null. */
-json_t *
-json_signal(int64_t sig)
-{
-	const char	*name;
-	char		 buf[32];
-
-	if (sig <= 0)
-		return (json_null());
-	if (sig < NSIG && (name = signal_name((int)sig)) != NULL)
-		return (json_string(name));
-	snprintf(buf, sizeof buf, "%lld", (long long)sig);
-	return (json_string(buf));
-}
-
-/* A non-negative integer, or null when unset. */
-json_t *
-json_ms(int64_t v)
-{
-	if (v < 0)
-		return (json_null());
-	return (json_integer(v));
-}
-
-/* An array of strings; empty for NULL. */
-json_t *
-json_strv(char **v)
-{
-	json_t	*a;
-	size_t	 i;
-
-	a = json_array();
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		json_array_append_new(a, json_text(v[i]));
-	return (a);
-}
 
 /* The owner's user name, else the uid as a string.  The last answer is
  * kept: pods mostly share an owner, and each getpwuid() reads the whole
  * passwd file (status of 10,000 pods spent 90% of its time there). */
-static json_t *
-json_owner(uint64_t uid)
+static void
+jw_owner(struct jw *w, uint64_t uid)
 {
 	static uint64_t	 last_uid = UINT64_MAX;
 	static char	 last_name[256];
@@ -104,124 +36,280 @@ json_owner(uint64_t uid)
 			snprintf(last_name, sizeof last_name, "%llu",
 			    (unsigned long long)uid);
 	}
-	return (json_text(last_name));
+	jw_string(w, last_name);
+}
+
+/* An RFC 3339 timestamp, or null when unset. */
+void
+jw_time(struct jw *w, int64_t ns)
+{
+	char	buf[64];
+
+	if (ns < 0) {
+		jw_null(w);
+		return;
+	}
+	format_ts(ns, buf, sizeof buf);
+	jw_string(w, buf);
+}
+
+/* A non-negative integer, or null when unset. */
+static void
+jw_ms(struct jw *w, int64_t v)
+{
+	if (v < 0)
+		jw_null(w);
+	else
+		jw_int(w, v);
+}
+
+/* A signal as "SIGKILL" (its number as a string when unnamed), or null. */
+static void
+jw_signal(struct jw *w, int64_t sig)
+{
+	const char	*name;
+	char		 buf[32];
+
+	if (sig <= 0) {
+		jw_null(w);
+		return;
+	}
+	if (sig < NSIG && (name = signal_name((int)sig)) != NULL) {
+		jw_string(w, name);
+		return;
+	}
+	snprintf(buf, sizeof buf, "%lld", (long long)sig);
+	jw_string(w, buf);
+}
+
+/* An array of strings; empty for NULL. */
+static void
+jw_strv(struct jw *w, char **v)
+{
+	size_t	 i;
+
+	jw_array(w);
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		jw_string(w, v[i]);
+	jw_array_end(w);
 }
 
 /* The limits the pod was given, by --limit name; {} when none. */
-static json_t *
-json_limits(const struct msg_pod *p)
+static void
+jw_limits(struct jw *w, const struct msg_pod *p)
 {
-	json_t	*o;
 	int	 i;
 
-	o = json_object();
+	jw_object(w);
 	for (i = 0; i < WIRE_NLIMITS; i++) {
-		if (p->spec.limits[i] >= 0)
-			json_add(o, limit_defs[i].name,
-			    json_integer(p->spec.limits[i]));
+		if (p->spec.limits[i] >= 0) {
+			jw_key(w, limit_defs[i].name);
+			jw_int(w, p->spec.limits[i]);
+		}
 	}
-	return (o);
+	jw_object_end(w);
 }
 
-/* Set a key, tolerating a NULL value (out of memory) as null. */
-void
-json_add(json_t *o, const char *key, json_t *v)
+/* The workload's result (only inspect replies carry one): JSON already,
+ * checked and written compact; a string if it does not parse. */
+static void
+jw_result(struct jw *w, const struct msg_pod *p)
 {
-	json_object_set_new(o, key, v != NULL ? v : json_null());
+	json_error_t	 err;
+	json_t		*v;
+	char		*text;
+
+	v = json_loadb((const char *)p->result.ptr, p->result.len,
+	    JSON_DECODE_ANY, &err);
+	if (v == NULL) {
+		if (utf8_valid(p->result.ptr, p->result.len))
+			jw_utf8(w, p->result.ptr, p->result.len);
+		else
+			jw_null(w);
+		return;
+	}
+	text = json_dumps_free(v);
+	jw_raw(w, text, strlen(text));
+	free(text);
 }
 
 /* The pod API's fields: whether it is open, the stop ladder's next rung,
  * the acknowledged cancel, the workload's status and heartbeat, and its
- * result (only inspect replies carry one; it is JSON already). */
+ * result. */
 static void
-json_add_api(json_t *o, const struct msg_pod *p)
+jw_api(struct jw *w, const struct msg_pod *p)
 {
-	json_error_t	 err;
-	json_t		*result = NULL;
-
-	json_add(o, "api", json_boolean(p->api));
-	json_add(o, "queued", json_integer((json_int_t)p->queued));
-	json_add(o, "paused_at", json_time(p->paused_at));
-	json_add(o, "cause", p->cause != NULL ? json_strv(p->cause) :
-	    json_null());
-	json_add(o, "next_stage_at", json_time(p->next_stage_at));
-	json_add(o, "cancel_acked_at", json_time(p->cancel_acked_at));
-	json_add(o, "status_text", json_text(p->status_text));
-	json_add(o, "progress", isnan(p->progress) ? json_null() :
-	    json_real(p->progress));
-	json_add(o, "heartbeat_at", json_time(p->heartbeat_at));
+	jw_key(w, "api");
+	jw_bool(w, p->api);
+	jw_key(w, "queued");
+	jw_int(w, (int64_t)p->queued);
+	jw_key(w, "paused_at");
+	jw_time(w, p->paused_at);
+	jw_key(w, "cause");
+	if (p->cause != NULL)
+		jw_strv(w, p->cause);
+	else
+		jw_null(w);
+	jw_key(w, "next_stage_at");
+	jw_time(w, p->next_stage_at);
+	jw_key(w, "cancel_acked_at");
+	jw_time(w, p->cancel_acked_at);
+	jw_key(w, "status_text");
+	jw_string(w, p->status_text);
+	jw_key(w, "progress");
+	jw_real(w, p->progress);
+	jw_key(w, "heartbeat_at");
+	jw_time(w, p->heartbeat_at);
 	if (p->result.len == 0)
 		return;
-	if ((result = json_loadb((const char *)p->result.ptr, p->result.len,
-	    JSON_DECODE_ANY, &err)) == NULL)
-		result = json_stringn((const char *)p->result.ptr,
-		    p->result.len);
-	json_add(o, "result", result);
+	jw_key(w, "result");
+	jw_result(w, p);
 }
 
 /* An HTTP pod's request and status, or null for a command pod. */
-static json_t *
-json_http(const struct msg_pod *p)
+static void
+jw_http(struct jw *w, const struct msg_pod *p)
 {
-	json_t	*o;
+	if (p->http_url == NULL) {
+		jw_null(w);
+		return;
+	}
+	jw_object(w);
+	jw_key(w, "url");
+	jw_string(w, p->http_url);
+	jw_key(w, "method");
+	jw_string(w, p->http_method);
+	jw_key(w, "status");
+	jw_ms(w, p->http_status);
+	jw_key(w, "on_cancel");
+	jw_string(w, p->http_on_cancel != NULL ? p->http_on_cancel :
+	    "finish");
+	jw_object_end(w);
+}
 
-	if (p->http_url == NULL)
-		return (json_null());
-	o = json_object();
-	json_add(o, "url", json_text(p->http_url));
-	json_add(o, "method", json_text(p->http_method));
-	json_add(o, "status", json_ms(p->http_status));
-	json_add(o, "on_cancel", json_text(p->http_on_cancel != NULL ?
-	    p->http_on_cancel : "finish"));
-	return (o);
+/* A named field of the pod object. */
+#define FIELD(key, call) do { jw_key(w, key); call; } while (0)
+
+/* Every field of a pod's object but "children", in the contract's
+ * names; the object is left open. */
+static void
+jw_pod_fields(struct jw *w, const struct msg_pod *p)
+{
+	jw_object(w);
+	FIELD("id", jw_int(w, (int64_t)p->id));
+	FIELD("name", jw_string(w, p->name));
+	FIELD("parent", jw_ms(w, p->parent));
+	FIELD("state", jw_string(w, p->state));
+	FIELD("pid", jw_ms(w, p->pid > 0 ? p->pid : -1));
+	FIELD("runtime_pid", jw_ms(w, p->runtime_pid > 0 ? p->runtime_pid :
+	    -1));
+	FIELD("argv", jw_strv(w, p->argv));
+	FIELD("cwd", jw_string(w, p->cwd));
+	FIELD("exit_code", jw_ms(w, p->exit_code));
+	FIELD("signal", jw_signal(w, p->signal));
+	FIELD("reason", jw_string(w, p->reason));
+	FIELD("error", jw_string(w, p->error));
+	FIELD("owner", jw_owner(w, p->owner));
+	FIELD("created_at", jw_time(w, p->created_at));
+	FIELD("started_at", jw_time(w, p->started_at));
+	FIELD("ended_at", jw_time(w, p->ended_at));
+	FIELD("stop_requested_at", jw_time(w, p->stop_requested_at));
+	FIELD("cancel_grace_ms", jw_ms(w, p->spec.cancel_grace_ms));
+	FIELD("term_grace_ms", jw_ms(w, p->spec.term_grace_ms));
+	FIELD("stop_signal", jw_signal(w, p->spec.stop_signal));
+	FIELD("timeout_ms", jw_ms(w, p->spec.timeout_ms));
+	FIELD("heartbeat_ms", jw_ms(w, p->spec.heartbeat_ms));
+	FIELD("max_extend_ms", jw_ms(w, p->spec.max_extend_ms));
+	FIELD("on_parent_exit", jw_string(w, p->on_parent_exit != NULL ?
+	    p->on_parent_exit : "stop"));
+	FIELD("limits", jw_limits(w, p));
+	FIELD("log_max", jw_int(w, (int64_t)p->log_max));
+	FIELD("leftovers", jw_int(w, (int64_t)p->leftovers));
+	FIELD("log_seq", jw_int(w, (int64_t)p->log_seq));
+	FIELD("http", jw_http(w, p));
+	jw_api(w, p);
 }
 
 /* A pod record as a JSON object; children are ids. */
+void
+pod_write(struct jw *w, const struct msg_pod *p)
+{
+	size_t	 i;
+
+	jw_pod_fields(w, p);
+	jw_key(w, "children");
+	jw_array(w);
+	for (i = 0; i < p->children.n; i++)
+		jw_int(w, (int64_t)p->children.v[i]);
+	jw_array_end(w);
+	jw_object_end(w);
+}
+
+/* The same object as a jansson value (one pod: inspect, an event). */
 json_t *
 pod_json(const struct msg_pod *p)
 {
-	json_t	*o, *kids;
-	size_t	 i;
+	struct jw		 w;
+	struct jw_memory	 m;
 
-	o = json_object();
-	json_add(o, "id", json_integer((json_int_t)p->id));
-	json_add(o, "name", json_text(p->name));
-	json_add(o, "parent", json_ms(p->parent));
-	json_add(o, "state", json_text(p->state));
-	json_add(o, "pid", p->pid > 0 ? json_integer(p->pid) : json_null());
-	json_add(o, "runtime_pid", p->runtime_pid > 0 ?
-	    json_integer(p->runtime_pid) : json_null());
-	json_add(o, "argv", json_strv(p->argv));
-	json_add(o, "cwd", json_text(p->cwd));
-	json_add(o, "exit_code", json_ms(p->exit_code));
-	json_add(o, "signal", json_signal(p->signal));
-	json_add(o, "reason", json_text(p->reason));
-	json_add(o, "error", json_text(p->error));
-	json_add(o, "owner", json_owner(p->owner));
-	json_add(o, "created_at", json_time(p->created_at));
-	json_add(o, "started_at", json_time(p->started_at));
-	json_add(o, "ended_at", json_time(p->ended_at));
-	json_add(o, "stop_requested_at", json_time(p->stop_requested_at));
-	json_add(o, "cancel_grace_ms", json_ms(p->spec.cancel_grace_ms));
-	json_add(o, "term_grace_ms", json_ms(p->spec.term_grace_ms));
-	json_add(o, "stop_signal", json_signal(p->spec.stop_signal));
-	json_add(o, "timeout_ms", json_ms(p->spec.timeout_ms));
-	json_add(o, "heartbeat_ms", json_ms(p->spec.heartbeat_ms));
-	json_add(o, "max_extend_ms", json_ms(p->spec.max_extend_ms));
-	json_add(o, "on_parent_exit",
-	    json_text(p->on_parent_exit != NULL ? p->on_parent_exit : "stop"));
-	json_add(o, "limits", json_limits(p));
-	json_add(o, "log_max", json_integer((json_int_t)p->log_max));
-	json_add(o, "leftovers", json_integer((json_int_t)p->leftovers));
-	json_add(o, "log_seq", json_integer((json_int_t)p->log_seq));
-	json_add(o, "http", json_http(p));
-	json_add_api(o, p);
-	kids = json_array();
-	for (i = 0; i < p->children.n; i++)
-		json_array_append_new(kids,
-		    json_integer((json_int_t)p->children.v[i]));
-	json_add(o, "children", kids);
-	return (o);
+	jw_memory(&w, &m);
+	pod_write(&w, p);
+	return (jw_memory_json(&w, &m));
+}
+
+/*
+ * A forest streamed: each pod's object stays open for its children until
+ * a record comes that is not its descendant.  Depth first, parents first,
+ * a record whose parent is not open is a root.  Without the array, the
+ * one root (a subtree asked for) is the document.
+ */
+void
+podstream_init(struct podstream *s, struct jw *w, bool array)
+{
+	memset(s, 0, sizeof *s);
+	s->w = w;
+	s->array = array;
+	if (array)
+		jw_array(w);
+}
+
+/* Close the innermost open pod: its children's array, then itself. */
+static void
+podstream_close(struct podstream *s)
+{
+	jw_array_end(s->w);
+	jw_object_end(s->w);
+	s->depth--;
+}
+
+void
+podstream_add(struct podstream *s, const struct msg_pod *p)
+{
+	while (s->depth > 0 && (p->parent < 0 ||
+	    s->open[s->depth - 1] != (uint64_t)p->parent))
+		podstream_close(s);
+	if (s->depth == 0 && s->roots++ > 0 && !s->array)
+		return;
+	if (s->depth == s->size) {
+		s->size = s->size == 0 ? 16 : s->size * 2;
+		s->open = xreallocarray(s->open, s->size, sizeof *s->open);
+	}
+	s->open[s->depth++] = p->id;
+	jw_pod_fields(s->w, p);
+	jw_key(s->w, "children");
+	jw_array(s->w);
+}
+
+/* Close what is open; the stream's memory is freed. */
+void
+podstream_end(struct podstream *s)
+{
+	while (s->depth > 0)
+		podstream_close(s);
+	if (s->array)
+		jw_array_end(s->w);
+	free(s->open);
+	s->open = NULL;
 }
 
 /* Deep-copy a pod record out of a message that is about to be freed. */
@@ -344,18 +432,18 @@ podtree_link(struct podtree *t)
 }
 
 /* Pod i as a JSON object with its children nested as objects. */
-json_t *
-podtree_json(const struct podtree *t, size_t i)
+void
+podtree_write(struct jw *w, const struct podtree *t, size_t i)
 {
-	json_t	*o, *kids;
 	size_t	 c;
 
-	o = pod_json(&t->pods[i]);
-	kids = json_array();
+	jw_pod_fields(w, &t->pods[i]);
+	jw_key(w, "children");
+	jw_array(w);
 	for (c = t->first[i]; c != POD_NONE; c = t->next[c])
-		json_array_append_new(kids, podtree_json(t, c));
-	json_add(o, "children", kids);
-	return (o);
+		podtree_write(w, t, c);
+	jw_array_end(w);
+	jw_object_end(w);
 }
 
 /* Free the records and the links. */
@@ -376,27 +464,37 @@ podtree_free(struct podtree *t)
 
 /* A log entry: {seq, ts, kind, data}, data a string when the bytes are
  * UTF-8, else base64 with "encoding": "base64". */
+void
+entry_write(struct jw *w, const struct msg_entry *e)
+{
+	const char	*data = (const char *)e->data.ptr;
+	char		*b64;
+
+	jw_object(w);
+	FIELD("seq", jw_int(w, (int64_t)e->seq));
+	FIELD("ts", jw_time(w, e->ts));
+	FIELD("kind", jw_string(w, e->kind));
+	if (utf8_valid_fast(data, e->data.len)) {
+		FIELD("data", jw_utf8(w, data, e->data.len));
+	} else {
+		b64 = base64_encode(data, e->data.len);
+		FIELD("data", jw_utf8(w, b64, strlen(b64)));
+		FIELD("encoding", jw_string(w, "base64"));
+		free(b64);
+	}
+	jw_object_end(w);
+}
+
+/* The same object as a jansson value. */
 json_t *
 entry_json(const struct msg_entry *e)
 {
-	const char	*data = (const char *)e->data.ptr;
-	json_t		*o;
-	char		*b64;
+	struct jw		 w;
+	struct jw_memory	 m;
 
-	o = json_object();
-	json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
-	json_object_set_new(o, "ts", json_time(e->ts));
-	json_object_set_new(o, "kind", json_text(e->kind));
-	if (utf8_valid(data, e->data.len))
-		json_object_set_new(o, "data",
-		    json_stringn(data != NULL ? data : "", e->data.len));
-	else {
-		b64 = base64_encode(data, e->data.len);
-		json_object_set_new(o, "data", json_string(b64));
-		json_object_set_new(o, "encoding", json_string("base64"));
-		free(b64);
-	}
-	return (o);
+	jw_memory(&w, &m);
+	entry_write(&w, e);
+	return (jw_memory_json(&w, &m));
 }
 
 /* A document's compact text (caller frees), the document freed. */
