@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 
@@ -47,19 +48,45 @@ frame_take(struct evbuffer *buf, size_t max, void **payload, size_t *len,
 	return (1);
 }
 
-/* msg_pack()'s writer: append to an evbuffer. */
+/*
+ * Frames are packed into one scratch buffer, its first bytes kept for
+ * the length, and appended to the output with one evbuffer_add: packed
+ * into an evbuffer token by token, a status of 10,000 pods spent a fifth
+ * of its time in evbuffer_add and its callbacks.  The programs that use
+ * it are single-threaded.
+ */
+struct frame_scratch {
+	char	*buf;
+	size_t	 len;
+	size_t	 size;
+};
+
+/* msg_pack()'s writer: append to the scratch buffer. */
 static int
 pack_write(void *data, const char *buf, size_t len)
 {
-	return (evbuffer_add(data, buf, len));
+	struct frame_scratch	*f = data;
+	size_t			 size;
+
+	if (len > SIZE_MAX / 2 - f->len)
+		return (-1);
+	if (f->len + len > f->size) {
+		for (size = f->size; f->len + len > size; size *= 2)
+			;
+		f->buf = xrealloc(f->buf, size);
+		f->size = size;
+	}
+	memcpy(f->buf + f->len, buf, len);
+	f->len += len;
+	return (0);
 }
 
-/* Prefix a payload with its length and move it to out. */
+/* Write the payload's length before it. */
 static int
-frame_wrap(struct evbuffer *payload, struct evbuffer *out)
+frame_header(struct frame_scratch *f)
 {
-	size_t		len = evbuffer_get_length(payload);
-	unsigned char	hdr[FRAME_HEADER];
+	size_t		len = f->len - FRAME_HEADER;
+	unsigned char	*hdr = (unsigned char *)f->buf;
 
 	if (len > UINT32_MAX)
 		return (-1);
@@ -67,9 +94,7 @@ frame_wrap(struct evbuffer *payload, struct evbuffer *out)
 	hdr[1] = len >> 16;
 	hdr[2] = len >> 8;
 	hdr[3] = len;
-	if (evbuffer_prepend(payload, hdr, sizeof hdr) == -1)
-		return (-1);
-	return (evbuffer_add_buffer(out, payload));
+	return (0);
 }
 
 /* Append one whole frame; a message the peer would reject is logged and
@@ -77,17 +102,24 @@ frame_wrap(struct evbuffer *payload, struct evbuffer *out)
 int
 msg_encode(const struct msg *msg, struct evbuffer *out)
 {
-	struct evbuffer	*tmp;
-	char		 cause[256];
-	int		 rc;
+	static struct frame_scratch	 f;
+	char				 cause[256];
+	int				 rc;
 
-	if ((tmp = evbuffer_new()) == NULL)
-		fatalx("out of memory encoding a message");
-	rc = msg_pack(msg, pack_write, tmp, cause, sizeof cause);
-	if (rc == 0 && (rc = frame_wrap(tmp, out)) != 0)
+	if (f.buf == NULL) {
+		f.size = 4096;
+		f.buf = xmalloc(f.size);
+	}
+	f.len = FRAME_HEADER;
+	rc = msg_pack(msg, pack_write, &f, cause, sizeof cause);
+	if (rc == 0 && ((rc = frame_header(&f)) != 0 ||
+	    (rc = evbuffer_add(out, f.buf, f.len)) != 0))
 		snprintf(cause, sizeof cause, "cannot encode %s: out of buffer "
 		    "space", msg_type_name(msg->type));
-	evbuffer_free(tmp);
+	if (f.size > 1024 * 1024) {	/* one big frame: give it back */
+		free(f.buf);
+		f.buf = NULL;
+	}
 	if (rc != 0) {
 		log_warnx("%s", cause);
 		return (-1);

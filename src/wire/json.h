@@ -67,6 +67,9 @@ void		 jw_object_end(struct jw *);
 void		 jw_array(struct jw *);
 void		 jw_array_end(struct jw *);
 void		 jw_key(struct jw *, const char *);
+void		 jw_key_len(struct jw *, const char *, size_t);
+/* A key that is a string literal, its length known at compile time. */
+#define JW_KEY(w, lit)	jw_key_len((w), "" lit, sizeof(lit) - 1)
 void		 jw_null(struct jw *);
 void		 jw_bool(struct jw *, bool);
 void		 jw_int(struct jw *, int64_t);

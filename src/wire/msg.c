@@ -33,6 +33,7 @@ enum fkind { F_U64, F_I64, F_BOOL, F_STR, F_STRV, F_BIN, F_U64V, F_F64 };
 
 struct field {
 	const char	*name;		/* wire key, same as the member */
+	size_t		 namelen;
 	enum fkind	 kind;
 	size_t		 off;		/* into the union member */
 	int		 flags;
@@ -56,12 +57,12 @@ struct schema {
 #define CTYPE_F64	double
 #define KIND_OK(t, m, k) __builtin_types_compatible_p(			\
 	__typeof__(((struct msg_##t *)0)->m), CTYPE_##k)
-#define F(t, m, k, fl) { #m, F_##k, offsetof(struct msg_##t, m) +	\
+#define F(t, m, k, fl) { #m, sizeof(#m) - 1, F_##k, offsetof(struct msg_##t, m) +	\
 	0 * sizeof(char[KIND_OK(t, m, k) ? 1 : -1]), fl }
 
 /* A field whose wire key is not its member's name (a member of an
  * embedded struct or an array element). */
-#define FN(t, m, key, k, fl) { key, F_##k, offsetof(struct msg_##t, m) + \
+#define FN(t, m, key, k, fl) { key, sizeof(key) - 1, F_##k, offsetof(struct msg_##t, m) + \
 	0 * sizeof(char[KIND_OK(t, m, k) ? 1 : -1]), fl }
 /* The limits, at member lim of message t. */
 #define LIMIT_FIELDS(t, lim)						\
@@ -991,16 +992,62 @@ key_cmp(const void *a, const void *b)
 	return (x->size < y->size ? -1 : x->size > y->size);
 }
 
-/* Refuse a map with a key given twice (sorting keeps this O(n log n)). */
+/* Is field f the one named by a key? */
+static bool
+field_is(const struct field *f, const msgpack_object_str *key)
+{
+	return (f->namelen == key->size &&
+	    memcmp(f->name, key->ptr, key->size) == 0);
+}
+
+/* The field of a schema named by a key; NULL for an unknown key.  Keys
+ * mostly come in the table's order (msg_pack writes them so): the field
+ * after *hint is tried first, and *hint follows the match. */
+static const struct field *
+find_field(const struct schema *s, const msgpack_object_str *key,
+    size_t *hint)
+{
+	size_t	i;
+
+	if (*hint < s->nfields && field_is(&s->fields[*hint], key))
+		return (&s->fields[(*hint)++]);
+	for (i = 0; i < s->nfields; i++) {
+		if (field_is(&s->fields[i], key)) {
+			*hint = i + 1;
+			return (&s->fields[i]);
+		}
+	}
+	return (NULL);
+}
+
+/* Refuse a map with a key given twice.  Known fields are told apart by
+ * a bit each; only a map with two unknown keys ("type" is one) needs the
+ * sort, O(n log n). */
 static int
 check_duplicates(struct decoder *d, const msgpack_object_map *map)
 {
 	const msgpack_object_str	**keys;
-	uint32_t			  i;
+	const msgpack_object_str	 *key;
+	const struct field		 *f;
+	uint64_t			  seen = 0, bit;
+	uint32_t			  i, unknown = 0;
+	size_t				  hint = 0;
 	char				  buf[72];
 	int				  rc = 0;
 
-	if (map->size < 2)
+	for (i = 0; i < map->size; i++) {
+		key = &map->ptr[i].key.via.str;
+		if ((f = find_field(d->schema, key, &hint)) == NULL) {
+			unknown++;
+			continue;
+		}
+		bit = (uint64_t)1 << (f - d->schema->fields);
+		if (seen & bit)
+			return (fail(d, "duplicate field '%s'", shown(key->ptr,
+			    key->size, buf, sizeof buf)));
+		seen |= bit;
+	}
+	if (unknown < 2)
 		return (0);
 	if ((keys = calloc(map->size, sizeof *keys)) == NULL)
 		return (no_memory(d));
@@ -1014,20 +1061,6 @@ check_duplicates(struct decoder *d, const msgpack_object_map *map)
 	}
 	free(keys);
 	return (rc);
-}
-
-/* The field of a schema named by a key; NULL for an unknown key. */
-static const struct field *
-find_field(const struct schema *s, const msgpack_object_str *key)
-{
-	size_t	i;
-
-	for (i = 0; i < s->nfields; i++) {
-		if (strlen(s->fields[i].name) == key->size &&
-		    memcmp(s->fields[i].name, key->ptr, key->size) == 0)
-			return (&s->fields[i]);
-	}
-	return (NULL);
 }
 
 /* Is a map key equal to a C string? */
@@ -1081,10 +1114,10 @@ take_fields(struct decoder *d, const msgpack_object_map *map,
 	const msgpack_object	*val;
 	uint64_t		 present = 0;	/* bit per field index */
 	uint32_t		 i;
-	size_t			 j;
+	size_t			 j, hint = 0;
 
 	for (i = 0; i < map->size; i++) {
-		if ((f = find_field(s, &map->ptr[i].key.via.str)) == NULL)
+		if ((f = find_field(s, &map->ptr[i].key.via.str, &hint)) == NULL)
 			continue;	/* "type", or from a newer peer */
 		val = &map->ptr[i].val;
 		if (take_field(d, f, val, field_ptr(msg, f)) == -1)
