@@ -151,21 +151,27 @@ bench_logs() {
 	pc rm biglog >/dev/null
 }
 
-# Memory: one idle runtime's USS; the daemon's RSS with 1,000 and with
-# $bigpods pods; podctl status --json with $bigpods.
-bench_memory() {
-	note "== memory and status with $bigpods pods"
-	start_daemon
+# Memory: an idle runtime's USS, alone and as the second of two (what
+# each further pod costs: the program's text is shared by then); the
+# daemon's RSS with 1,000 and with $bigpods pods; podctl status --json with
+# $bigpods.
+runtime_uss() {
 	id=$(pc spawn -- sleep 100000)
 	until [ "$(pc --json inspect "$id" | jq -r .state)" = running ]; do
 		sleep 0.05
 	done
 	rt=$(pc --json inspect "$id" | jq -r .runtime_pid)
 	sleep 1		# let it settle after start-up
-	uss=$(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' \
-	    "/proc/$rt/smaps_rollup")
-	result runtime.uss "$uss" KiB
-	pvb -r 1 spawn 999 --keep >/dev/null || note "spawn 999 failed"
+	awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' \
+	    "/proc/$rt/smaps_rollup"
+}
+
+bench_memory() {
+	note "== memory and status with $bigpods pods"
+	start_daemon
+	result runtime.uss_alone "$(runtime_uss)" KiB
+	result runtime.uss "$(runtime_uss)" KiB
+	pvb -r 1 spawn 998 --keep >/dev/null || note "spawn 998 failed"
 	result podvisord.rss_1000 \
 	    "$(awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status")" KiB
 	time_cmd podctl.status_json_1000 10 "$bin/podctl" -S "$sock" --json status
