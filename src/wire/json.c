@@ -17,6 +17,9 @@
 
 static size_t	 pod_find(const struct podtree *, const size_t *, uint64_t);
 
+/* A named member of an object: its key, then the value call writes. */
+#define FIELD(key, call) do { JW_KEY(w, key); call; } while (0)
+
 /* The owner's user name, else the uid as a string.  The last answer is
  * kept: pods mostly share an owner, and each getpwuid() reads the whole
  * passwd file (status of 10,000 pods spent 90% of its time there). */
@@ -156,27 +159,19 @@ jw_result(struct jw *w, const struct msg_pod *p)
 static void
 jw_api(struct jw *w, const struct msg_pod *p)
 {
-	JW_KEY(w, "api");
-	jw_bool(w, p->api);
-	JW_KEY(w, "queued");
-	jw_int(w, (int64_t)p->queued);
-	JW_KEY(w, "paused_at");
-	jw_time(w, p->paused_at);
+	FIELD("api", jw_bool(w, p->api));
+	FIELD("queued", jw_int(w, (int64_t)p->queued));
+	FIELD("paused_at", jw_time(w, p->paused_at));
 	JW_KEY(w, "cause");
 	if (p->cause != NULL)
 		jw_strv(w, p->cause);
 	else
 		jw_null(w);
-	JW_KEY(w, "next_stage_at");
-	jw_time(w, p->next_stage_at);
-	JW_KEY(w, "cancel_acked_at");
-	jw_time(w, p->cancel_acked_at);
-	JW_KEY(w, "status_text");
-	jw_string(w, p->status_text);
-	JW_KEY(w, "progress");
-	jw_real(w, p->progress);
-	JW_KEY(w, "heartbeat_at");
-	jw_time(w, p->heartbeat_at);
+	FIELD("next_stage_at", jw_time(w, p->next_stage_at));
+	FIELD("cancel_acked_at", jw_time(w, p->cancel_acked_at));
+	FIELD("status_text", jw_string(w, p->status_text));
+	FIELD("progress", jw_real(w, p->progress));
+	FIELD("heartbeat_at", jw_time(w, p->heartbeat_at));
 	if (p->result.len == 0)
 		return;
 	JW_KEY(w, "result");
@@ -192,20 +187,13 @@ jw_http(struct jw *w, const struct msg_pod *p)
 		return;
 	}
 	jw_object(w);
-	JW_KEY(w, "url");
-	jw_string(w, p->http_url);
-	JW_KEY(w, "method");
-	jw_string(w, p->http_method);
-	JW_KEY(w, "status");
-	jw_ms(w, p->http_status);
-	JW_KEY(w, "on_cancel");
-	jw_string(w, p->http_on_cancel != NULL ? p->http_on_cancel :
-	    "finish");
+	FIELD("url", jw_string(w, p->http_url));
+	FIELD("method", jw_string(w, p->http_method));
+	FIELD("status", jw_ms(w, p->http_status));
+	FIELD("on_cancel", jw_string(w, p->http_on_cancel != NULL ?
+	    p->http_on_cancel : "finish"));
 	jw_object_end(w);
 }
-
-/* A named field of the pod object. */
-#define FIELD(key, call) do { JW_KEY(w, key); call; } while (0)
 
 /* Every field of a pod's object but "children", in the contract's
  * names; the object is left open. */
@@ -262,16 +250,29 @@ pod_write(struct jw *w, const struct msg_pod *p)
 	jw_object_end(w);
 }
 
-/* The same object as a jansson value (one pod: inspect, an event). */
-json_t *
-pod_json(const struct msg_pod *p)
+/* What one writer wrote, as a jansson value (NULL: out of memory). */
+static json_t *
+json_written(void (*write)(struct jw *, const void *), const void *arg)
 {
 	struct jw		 w;
 	struct jw_memory	 m;
 
 	jw_memory(&w, &m);
-	pod_write(&w, p);
+	write(&w, arg);
 	return (jw_memory_json(&w, &m));
+}
+
+static void
+pod_write_arg(struct jw *w, const void *p)
+{
+	pod_write(w, p);
+}
+
+/* The same object as a jansson value (one pod: inspect, an event). */
+json_t *
+pod_json(const struct msg_pod *p)
+{
+	return (json_written(pod_write_arg, p));
 }
 
 /*
@@ -502,16 +503,17 @@ entry_write(struct jw *w, const struct msg_entry *e)
 	jw_object_end(w);
 }
 
+static void
+entry_write_arg(struct jw *w, const void *e)
+{
+	entry_write(w, e);
+}
+
 /* The same object as a jansson value. */
 json_t *
 entry_json(const struct msg_entry *e)
 {
-	struct jw		 w;
-	struct jw_memory	 m;
-
-	jw_memory(&w, &m);
-	entry_write(&w, e);
-	return (jw_memory_json(&w, &m));
+	return (json_written(entry_write_arg, e));
 }
 
 /* A document's compact text (caller frees), the document freed. */

@@ -77,34 +77,45 @@ jw_text(struct jw *w, const char *s)
 	jw_put(w, s, strlen(s));
 }
 
+/* Open an object or an array: its first member needs no comma. */
+static void
+jw_open(struct jw *w, const char *bracket)
+{
+	jw_sep(w);
+	jw_put(w, bracket, 1);
+	w->comma = false;
+}
+
+/* Close it: what follows it needs a comma. */
+static void
+jw_close(struct jw *w, const char *bracket)
+{
+	jw_put(w, bracket, 1);
+	w->comma = true;
+}
+
 void
 jw_object(struct jw *w)
 {
-	jw_sep(w);
-	jw_put(w, "{", 1);
-	w->comma = false;
+	jw_open(w, "{");
 }
 
 void
 jw_object_end(struct jw *w)
 {
-	jw_put(w, "}", 1);
-	w->comma = true;
+	jw_close(w, "}");
 }
 
 void
 jw_array(struct jw *w)
 {
-	jw_sep(w);
-	jw_put(w, "[", 1);
-	w->comma = false;
+	jw_open(w, "[");
 }
 
 void
 jw_array_end(struct jw *w)
 {
-	jw_put(w, "]", 1);
-	w->comma = true;
+	jw_close(w, "]");
 }
 
 /* An object's key of len bytes: a name of the contract's (plain ASCII,

@@ -57,12 +57,14 @@ struct schema {
 #define CTYPE_F64	double
 #define KIND_OK(t, m, k) __builtin_types_compatible_p(			\
 	__typeof__(((struct msg_##t *)0)->m), CTYPE_##k)
-#define F(t, m, k, fl) { #m, sizeof(#m) - 1, F_##k, offsetof(struct msg_##t, m) +	\
+#define F(t, m, k, fl) { #m, sizeof(#m) - 1, F_##k,			\
+	offsetof(struct msg_##t, m) +					\
 	0 * sizeof(char[KIND_OK(t, m, k) ? 1 : -1]), fl }
 
 /* A field whose wire key is not its member's name (a member of an
  * embedded struct or an array element). */
-#define FN(t, m, key, k, fl) { key, sizeof(key) - 1, F_##k, offsetof(struct msg_##t, m) + \
+#define FN(t, m, key, k, fl) { key, sizeof(key) - 1, F_##k,		\
+	offsetof(struct msg_##t, m) +					\
 	0 * sizeof(char[KIND_OK(t, m, k) ? 1 : -1]), fl }
 /* The limits, at member lim of message t. */
 #define LIMIT_FIELDS(t, lim)						\
