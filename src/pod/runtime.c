@@ -813,14 +813,17 @@ pod_exit_text(struct runtime *rt, char *buf, size_t len)
 		    WEXITSTATUS(rt->wstatus));
 }
 
-/* Write the last entries and sync them before reporting the end. */
-static void
+/* Write the last entries before reporting the end.  With podvisord there
+ * to report to, it syncs them: one syncfs for every pod that ends while
+ * another sync runs (group commit), instead of an fdatasync each; a
+ * runtime that lost podvisord syncs its own.  Returns whether it did. */
+static bool
 pod_log_exit(struct runtime *rt)
 {
 	char	 text[128];
 
 	if (rt->log == NULL)
-		return;
+		return (true);
 	pod_exit_text(rt, text, sizeof text);
 	(void)seglog_begin(rt->log);
 	if (rt->nleftovers > 0)
@@ -829,10 +832,12 @@ pod_log_exit(struct runtime *rt)
 		    rt->nleftovers == 1 ? "" : "es");
 	(void)seglog_append(rt->log, LOG_EXIT, text, strlen(text));
 	(void)seglog_commit(rt->log);
-	(void)seglog_sync(rt->log);
+	if (rt->peer == NULL)
+		(void)seglog_sync(rt->log);
 	pod_committed(rt);
 	rt->dirty = false;
 	evtimer_del(rt->sync_timer);
+	return (rt->peer == NULL);
 }
 
 /* Everything is over: log, report, flush the channel, then exit. */
@@ -840,12 +845,13 @@ static void
 pod_finish(struct runtime *rt)
 {
 	struct msg	 m;
+	bool		 synced;
 
 	rt->state = RT_DONE;
 	evtimer_del(rt->stop_timer);
 	evtimer_del(rt->sweep_timer);
 	evtimer_del(rt->drain_timer);
-	pod_log_exit(rt);
+	synced = pod_log_exit(rt);
 	log_debug("pod %llu: done, %zu leftovers", (unsigned long long)rt->id,
 	    rt->nleftovers);
 	if (rt->peer == NULL) {
@@ -854,6 +860,7 @@ pod_finish(struct runtime *rt)
 	}
 	msg_init(&m, MSG_EXITED);
 	m.u.exited.leftovers = rt->nleftovers;
+	m.u.exited.unsynced = !synced;
 	pod_send(rt, &m);
 	peer_close(rt->peer);
 	pod_timer_add(rt->flush_timer, POD_FLUSH_MS);

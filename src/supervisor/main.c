@@ -562,6 +562,8 @@ startup(void)
 		startup_fail(cause);
 	if (registry_open(cause, sizeof cause) == -1)
 		startup_fail(cause);
+	if (logsync_init(cause, sizeof cause) == -1)
+		startup_fail(cause);
 	webhook_resume();
 	if (control_listen(cause, sizeof cause) == -1)
 		startup_fail(cause);
@@ -755,6 +757,7 @@ main(int argc, char **argv)
 	webhook_free();
 	retention_close();
 	clients_free();
+	logsync_free();
 	free(sv.http);
 	free(sv.webhooks);
 	free_pods();

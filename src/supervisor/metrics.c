@@ -187,6 +187,7 @@ metrics_render(struct evbuffer *b)
 	    "outcome.", m.stopped);
 	metrics_histogram(b);
 	metrics_labels(b);
+	logsync_metrics(b);
 	webhook_metrics(b);
 	evbuffer_add_printf(b, "# HELP podvisor_build_info The running "
 	    "podvisord.\n# TYPE podvisor_build_info gauge\n"

@@ -40,7 +40,6 @@
 
 static void	pod_stage_cb(int, short, void *);
 static void	pod_runtime_deadline_cb(int, short, void *);
-static void	pod_conclude(struct pod *);
 
 /*
  * Deadlines in a tree: no pod's rung falls later than its parent's, and
@@ -484,6 +483,7 @@ sv_dispatch_pod(struct peer *peer, struct msg *msg, void *arg)
 		if (pod->phase != PHASE_ENDING)
 			goto bad;
 		pod->leftovers = msg->u.exited.leftovers;
+		pod->log_unsynced = msg->u.exited.unsynced;
 		pod->phase = PHASE_EXITED;
 		break;
 	case MSG_OK:
@@ -656,8 +656,9 @@ pod_release_children(struct pod *pod)
 	}
 }
 
-/* The runtime is gone and reaped: the pod is terminal. */
-static void
+/* The runtime is gone and reaped: the pod is terminal, once the exit
+ * entry the runtime left unsynced is on disk (logsync.c). */
+void
 pod_conclude(struct pod *pod)
 {
 	char	outcome[64];
@@ -669,6 +670,11 @@ pod_conclude(struct pod *pod)
 		evtimer_del(pod->timeout_timer);
 	if (pod->heartbeat_timer != NULL)
 		evtimer_del(pod->heartbeat_timer);
+	if (pod->log_unsynced) {
+		pod->log_unsynced = false;
+		logsync_add(pod);
+		return;
+	}
 	if (pod->phase == PHASE_ENDING || pod->phase == PHASE_EXITED)
 		pod->state = pod->outcome;
 	else

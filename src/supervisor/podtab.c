@@ -82,6 +82,7 @@ pod_new(uint64_t id)
 void
 pod_free(struct pod *pod)
 {
+	logsync_forget(pod);
 	if (pod->stage_timer != NULL)
 		event_free(pod->stage_timer);
 	if (pod->runtime_timer != NULL)

@@ -74,6 +74,13 @@ TAILQ_HEAD(streamlist, logstream);
 TAILQ_HEAD(sendlist, send_req);
 TAILQ_HEAD(journallist, journal_entry);
 
+/* A pod's place in the group commit of exit entries (logsync.c). */
+enum logsync {
+	LOGSYNC_NONE,
+	LOGSYNC_WAITING,	/* for the next sync */
+	LOGSYNC_SYNCING		/* covered by the sync under way */
+};
+
 struct pod {
 	uint64_t	 id;
 	char		*name;
@@ -135,6 +142,10 @@ struct pod {
 	struct journallist journal_sent; /* sent, not yet acknowledged */
 	bool		 journal_pending;
 	TAILQ_ENTRY(pod) journal_link;
+
+	bool		 log_unsynced;	/* its exit entry awaits our sync */
+	enum logsync	 log_sync;	/* where in the group commit */
+	TAILQ_ENTRY(pod) sync_entry;
 
 	TAILQ_ENTRY(pod) ended_entry;	/* terminal pods, in end order */
 	bool		 ended_listed;
@@ -331,6 +342,13 @@ char		**cause_through(const char *, struct pod *);
 int64_t		 pod_deadline_cap(struct pod *);
 void		 pod_rearm_stage(struct pod *, int64_t);
 void		 sv_dispatch_pod(struct peer *, struct msg *, void *);
+void		 pod_conclude(struct pod *);
+/* logsync.c */
+int		 logsync_init(char *, size_t);
+void		 logsync_add(struct pod *);
+void		 logsync_forget(struct pod *);
+void		 logsync_free(void);
+void		 logsync_metrics(struct evbuffer *);
 void		 pod_runtime_fault(struct pod *, const char *);
 void		 pod_runtime_lost(struct pod *);
 void		 pod_runtime_reaped(struct pod *, int);

@@ -68,6 +68,8 @@ pack_write(void *data, const char *buf, size_t len)
 	struct frame_scratch	*f = data;
 	size_t			 size;
 
+	if (len == 0)
+		return (0);		/* and buf may be NULL */
 	if (len > SIZE_MAX / 2 - f->len)
 		return (-1);
 	if (f->len + len > f->size) {

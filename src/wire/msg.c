@@ -278,6 +278,7 @@ static const struct field response_fields[] = {
 };
 static const struct field exited_fields[] = {
 	F(exited, leftovers, U64, 0),
+	F(exited, unsynced, BOOL, 0),
 };
 
 static const struct field api_fields[] = {

@@ -133,8 +133,10 @@ enum msg_type {
 	MSG_NOTIFIED,	/* seq: the notify entry was logged as seq */
 	MSG_ENDED,	/* exit_code signal error: the main process ended, or
 			   never started (error set, exit_code 127) */
-	MSG_EXITED,	/* leftovers: cleanup done, exit entry synced; the
-			   runtime exits right after */
+	MSG_EXITED,	/* leftovers unsynced: cleanup done, exit entry
+			   committed, and synced unless unsynced (then
+			   podvisord syncs it); the runtime exits right
+			   after */
 	MSG_API,	/* handles: the workload opened the pod API */
 	MSG_PAUSED,	/* frozen: the workload confirmed the pause (workload
 			   -> runtime), or it is paused (runtime -> podvisord;
@@ -408,6 +410,8 @@ struct msg_response {
 
 struct msg_exited {
 	uint64_t	  leftovers;
+	bool		  unsynced;	/* the exit entry is committed, and
+					   left to podvisord to sync */
 };
 
 struct msg_api {

@@ -60,5 +60,50 @@ start_daemon
 next=$(pc spawn -- true) || fail "spawn after restart"
 check "ids grow across restarts" [ "$next" -gt "$last" ]
 expect_status 3 "a removed pod is gone" pc inspect coop
+stop_daemon
+
+# Group commit: exit entries are synced by podvisord, many pods to one
+# sync, and a pod is reported terminal only after its sync.  Fifty pods
+# stopped at once take far fewer syncs than pods.
+start_daemon --http "unix:$T/http.sock"
+metric() {
+	curl -sS --unix-socket "$T/http.sock" http://localhost/metrics |
+	    awk -v m="$1" '$1 == m { print $2 }'
+}
+syncs0=$(metric podvisor_exit_syncs_total)
+synced0=$(metric podvisor_exit_synced_pods_total)
+i=0
+while [ $i -lt 50 ]; do
+	pc spawn -n "many$i" -- sleep 1000 >/dev/null || fail "spawn many$i"
+	i=$((i + 1))
+done
+wait_for 20 "fifty pods running" sh -c \
+    "[ \$($PODCTL -S $SOCK --json status | jq '[.[] | select(.state == \"running\")] | length') -eq 50 ]"
+# shellcheck disable=SC2046
+check "stop the fifty" pc stop $(i=0; while [ $i -lt 50 ]; do
+	echo "many$i"; i=$((i + 1)); done) >/dev/null
+syncs=$(($(metric podvisor_exit_syncs_total) - syncs0))
+synced=$(($(metric podvisor_exit_synced_pods_total) - synced0))
+echo "group commit: 50 exit entries in $syncs syncs"
+check "every stopped pod's exit entry was synced" [ "$synced" -eq 50 ]
+check "in fewer syncs than pods ($syncs)" [ "$syncs" -ge 1 ] && [ "$syncs" -lt 50 ]
+check "each stopped pod's log ends with its exit entry" sh -c \
+    "$PODCTL -S $SOCK --json logs many7 | jq -s -e '.[-1].kind == \"exit\"'"
+stop_daemon
+
+# The worst moment: podvisord dies after a runtime committed its exit
+# entry unsynced and before podvisord synced it.  Nobody was told the pod
+# ended: the waiting client loses its connection instead, and a restarted
+# podvisord shows the pod lost, not succeeded.
+PODVISOR_FAULT=before-sync start_daemon
+expect_status 4 "spawn --wait is not answered before the sync" \
+    pc spawn -n unsynced --wait -- true
+wait "$DPID" 2>/dev/null
+DPID=
+grep -q "fault injection: killed before syncing" "$DAEMON_LOG" ||
+    fail "the fault was not injected"
+start_daemon
+check "the unsynced pod was never reported: it is lost" \
+    state_is unsynced lost
 check "no zombies" no_zombies
 stop_daemon

@@ -182,7 +182,8 @@ static const struct tfield t_ended[] = { TF(ended, exit_code, I64, 0),
 	TF(ended, signal, I64, 0), TF(ended, error, STR, 0),
 	TF(ended, http_status, I64, 0) };
 static const struct tfield t_response[] = { TF(response, status, U64, RQ) };
-static const struct tfield t_exited[] = { TF(exited, leftovers, U64, 0) };
+static const struct tfield t_exited[] = { TF(exited, leftovers, U64, 0),
+	TF(exited, unsynced, BOOL, 0) };
 static const struct tfield t_api[] = { TF(api, handles, STRV, 0) };
 static const struct tfield t_welcome[] = { TF(welcome, id, U64, RQ),
 	TF(welcome, name, STR, 0), TF(welcome, parent, I64, 0),
