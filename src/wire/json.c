@@ -210,6 +210,13 @@ pod_json(const struct msg_pod *p)
 	json_add(o, "max_extend_ms", json_ms(p->spec.max_extend_ms));
 	json_add(o, "on_parent_exit",
 	    json_text(p->on_parent_exit != NULL ? p->on_parent_exit : "stop"));
+	json_add(o, "restart",
+	    json_text(p->restart != NULL ? p->restart : "no"));
+	json_add(o, "max_restarts", json_ms(p->spec.max_restarts));
+	json_add(o, "restart_delay_ms", json_ms(p->spec.restart_delay_ms));
+	json_add(o, "restarts", json_integer((json_int_t)p->restarts));
+	json_add(o, "restart_wait_ms", json_ms(p->restart_wait_ms));
+	json_add(o, "restart_at", json_time(p->restart_at));
 	json_add(o, "limits", json_limits(p));
 	json_add(o, "log_max", json_integer((json_int_t)p->log_max));
 	json_add(o, "leftovers", json_integer((json_int_t)p->leftovers));
@@ -237,6 +244,8 @@ pod_copy(struct msg_pod *dst, const struct msg_pod *src)
 	dst->on_parent_exit = src->on_parent_exit != NULL ?
 	    xstrdup(src->on_parent_exit) : NULL;
 	dst->argv = src->argv != NULL ? xstrvdup(src->argv) : NULL;
+	dst->restart = src->restart != NULL ? xstrdup(src->restart) : NULL;
+	dst->env = NULL;	/* the registry's own */
 	dst->status_text = src->status_text != NULL ?
 	    xstrdup(src->status_text) : NULL;
 	dst->cause = src->cause != NULL ? xstrvdup(src->cause) : NULL;
@@ -266,6 +275,7 @@ pod_clear(struct msg_pod *p)
 	free(p->reason);
 	free(p->error);
 	free(p->on_parent_exit);
+	free(p->restart);
 	free(p->status_text);
 	free(p->http_url);
 	free(p->http_method);
