@@ -214,7 +214,7 @@ class TestAttach(Base):
 
     def test_version_mismatch(self):
         self.rt.send("hello", version=3)
-        with pytest.raises(podvisor.ProtocolError, match="speaks 3.*speaks 4"):
+        with pytest.raises(podvisor.ProtocolError, match="speaks 3.*speaks 5"):
             podvisor.attach()
         assert self.rt.recv()["type"] == "hello"
         err = self.rt.recv()
