@@ -104,9 +104,14 @@ registry_adopt(struct pod *pod, int64_t parent_id)
 	free(pod->reason);
 	pod->reason = xstrdup("supervisor-lost");
 	pod->ended_at = now_ns();
-	/* Its runtime stopped the workload: a failure to a restart policy. */
-	if (restart_wanted(pod))
+	/* Its runtime stopped the workload: a failure to a restart policy.
+	 * The next run waits for that runtime to finish writing the log. */
+	if (restart_wanted(pod)) {
+		pod->lost_runtime = pod->runtime_pid;
+		pod->lost_until = now_ns() + (pod->spec.cancel_grace_ms +
+		    pod->spec.term_grace_ms + 5000) * 1000000;
 		restart_schedule(pod);
+	}
 	registry_touch(pod);
 }
 

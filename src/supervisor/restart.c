@@ -137,6 +137,10 @@ restart_schedule(struct pod *pod)
 	pod->restart_wait_ms = restart_next_wait(pod);
 	pod->restart_at = now_ns() + pod->restart_wait_ms * 1000000;
 	pod->state = POD_RESTARTING;
+	/* The run's processes are gone (reaped, or not ours after a crash):
+	 * their pids may be reused by anyone meanwhile. */
+	pod->pid = 0;
+	pod->runtime_pid = 0;
 	log_info("pod %" PRIu64 ": restarting in %" PRId64 " ms (run %"
 	    PRIu64 " of %" PRId64 ")", pod->id, pod->restart_wait_ms,
 	    pod->restarts + 2, pod->spec.max_restarts + 1);
@@ -245,6 +249,29 @@ restart_end(struct pod *pod, const char *why)
 	pod_finish(pod);
 }
 
+/* Is a lost run's runtime (not our child: it was a crashed podvisord's)
+ * still there?  Checked by its name, since its pid may be reused; after
+ * lost_until we stop waiting for it. */
+static bool
+restart_lost_runtime_alive(struct pod *pod)
+{
+	char	 path[64], comm[32];
+	FILE	*f;
+	bool	 alive = false;
+
+	if (pod->lost_runtime <= 0 || now_ns() >= pod->lost_until)
+		return (false);
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pod->lost_runtime);
+	if ((f = fopen(path, "re")) != NULL) {
+		alive = fgets(comm, sizeof comm, f) != NULL &&
+		    strncmp(comm, "podvisor-pod", 12) == 0;
+		fclose(f);
+	}
+	if (!alive)
+		pod->lost_runtime = 0;
+	return (alive);
+}
+
 /* The restart timer: the next run is due, or --timeout came first, or
  * the parent ended meanwhile. */
 static void
@@ -254,6 +281,11 @@ restart_cb(int fd, short events, void *arg)
 
 	if (pod->state != POD_RESTARTING)
 		return;
+	if (restart_lost_runtime_alive(pod)) {
+		/* Two writers of one log would lose entries: wait a little. */
+		timer_arm(pod->restart_timer, 100);
+		return;
+	}
 	if (restart_timed_out(pod, now_ns() + 1000000)) {
 		log_info("pod %" PRIu64 ": timed out", pod->id);
 		pod_stop(pod, "timeout", "timeout", NULL, WIRE_NONE, WIRE_NONE);

@@ -182,6 +182,9 @@ struct pod {
 	int64_t		 restart_wait_ms;	/* the last wait, 0: none yet */
 	int64_t		 restart_at;	/* ns: the next run, WIRE_NONE */
 	struct event	*restart_timer;
+	pid_t		 lost_runtime;	/* a lost run's runtime, which may
+					   still be finishing its log */
+	int64_t		 lost_until;	/* ns: how long to wait for it */
 	char		**env;
 	gid_t		 gid;
 };
