@@ -177,9 +177,10 @@ spawn_restart_value(struct spawn *sp, int ch, const char *arg)
 		if (ctl_duration(sp->ctl, "--restart-delay", arg,
 		    &s->spec.restart_delay_ms) != 0)
 			return (-1);
-		if (s->spec.restart_delay_ms < 1) {
-			ctl_usage_error(sp->ctl, "--restart-delay: %s is too "
-			    "short: use at least 1ms", arg);
+		if (s->spec.restart_delay_ms < 1 ||
+		    s->spec.restart_delay_ms > 24 * 3600 * 1000) {
+			ctl_usage_error(sp->ctl, "--restart-delay: %s is out "
+			    "of range: use 1ms to 24h", arg);
 			return (-1);
 		}
 		return (0);

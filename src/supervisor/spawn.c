@@ -94,13 +94,15 @@ spawn_validate_restart(struct msg_spawn *m, char *cause, size_t len)
 	if ((p = restart_policy_from_name(m->restart)) == -1)
 		return (snprintf(cause, len, "restart must be no, on-failure "
 		    "or always, not %s", m->restart), -1);
-	if (m->spec.max_restarts != WIRE_NONE && m->spec.max_restarts < 0)
-		return (snprintf(cause, len, "max_restarts must not be "
-		    "negative"), -1);
+	if (m->spec.max_restarts != WIRE_NONE && (m->spec.max_restarts < 0 ||
+	    m->spec.max_restarts > INT32_MAX))
+		return (snprintf(cause, len, "max_restarts must be 0 to %d",
+		    INT32_MAX), -1);
 	if (m->spec.restart_delay_ms != WIRE_NONE &&
-	    m->spec.restart_delay_ms < 1)
-		return (snprintf(cause, len, "restart_delay_ms must be at "
-		    "least 1"), -1);
+	    (m->spec.restart_delay_ms < 1 ||
+	    m->spec.restart_delay_ms > RESTART_DELAY_MAX))
+		return (snprintf(cause, len, "restart_delay_ms must be 1 to %d "
+		    "(a day)", RESTART_DELAY_MAX), -1);
 	if (p != RESTART_NO && m->http.url != NULL)
 		return (snprintf(cause, len, "an HTTP pod cannot be restarted "
 		    "(its request is not kept): use restart no"), -1);

@@ -75,6 +75,7 @@ enum restart_policy {
 #define RESTART_MAX_DEFAULT	5
 #define RESTART_DELAY_DEFAULT	1000		/* ms, the first wait */
 #define RESTART_DELAY_CAP	(5 * 60 * 1000)	/* ms, the doubling's bound */
+#define RESTART_DELAY_MAX	(24 * 3600 * 1000)	/* ms, --restart-delay */
 #define RESTART_SHORT_RUN	10000		/* ms: a shorter run doubles it */
 
 struct logstream;

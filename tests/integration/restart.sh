@@ -61,6 +61,7 @@ expect_status 2 "--max-restarts -1" pc spawn --max-restarts -1 -- true
 expect_status 2 "--max-restarts x" pc spawn --max-restarts x -- true
 expect_status 2 "--restart-delay 0" pc spawn --restart-delay 0 -- true
 expect_status 2 "--restart-delay bad" pc spawn --restart-delay soon -- true
+expect_status 2 "--restart-delay 2d" pc spawn --restart-delay 48h -- true
 pc spawn --restart always --http http://127.0.0.1:9/ 2>"$T/err"
 check "an HTTP pod cannot restart: usage" [ $? -eq 2 ]
 check "an HTTP pod cannot restart: one line" [ "$(wc -l <"$T/err")" -eq 1 ]
@@ -194,6 +195,11 @@ code=$(hc -X POST -d '{"argv":["true"],"restart":"often"}' http://x/v1/pods)
 check "POST /v1/pods with a bad restart: 400 ($code)" [ "$code" = 400 ]
 code=$(hc -X POST -d '{"argv":["true"],"max_restarts":-2}' http://x/v1/pods)
 check "POST /v1/pods with a bad max_restarts: 400 ($code)" [ "$code" = 400 ]
+code=$(hc -X POST -d '{"argv":["true"],"restart_delay_ms":0}' http://x/v1/pods)
+check "POST /v1/pods with restart_delay_ms 0: 400 ($code)" [ "$code" = 400 ]
+check "  with one message" jq -e '.error.message | test("restart_delay_ms")' "$T/body"
+code=$(hc -X POST -d '{"argv":["true"],"restart_delay_ms":99999999999}' http://x/v1/pods)
+check "POST /v1/pods with a restart_delay_ms too long: 400 ($code)" [ "$code" = 400 ]
 code=$(hc http://x/v1/pods/$hp)
 check "GET /v1/pods/ID shows restarts" [ "$(jq .restarts "$T/body")" -eq 1 ]
 
