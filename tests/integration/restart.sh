@@ -203,6 +203,22 @@ check "POST /v1/pods with a restart_delay_ms too long: 400 ($code)" [ "$code" = 
 code=$(hc http://x/v1/pods/$hp)
 check "GET /v1/pods/ID shows restarts" [ "$(jq .restarts "$T/body")" -eq 1 ]
 
+# /v1/events shows the restarting state like any other change.
+curl -s -N --max-time 20 --unix-socket "$HSOCK" http://x/v1/events \
+    >"$T/sse" &
+CURL=$!
+wait_for 10 "the event stream to open" grep -q '^retry:' "$T/sse"
+spawn -n evpod --restart always --max-restarts 1 --restart-delay 50ms -- true \
+    >/dev/null
+wait_for 15 "an event of evpod restarting" sh -c "grep '^data: ' $T/sse |
+    sed 's/^data: //' | jq -e 'select(.name == \"evpod\" and
+    .state == \"restarting\" and .restart_at != null)' >/dev/null"
+wait_for 15 "an event of evpod's end" sh -c "grep '^data: ' $T/sse |
+    sed 's/^data: //' | jq -e 'select(.name == \"evpod\" and
+    .state == \"succeeded\" and .restarts == 1)' >/dev/null"
+kill "$CURL" 2>/dev/null
+wait "$CURL" 2>/dev/null
+
 # A stop while running ends the pod for good.
 p=$(spawn --restart always --restart-delay 50ms -- sleep 30)
 wait_for 10 "the sleeper to run" state_is "$p" running
