@@ -209,7 +209,8 @@ restart_reset_run(struct pod *pod)
 }
 
 /* The wait is over: log the restart entry, then start a new runtime.  A
- * runtime that cannot start ends the pod failed, for good. */
+ * runtime that cannot start makes a failed run, which the policy may
+ * follow with another after a longer wait, within max-restarts. */
 static void
 restart_run(struct pod *pod)
 {
@@ -227,8 +228,8 @@ restart_run(struct pod *pod)
 		log_warnx("pod %" PRIu64 ": %s", pod->id, cause);
 		pod->error = xstrdup(cause);
 		pod->exit_code = 127;
+		pod->phase = PHASE_EXITED;
 		pod->state = POD_FAILED;
-		pod->restarts = (uint64_t)pod->spec.max_restarts;
 		pod_finish(pod);
 		return;
 	}

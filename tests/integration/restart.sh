@@ -100,6 +100,13 @@ check "every run's output is in the log" [ "$(grep -c '^run$' "$T/out")" -eq 3 ]
 pc logs --events "$p" >"$T/ev"
 check "logs --events shows each restart" [ "$(grep -c ' restart: run ' "$T/ev")" -eq 2 ]
 check "logs --events shows each start" [ "$(grep -c ' start: pid ' "$T/ev")" -eq 3 ]
+p=$(spawn --restart always --max-restarts 2 --restart-delay 300ms -- \
+    sh -c 'echo follow')
+pc logs -f "$p" >"$T/follow" &
+FOLLOW=$!
+wait_for 20 "logs -f to end with the last run" sh -c "! kill -0 $FOLLOW"
+wait "$FOLLOW"
+check "logs -f follows every run" [ "$(grep -c '^follow$' "$T/follow")" -eq 3 ]
 p=$(spawn --restart on-failure --max-restarts 1 --restart-delay 50ms -- \
     sh -c 'kill -KILL $$')
 expect_status 137 "on-failure, SIGKILL: wait" pc wait "$p"
