@@ -704,15 +704,16 @@ pod_finish(struct pod *pod)
 		journal(pod->parent, LOG_CHILD, "pod %" PRIu64 "%s%s ended: %s",
 		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
 		    outcome);
-	if ((again = restart_wanted(pod)))
-		restart_schedule(pod);
+	again = restart_wanted(pod);
 	journal_flush(pod);
 	if (!again) {
 		metrics_ended(pod);
 		api_child_event(pod, "ended");
 	}
 	pod_relax_children(pod);
-	pod_release_children(pod);
+	pod_release_children(pod);	/* on each end of a run */
+	if (again)
+		restart_schedule(pod);
 	logs_advanced(pod);
 	registry_touch(pod);
 	if (!again)

@@ -250,6 +250,8 @@ check "parent-exited kid: reason" [ "$(field "$kid" reason)" = parent-exited ]
 never_within 1 "the kid of an ended run was restarted" count_is "$kid" start 2
 check "orphan: top level" [ "$(field "$orph" parent)" = null ]
 check "orphan: still running" state_is "$orph" running
+check "orphan: its log names the run's outcome" has_entry "$orph" \
+    '.kind == "parent" and (.data | test("ended \\(failed\\): orphaned"))'
 wait_for 10 "the parent's second run" count_is "$par" start 2
 pc wait "$par" >/dev/null
 check "the parent: failed after its restart" state_is "$par" failed &&
