@@ -169,7 +169,8 @@ _API_TIMES = ("next_stage_at", "cancel_acked_at", "heartbeat_at", "paused_at")
 # Record fields folded into others, or not shown (as by podctl).
 _CONSUMED = {"type", "stage_left_ms", "result"} | \
     {f"limit_{n}" for n in _LIMITS} | \
-    {"http_url", "http_method", "http_status", "http_on_cancel"}
+    {"http_url", "http_method", "http_status", "http_on_cancel"} | \
+    {"env", "gid"}
 
 
 def pod_record(msg: Mapping[str, Any], inspect: bool = False) \
@@ -223,6 +224,12 @@ def pod_record(msg: Mapping[str, Any], inspect: bool = False) \
         "heartbeat_ms": _nonneg(g.get_int(msg, "heartbeat_ms")),
         "queued": g.get_uint(msg, "queued"),
         "cause": g.get_strv(msg, "cause") if "cause" in msg else None,
+        "restart": g.get_str(msg, "restart") or "no",
+        "max_restarts": _nonneg(g.get_int(msg, "max_restarts")),
+        "restart_delay_ms": _nonneg(g.get_int(msg, "restart_delay_ms")),
+        "restarts": g.get_uint(msg, "restarts"),
+        "restart_wait_ms": _nonneg(g.get_int(msg, "restart_wait_ms")),
+        "restart_at": g.ns_to_rfc3339(g.get_int(msg, "restart_at")),
     })
     rec["http"] = _http_record(msg)
     if inspect:
@@ -315,6 +322,21 @@ def _env_list(env: Mapping[str, str] | Iterable[str] | None,
     return entries or None
 
 
+def _restart_policy(policy: str | None) -> str | None:
+    if policy is not None and policy not in ("no", "on-failure", "always"):
+        raise ValueError(f"restart is 'no', 'on-failure' or 'always', not"
+                         f" {policy!r}")
+    return policy
+
+
+def _count(what: str, n: int | None) -> int | None:
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"{what} is a non-negative int, not {n!r}")
+    return n
+
+
 def spawn_request(argv: Sequence[str], *, name: str | None = None,
                   parent: PodRef | None = None,
                   cwd: str | os.PathLike[str] | None = None,
@@ -327,7 +349,10 @@ def spawn_request(argv: Sequence[str], *, name: str | None = None,
                   on_parent_exit: str | None = None,
                   heartbeat: Seconds | None = None,
                   max_extend: Seconds | None = None,
-                  limits: Mapping[str, int] | None = None) -> dict[str, Any]:
+                  limits: Mapping[str, int] | None = None,
+                  restart: str | None = None,
+                  max_restarts: int | None = None,
+                  restart_delay: Seconds | None = None) -> dict[str, Any]:
     """The spawn request (see Client.spawn())."""
     if isinstance(argv, (str, bytes)) or not argv:
         raise TypeError("argv is a non-empty sequence of str, e.g."
@@ -351,6 +376,9 @@ def spawn_request(argv: Sequence[str], *, name: str | None = None,
         "on_parent_exit": on_parent_exit,
         "heartbeat_ms": _ms("heartbeat", heartbeat),
         "max_extend_ms": _ms("max_extend", max_extend),
+        "restart": _restart_policy(restart),
+        "max_restarts": _count("max_restarts", max_restarts),
+        "restart_delay_ms": _ms("restart_delay", restart_delay),
     }
     for key, value in (limits or {}).items():
         if key not in _LIMITS:
@@ -666,7 +694,10 @@ class Client:
               on_parent_exit: str | None = None,
               heartbeat: Seconds | None = None,
               max_extend: Seconds | None = None,
-              limits: Mapping[str, int] | None = None) -> int:
+              limits: Mapping[str, int] | None = None,
+              restart: str | None = None,
+              max_restarts: int | None = None,
+              restart_delay: Seconds | None = None) -> int:
         """Start a pod; return its id.
 
         As ``podctl spawn``: parent defaults to $PODVISOR_POD (this
@@ -675,7 +706,11 @@ class Client:
         from this process's; cwd
         defaults to the current directory; durations are seconds;
         stop_signal is a number or a name; on_parent_exit is "stop" or
-        "orphan"; limits maps nofile, nproc, as, cpu to numbers.
+        "orphan"; limits maps nofile, nproc, as, cpu to numbers;
+        restart is "no" (default), "on-failure" or "always", with
+        max_restarts (default 5) and restart_delay, the first wait in
+        seconds (default 1), as ``--restart``, ``--max-restarts`` and
+        ``--restart-delay``.
 
         Example::
 
@@ -687,7 +722,8 @@ class Client:
             inherit_env=inherit_env, cancel_grace=cancel_grace,
             term_grace=term_grace, stop_signal=stop_signal, timeout=timeout,
             on_parent_exit=on_parent_exit, heartbeat=heartbeat,
-            max_extend=max_extend, limits=limits)
+            max_extend=max_extend, limits=limits, restart=restart,
+            max_restarts=max_restarts, restart_delay=restart_delay)
         return _spawned(self._call(msg, ("ok",)))
 
     def spawn_http(self, url: str, *, method: str | None = None,

@@ -44,7 +44,7 @@ __all__ = [
 
 # The one place the package's protocol version is set: bump it together
 # with PROTOCOL_VERSION in src/wire/msg.h.
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 
 FRAME_MAX = 1024 * 1024     # default frame limit, payload bytes
 STR_MAX = 4096              # any str field, in bytes

@@ -51,6 +51,16 @@ const struct cmd_entry cmd_spawn_entry = {
 	    "  --limit NAME=VALUE  a resource limit, soft and hard (repeatable):\n"
 	    "                      nofile=N, nproc=N, as=SIZE (bytes; 64K, 1G),\n"
 	    "                      cpu=SECS (90, 90s, 2m; rounded up)\n"
+	    "  --restart no|on-failure|always\n"
+	    "                      run it again when it ends on its own:"
+	    " never\n"
+	    "                      (default), when it failed, or whatever"
+	    " the outcome\n"
+	    "  --max-restarts N    at most N runs again (default: 5)\n"
+	    "  --restart-delay DUR the first wait between runs, doubled"
+	    " after each\n"
+	    "                      run shorter than 10s, at most 5m"
+	    " (default: 1s)\n"
 	    "  -w, --wait          wait for the pod and exit with its"
 	    " status\n"
 	    "HTTP pods (instead of CMD):\n"
@@ -82,6 +92,9 @@ static const struct option spawn_options[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
 	{ "max-extend", required_argument, NULL, OPT_MAX_EXTEND },
+	{ "restart", required_argument, NULL, OPT_RESTART },
+	{ "max-restarts", required_argument, NULL, OPT_MAX_RESTARTS },
+	{ "restart-delay", required_argument, NULL, OPT_RESTART_DELAY },
 	{ "wait", no_argument, NULL, 'w' },
 	{ "http", required_argument, NULL, OPT_HTTP },
 	{ "method", required_argument, NULL, OPT_METHOD },
@@ -133,6 +146,47 @@ spawn_limit(struct spawn *sp, const char *arg)
 	return (0);
 }
 
+/* --restart, --max-restarts, --restart-delay; -1 after a usage error. */
+static int
+spawn_restart_value(struct spawn *sp, int ch, const char *arg)
+{
+	struct msg_spawn	*s = &sp->m.u.spawn;
+	uint64_t		 n;
+
+	switch (ch) {
+	case OPT_RESTART:
+		if (strcmp(arg, "no") != 0 && strcmp(arg, "on-failure") != 0 &&
+		    strcmp(arg, "always") != 0) {
+			ctl_usage_error(sp->ctl, "--restart: '%s' is not no, "
+			    "on-failure or always", arg);
+			return (-1);
+		}
+		s->restart = (char *)arg;
+		return (0);
+	case OPT_MAX_RESTARTS:
+		if (ctl_count(sp->ctl, "--max-restarts", arg, &n) != 0)
+			return (-1);
+		if (n > INT32_MAX) {
+			ctl_usage_error(sp->ctl, "--max-restarts: %s is too "
+			    "many", arg);
+			return (-1);
+		}
+		s->spec.max_restarts = (int64_t)n;
+		return (0);
+	default:
+		if (ctl_duration(sp->ctl, "--restart-delay", arg,
+		    &s->spec.restart_delay_ms) != 0)
+			return (-1);
+		if (s->spec.restart_delay_ms < 1 ||
+		    s->spec.restart_delay_ms > 24 * 3600 * 1000) {
+			ctl_usage_error(sp->ctl, "--restart-delay: %s is out "
+			    "of range: use 1ms to 24h", arg);
+			return (-1);
+		}
+		return (0);
+	}
+}
+
 /* Check one option that is not a plain flag; -1 after a usage error. */
 static int
 spawn_value(struct spawn *sp, int ch, const char *arg)
@@ -171,6 +225,10 @@ spawn_value(struct spawn *sp, int ch, const char *arg)
 	case OPT_MAX_EXTEND:
 		return (ctl_duration(sp->ctl, "--max-extend", arg,
 		    &s->spec.max_extend_ms));
+	case OPT_RESTART:
+	case OPT_MAX_RESTARTS:
+	case OPT_RESTART_DELAY:
+		return (spawn_restart_value(sp, ch, arg));
 	case OPT_STOP_SIGNAL:
 		if (ctl_signal(sp->ctl, "--stop-signal", arg, &sig) != 0)
 			return (-1);
@@ -227,6 +285,9 @@ spawn_parse(struct spawn *sp, int argc, char **argv)
 		case OPT_LIMIT:
 		case OPT_HEARTBEAT:
 		case OPT_MAX_EXTEND:
+		case OPT_RESTART:
+		case OPT_MAX_RESTARTS:
+		case OPT_RESTART_DELAY:
 			if (spawn_value(sp, ch, optarg) != 0)
 				return (-1);
 			break;

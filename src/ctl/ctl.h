@@ -54,7 +54,10 @@ enum {
 	OPT_METHOD,
 	OPT_HEADER,
 	OPT_DATA,
-	OPT_ON_CANCEL
+	OPT_ON_CANCEL,
+	OPT_RESTART,
+	OPT_MAX_RESTARTS,
+	OPT_RESTART_DELAY
 };
 
 /* Every command accepts these besides its own options. */

@@ -192,6 +192,24 @@ pod_ack_text(const struct msg_pod *p)
 	    "not acknowledged, ");
 }
 
+/* A restarting pod's STATE: "restarting (in 4s, run 3 of 6)". */
+static void
+pod_restart_text(const struct msg_pod *p, char *buf, size_t len)
+{
+	int64_t	 ms = (p->restart_at - now_ns()) / 1000000;
+	char	 in[32];
+
+	if (ms < 0)
+		ms = 0;
+	if (ms < 1000)
+		snprintf(in, sizeof in, "0.%llds", (long long)(ms / 100));
+	else
+		snprintf(in, sizeof in, "%llds", (long long)((ms + 999) / 1000));
+	snprintf(buf, len, "restarting (in %s, run %llu of %lld)", in,
+	    (unsigned long long)p->restarts + 2,
+	    (long long)p->spec.max_restarts + 1);
+}
+
 /* The STATE column: the outcome of a terminal pod, the time left in a
  * stop stage, else the state. */
 void
@@ -204,6 +222,8 @@ pod_state_text(const struct msg_pod *p, char *buf, size_t len)
 
 	if (strcmp(state, "succeeded") == 0)
 		snprintf(buf, len, "%s", state);
+	else if (strcmp(state, "restarting") == 0 && p->restart_at >= 0)
+		pod_restart_text(p, buf, len);
 	else if (strcmp(state, "paused") == 0 && p->paused_at >= 0) {
 		format_age(now_ns() - p->paused_at, age, sizeof age);
 		snprintf(buf, len, "%s (%s)", state, age);

@@ -337,6 +337,7 @@ podvisor_spawn_opts_init(struct podvisor_spawn_opts *o)
 	memset(o, 0, sizeof *o);
 	o->cancel_grace_ms = o->term_grace_ms = o->timeout_ms =
 	    o->heartbeat_ms = o->max_extend_ms = PODVISOR_DEFAULT;
+	o->max_restarts = o->restart_delay_ms = PODVISOR_DEFAULT;
 }
 
 /* The entries of a NULL-terminated vector, each a str that can travel;
@@ -428,6 +429,11 @@ spawn_opts(struct msg_spawn *s, const struct podvisor_spawn_opts *opts)
 		s->spec.heartbeat_ms = opts->heartbeat_ms;
 	if (opts->max_extend_ms >= 0)
 		s->spec.max_extend_ms = opts->max_extend_ms;
+	s->restart = (char *)opts->restart;
+	if (opts->max_restarts >= 0)
+		s->spec.max_restarts = opts->max_restarts;
+	if (opts->restart_delay_ms >= 0)
+		s->spec.restart_delay_ms = opts->restart_delay_ms;
 }
 
 /* Send a request and read its one-message reply, which must be of type

@@ -35,7 +35,7 @@
 extern "C" {
 #endif
 
-#define PODVISOR_PROTOCOL_VERSION	4	/* the pod API's wire version */
+#define PODVISOR_PROTOCOL_VERSION	5	/* the pod API's wire version */
 #define PODVISOR_PAYLOAD_MAX	(64 * 1024)	/* a log message or a result */
 #define PODVISOR_TEXT_MAX	4096		/* a status text, a reason */
 
@@ -119,6 +119,10 @@ struct podvisor_spawn_opts {
 	int64_t			 timeout_ms;
 	int64_t			 heartbeat_ms;
 	int64_t			 max_extend_ms;
+	const char		*restart;	/* NULL ("no"), "on-failure",
+						   "always" */
+	int64_t			 max_restarts;	/* PODVISOR_DEFAULT: 5 */
+	int64_t			 restart_delay_ms;	/* the first wait */
 };
 
 /* How a pod ended, from podvisor_client_wait(); podvisor_outcome_free(). */

@@ -28,6 +28,7 @@ static const char *const log_kind_names[LOG__MAX] = {
 	[LOG_EXTEND] = "extend",
 	[LOG_RESULT] = "result",
 	[LOG_HTTP] = "http",
+	[LOG_RESTART] = "restart",
 };
 
 /* The name of a kind, e.g. "stdout"; NULL if unknown. */

@@ -41,6 +41,7 @@ enum log_kind {
 	LOG_EXTEND,	/* a request for more time, granted or refused */
 	LOG_RESULT,	/* the result the workload set (JSON) */
 	LOG_HTTP,	/* an HTTP pod's response: status line and headers */
+	LOG_RESTART,	/* a new run by the restart policy, or its cancel */
 	LOG__MAX
 };
 const char	*log_kind_name(int);	/* "stdout"; NULL if unknown */

@@ -530,6 +530,27 @@ hb_parent(json_t *o, struct msg_spawn *s, struct hbody *b, char *cause,
 	return (0);
 }
 
+/* restart, max_restarts (a count), restart_delay_ms; podvisord checks
+ * the values as for podctl. */
+static int
+hb_restart(json_t *o, struct msg_spawn *s, char *cause, size_t len)
+{
+	json_t	*v = json_object_get(o, "max_restarts");
+
+	if (hb_str(o, "restart", &s->restart, cause, len) == -1 ||
+	    hb_ms(o, "restart_delay_ms", &s->spec.restart_delay_ms, cause,
+	    len) == -1)
+		return (-1);
+	if (v == NULL || json_is_null(v))
+		return (0);
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > INT32_MAX)
+		return (hb_bad("max_restarts", "a non-negative integer", cause,
+		    len));
+	s->spec.max_restarts = json_integer_value(v);
+	return (0);
+}
+
 /* POST /v1/pods: argv and the spawn options, by podctl's JSON names. */
 int
 hb_spawn(const void *buf, size_t n, struct msg *m, struct hbody *b,
@@ -538,7 +559,7 @@ hb_spawn(const void *buf, size_t n, struct msg *m, struct hbody *b,
 	static const char *const fields[] = { "argv", "name", "parent",
 	    "env", "cwd", "cancel_grace_ms", "term_grace_ms", "timeout_ms",
 	    "heartbeat_ms", "max_extend_ms", "stop_signal", "on_parent_exit",
-	    NULL };
+	    "restart", "max_restarts", "restart_delay_ms", NULL };
 	struct msg_spawn	*s = &m->u.spawn;
 	int			 sig = 0;
 
@@ -560,7 +581,8 @@ hb_spawn(const void *buf, size_t n, struct msg *m, struct hbody *b,
 	    len) == -1 ||
 	    hb_ms(b->doc, "max_extend_ms", &s->spec.max_extend_ms, cause,
 	    len) == -1 ||
-	    hb_signal(b->doc, "stop_signal", &sig, cause, len) == -1)
+	    hb_signal(b->doc, "stop_signal", &sig, cause, len) == -1 ||
+	    hb_restart(b->doc, s, cause, len) == -1)
 		return (-1);
 	if (sig != 0)
 		s->spec.stop_signal = sig;

@@ -116,7 +116,9 @@ journal_flush(struct pod *pod)
 		return;
 	}
 	journal_requeue(pod);
-	if (POD_TERMINAL(pod) && !pod->journal_pending) {
+	/* Between runs, as after the last, no runtime writes the log. */
+	if ((POD_TERMINAL(pod) || pod->state == POD_RESTARTING) &&
+	    !pod->journal_pending) {
 		pod->journal_pending = true;
 		TAILQ_INSERT_TAIL(&pending, pod, journal_link);
 		sv_kick();
@@ -135,6 +137,19 @@ journal_write_pending(void)
 		pod->journal_pending = false;
 		journal_write(pod);
 	}
+}
+
+/* Write a pod's queued entries now, its runtime being gone: before a new
+ * run's runtime opens the log, so that they come first. */
+void
+journal_write_now(struct pod *pod)
+{
+	if (pod->journal_pending) {
+		TAILQ_REMOVE(&pending, pod, journal_link);
+		pod->journal_pending = false;
+	}
+	journal_requeue(pod);
+	journal_write(pod);
 }
 
 /* Record a lifecycle entry of the given kind in the pod's log. */

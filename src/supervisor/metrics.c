@@ -185,6 +185,7 @@ metrics_render(struct evbuffer *b)
 	    "outcome.", m.ended);
 	metrics_outcomes(b, "podvisor_pod_stops_total", "Stopped pods, by "
 	    "outcome.", m.stopped);
+	restart_metrics(b);
 	metrics_histogram(b);
 	metrics_labels(b);
 	logsync_metrics(b);

@@ -214,6 +214,10 @@ pod_stop(struct pod *pod, const char *reason, const char *by, char **cause,
 	if (pod->heartbeat_timer != NULL)
 		evtimer_del(pod->heartbeat_timer);
 	registry_touch(pod);
+	if (pod->state == POD_RESTARTING) {
+		restart_cancel(pod);	/* no run left to stop: ends now */
+		return;
+	}
 	if (pod->phase != PHASE_LIVE)
 		return;		/* the outcome is decided; cleanup is running */
 	log_debug("pod %" PRIu64 ": stopping (%s, by %s)", pod->id, reason,
@@ -318,15 +322,23 @@ pod_timeout_cb(int fd, short events, void *arg)
 	pod_stop_tree(pod, "timeout", "timeout", NULL, WIRE_NONE, WIRE_NONE);
 }
 
-/* Start the pod's --timeout clock, if it has one. */
+/* Start the pod's --timeout clock, if it has one: what is left of it
+ * since the pod was created (it spans every run of a restarting pod). */
 void
 pod_arm_timeout(struct pod *pod)
 {
+	int64_t	 left;
+
 	if (pod->spec.timeout_ms <= 0)
 		return;
-	pod->timeout_timer = evtimer_new(sv.base, pod_timeout_cb, pod);
-	pod->timeout_at = mono_ms() + pod->spec.timeout_ms;
-	timer_arm(pod->timeout_timer, pod->spec.timeout_ms);
+	if (pod->timeout_timer == NULL)
+		pod->timeout_timer = evtimer_new(sv.base, pod_timeout_cb, pod);
+	left = (pod->created_at - now_ns()) / 1000000 + pod->spec.timeout_ms;
+	if (left < 0)
+		left = 0;
+	pod->timeout_at = mono_ms() + left;
+	pod->timeout_left = 0;
+	timer_arm(pod->timeout_timer, left);
 }
 
 /*
@@ -661,8 +673,6 @@ pod_release_children(struct pod *pod)
 void
 pod_conclude(struct pod *pod)
 {
-	char	outcome[64];
-
 	pod_disarm_stage(pod);
 	if (pod->runtime_timer != NULL)
 		evtimer_del(pod->runtime_timer);
@@ -681,6 +691,18 @@ pod_conclude(struct pod *pod)
 		pod->state = pod_unreported_outcome(pod);
 	if (pod->state == POD_LOST && pod->reason == NULL)
 		pod->reason = xstrdup("supervisor-lost");
+	pod_finish(pod);
+}
+
+/* A run ended and pod->state holds its terminal outcome: tell whom it
+ * concerns, and release its children; the pod stays so, or, by its
+ * restart policy, is restarting. */
+void
+pod_finish(struct pod *pod)
+{
+	char	outcome[64];
+	bool	again;
+
 	pod->ended_at = now_ns();
 	pod_outcome_text(pod, outcome, sizeof outcome);
 	log_info("pod %" PRIu64 ": %s", pod->id, outcome);
@@ -688,12 +710,18 @@ pod_conclude(struct pod *pod)
 		journal(pod->parent, LOG_CHILD, "pod %" PRIu64 "%s%s ended: %s",
 		    pod->id, pod->name ? " " : "", pod->name ? pod->name : "",
 		    outcome);
+	again = restart_wanted(pod);
 	journal_flush(pod);
-	metrics_ended(pod);
-	api_child_event(pod, "ended");
+	if (!again) {
+		metrics_ended(pod);
+		api_child_event(pod, "ended");
+	}
 	pod_relax_children(pod);
-	pod_release_children(pod);
+	pod_release_children(pod);	/* on each end of a run */
+	if (again)
+		restart_schedule(pod);
 	logs_advanced(pod);
 	registry_touch(pod);
-	retention_add(pod);
+	if (!again)
+		retention_add(pod);
 }

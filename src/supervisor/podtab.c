@@ -25,6 +25,7 @@ static const char *state_names[] = {
 	[POD_TERMINATING] = "terminating",
 	[POD_KILLING] = "killing",
 	[POD_PAUSED] = "paused",
+	[POD_RESTARTING] = "restarting",
 	[POD_SUCCEEDED] = "succeeded",
 	[POD_FAILED] = "failed",
 	[POD_STOPPED] = "stopped",
@@ -75,6 +76,7 @@ pod_new(uint64_t id)
 	pod->http_status = WIRE_NONE;
 	pod->started_at = pod->ended_at = pod->stop_requested_at = WIRE_NONE;
 	pod->reported_state = -1;
+	pod->restart_at = WIRE_NONE;
 	return (pod);
 }
 
@@ -95,6 +97,10 @@ pod_free(struct pod *pod)
 		strv_free(pod->cause);
 	if (pod->timeout_timer != NULL)
 		event_free(pod->timeout_timer);
+	if (pod->restart_timer != NULL)
+		event_free(pod->restart_timer);
+	if (pod->env != NULL)
+		strv_free(pod->env);
 	if (pod->log_reader != NULL)
 		seglog_close(pod->log_reader);
 	journal_discard(pod);

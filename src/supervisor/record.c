@@ -29,15 +29,18 @@ pod_to_msg(struct pod *pod, struct msg *msg, int what)
 	struct msg_pod	*r = &msg->u.pod;
 	struct pod	*child;
 	size_t		 n = 0;
+	bool		 live;
 
 	msg_init(msg, MSG_POD);
 	r->id = pod->id;
 	r->name = pod->name;
 	r->parent = pod->parent ? (int64_t)pod->parent->id : WIRE_NONE;
 	r->state = (char *)pod_state_name(pod->state);
-	r->pid = pod->pid > 0 && !POD_TERMINAL(pod) ? pod->pid : WIRE_NONE;
-	r->runtime_pid = pod->runtime_pid > 0 && !POD_TERMINAL(pod) ?
-	    pod->runtime_pid : WIRE_NONE;
+	/* Nothing runs between runs, nor after the last. */
+	live = !POD_TERMINAL(pod) && pod->state != POD_RESTARTING;
+	r->pid = pod->pid > 0 && live ? pod->pid : WIRE_NONE;
+	r->runtime_pid = pod->runtime_pid > 0 && live ? pod->runtime_pid :
+	    WIRE_NONE;
 	r->argv = pod->argv;
 	r->cwd = pod->cwd;
 	r->exit_code = pod->exit_code;
@@ -69,6 +72,16 @@ pod_to_msg(struct pod *pod, struct msg *msg, int what)
 	r->http_method = pod->http_method;
 	r->http_on_cancel = pod->http_on_cancel;
 	r->http_status = pod->http_status;
+	r->restart = (char *)restart_policy_name(pod->restart);
+	r->restarts = pod->restarts;
+	r->restart_wait_ms = pod->restart_wait_ms > 0 ? pod->restart_wait_ms :
+	    WIRE_NONE;
+	r->restart_at = pod->state == POD_RESTARTING ? pod->restart_at :
+	    WIRE_NONE;
+	if (what & RECORD_PRIVATE) {
+		r->env = pod->env;
+		r->gid = pod->gid;
+	}
 	if ((what & RECORD_RESULT) && pod->result != NULL) {
 		r->result.ptr = (const uint8_t *)pod->result;
 		r->result.len = pod->result_len;
@@ -100,7 +113,7 @@ struct pod *
 pod_from_msg(struct msg_pod *r)
 {
 	struct pod	*pod;
-	int		 state;
+	int		 state, policy;
 
 	if ((state = pod_state_from_name(r->state)) == -1 || r->argv == NULL)
 		return (NULL);
@@ -136,6 +149,18 @@ pod_from_msg(struct msg_pod *r)
 	pod->http_on_cancel = r->http_on_cancel ?
 	    xstrdup(r->http_on_cancel) : NULL;
 	pod->http_status = r->http_status;
+	if ((policy = restart_policy_from_name(r->restart)) != -1)
+		pod->restart = policy;
+	pod->restarts = r->restarts;
+	pod->restart_wait_ms = r->restart_wait_ms > 0 ? r->restart_wait_ms : 0;
+	pod->restart_at = r->restart_at;
+	pod->env = r->env != NULL ? xstrvdup(r->env) : NULL;
+	pod->gid = r->gid >= 0 ? (gid_t)r->gid : 0;
+	/* A record from before restarts: the defaults. */
+	if (pod->spec.max_restarts == WIRE_NONE)
+		pod->spec.max_restarts = RESTART_MAX_DEFAULT;
+	if (pod->spec.restart_delay_ms == WIRE_NONE)
+		pod->spec.restart_delay_ms = RESTART_DELAY_DEFAULT;
 	if (r->result.len > 0) {
 		pod->result = xmalloc(r->result.len + 1);
 		memcpy(pod->result, r->result.ptr, r->result.len);

@@ -94,12 +94,24 @@ registry_adopt(struct pod *pod, int64_t parent_id)
 		next_id = pod->id + 1;
 	if (POD_TERMINAL(pod))
 		return;
+	if (pod->state == POD_RESTARTING) {
+		restart_resume(pod);	/* nothing ran: the wait goes on */
+		return;
+	}
 	log_info("pod %" PRIu64 " was %s when the supervisor went away: lost",
 	    pod->id, pod_state_name(pod->state));
 	pod->state = POD_LOST;
 	free(pod->reason);
 	pod->reason = xstrdup("supervisor-lost");
 	pod->ended_at = now_ns();
+	/* Its runtime stopped the workload: a failure to a restart policy.
+	 * The next run waits for that runtime to finish writing the log. */
+	if (restart_wanted(pod)) {
+		pod->lost_runtime = pod->runtime_pid;
+		pod->lost_until = now_ns() + (pod->spec.cancel_grace_ms +
+		    pod->spec.term_grace_ms + 5000) * 1000000;
+		restart_schedule(pod);
+	}
 	registry_touch(pod);
 }
 
@@ -271,7 +283,7 @@ registry_put(MDB_txn *txn, struct pod *pod, struct evbuffer *buf)
 	size_t		 k = pod->id;
 	int		 rc;
 
-	pod_to_msg(pod, &msg, RECORD_RESULT);
+	pod_to_msg(pod, &msg, RECORD_RESULT | RECORD_PRIVATE);
 	/* A live pod's pids matter to a restarted supervisor's report. */
 	msg.u.pod.pid = pod->pid > 0 ? pod->pid : WIRE_NONE;
 	msg.u.pod.runtime_pid = pod->runtime_pid > 0 ? pod->runtime_pid :

@@ -84,6 +84,31 @@ spawn_validate_workload(struct msg_spawn *m, char *cause, size_t len)
 	return (0);
 }
 
+/* A restart policy, its bounds, and a workload that can run again (an
+ * HTTP pod's request is not kept, so it cannot). */
+static int
+spawn_validate_restart(struct msg_spawn *m, char *cause, size_t len)
+{
+	int	p;
+
+	if ((p = restart_policy_from_name(m->restart)) == -1)
+		return (snprintf(cause, len, "restart must be no, on-failure "
+		    "or always, not %s", m->restart), -1);
+	if (m->spec.max_restarts != WIRE_NONE && (m->spec.max_restarts < 0 ||
+	    m->spec.max_restarts > INT32_MAX))
+		return (snprintf(cause, len, "max_restarts must be 0 to %d",
+		    INT32_MAX), -1);
+	if (m->spec.restart_delay_ms != WIRE_NONE &&
+	    (m->spec.restart_delay_ms < 1 ||
+	    m->spec.restart_delay_ms > RESTART_DELAY_MAX))
+		return (snprintf(cause, len, "restart_delay_ms must be 1 to %d "
+		    "(a day)", RESTART_DELAY_MAX), -1);
+	if (p != RESTART_NO && m->http.url != NULL)
+		return (snprintf(cause, len, "an HTTP pod cannot be restarted "
+		    "(its request is not kept): use restart no"), -1);
+	return (0);
+}
+
 /* Check a spawn request before anything is created. */
 static int
 spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
@@ -124,6 +149,8 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 			return (snprintf(cause, len, "invalid environment "
 			    "entry '%s': use K=V", m->env[i]), -1);
 	}
+	if (spawn_validate_restart(m, cause, len) == -1)
+		return (-1);
 	if (spawn_validate_limits(c, m, code, cause, len) == -1)
 		return (-1);
 	if (m->parent != NULL) {
@@ -205,6 +232,7 @@ static struct pod *
 spawn_make_pod(struct client *c, struct msg_spawn *m, struct pod *parent)
 {
 	struct pod	*pod;
+	struct identity	 id;
 
 	pod = pod_new(registry_next_id());
 	pod->name = m->name ? xstrdup(m->name) : NULL;
@@ -226,29 +254,39 @@ spawn_make_pod(struct client *c, struct msg_spawn *m, struct pod *parent)
 		pod->spec.stop_signal = SIGINT;
 	if (pod->spec.timeout_ms <= 0)
 		pod->spec.timeout_ms = WIRE_NONE;
+	if (pod->spec.max_restarts == WIRE_NONE)
+		pod->spec.max_restarts = RESTART_MAX_DEFAULT;
+	if (pod->spec.restart_delay_ms == WIRE_NONE)
+		pod->spec.restart_delay_ms = RESTART_DELAY_DEFAULT;
+	pod->restart = restart_policy_from_name(m->restart);
 	pod->orphan_on_parent_exit = m->on_parent_exit != NULL &&
 	    strcmp(m->on_parent_exit, "orphan") == 0;
 	pod->state = POD_STARTING;
 	pod->created_at = now_ns();
+	pod->gid = c->gid;
 	pod_set_parent(pod, parent);
+	identity_lookup(&id, pod->owner, pod->gid);
+	pod->env = workload_env(&id, m->env, m->inherit_env, pod->id);
+	identity_free(&id);
 	return (pod);
 }
 
 /* Send the runtime its start message: what to run, as whom, with which
  * limits. */
 static void
-spawn_send_start(struct pod *pod, struct client *c, struct msg_spawn *m,
-    const char *dir)
+spawn_send_start(struct pod *pod, const struct wire_http *http)
 {
 	struct msg	 msg;
 	struct msg_start *s = &msg.u.start;
 	struct identity	 id;
+	char		 dir[PATH_MAX];
 
-	identity_lookup(&id, pod->owner, c->gid);
+	pod_dir(pod->id, dir, sizeof dir);
+	identity_lookup(&id, pod->owner, pod->gid);
 	msg_init(&msg, MSG_START);
 	s->id = pod->id;
 	s->argv = pod->argv;
-	s->env = workload_env(&id, m->env, m->inherit_env, pod->id);
+	s->env = pod->env;
 	s->cwd = pod->cwd;
 	s->dir = (char *)dir;
 	s->stop_signal = pod->spec.stop_signal;
@@ -265,19 +303,53 @@ spawn_send_start(struct pod *pod, struct client *c, struct msg_spawn *m,
 	s->parent = pod->parent != NULL ? (int64_t)pod->parent->id : WIRE_NONE;
 	if (pod->spec.timeout_ms > 0)
 		s->timeout_at = pod->created_at + pod->spec.timeout_ms * 1000000;
-	s->http = m->http;	/* passed on whole, secrets included */
+	if (http != NULL)
+		s->http = *http;	/* passed on whole, secrets included */
 	peer_send(pod->peer, &msg);
-	strv_free(s->env);
 	identity_free(&id);
+}
+
+/* Start the pod's runtime on a new channel; the directory exists. */
+static int
+spawn_runtime_start(struct pod *pod, char *cause, size_t len)
+{
+	char	 label[64];
+	int	 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		snprintf(cause, len, "cannot create a socketpair: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	if ((pod->runtime_pid = spawn_runtime(sp[1], pod->http_url != NULL,
+	    cause, len)) == -1) {
+		pod->runtime_pid = 0;
+		close(sp[0]);
+		close(sp[1]);
+		return (-1);
+	}
+	close(sp[1]);
+	snprintf(label, sizeof label, "pod %" PRIu64, pod->id);
+	pod->peer = peer_new(sv.base, sp[0], sv_dispatch_pod, pod, label);
+	return (0);
+}
+
+/* A restarting pod's next run: a new runtime on the same pod, with what
+ * the first run was started with. */
+int
+spawn_relaunch(struct pod *pod, char *cause, size_t len)
+{
+	if (spawn_runtime_start(pod, cause, len) == -1)
+		return (-1);
+	spawn_send_start(pod, NULL);
+	return (0);
 }
 
 /* Create the directory and the runtime; undo everything on failure. */
 static int
-spawn_launch(struct pod *pod, struct client *c, struct msg_spawn *m,
-    char *cause, size_t len)
+spawn_launch(struct pod *pod, struct msg_spawn *m, char *cause, size_t len)
 {
-	char	 dir[PATH_MAX], label[64];
-	int	 sp[2];
+	char	 dir[PATH_MAX];
 
 	pod_dir(pod->id, dir, sizeof dir);
 	if (mkdir(dir, 0700) == -1) {
@@ -285,23 +357,16 @@ spawn_launch(struct pod *pod, struct client *c, struct msg_spawn *m,
 		    strerror(errno));
 		return (-1);
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		snprintf(cause, len, "cannot create a socketpair: %s",
-		    strerror(errno));
+	if (spawn_runtime_start(pod, cause, len) == -1) {
 		rmdir(dir);
 		return (-1);
 	}
-	if ((pod->runtime_pid = spawn_runtime(sp[1], pod->http_url != NULL,
-	    cause, len)) == -1) {
-		close(sp[0]);
-		close(sp[1]);
-		rmdir(dir);
-		return (-1);
+	spawn_send_start(pod, &m->http);
+	/* Only a pod that may run again keeps its environment. */
+	if (pod->restart == RESTART_NO) {
+		strv_free(pod->env);
+		pod->env = NULL;
 	}
-	close(sp[1]);
-	snprintf(label, sizeof label, "pod %" PRIu64, pod->id);
-	pod->peer = peer_new(sv.base, sp[0], sv_dispatch_pod, pod, label);
-	spawn_send_start(pod, c, m, dir);
 	return (0);
 }
 
@@ -330,7 +395,7 @@ spawn_request(struct client *c, struct msg_spawn *m)
 	if (access_check_spawn(c, parent) == -1)
 		return;
 	pod = spawn_make_pod(c, m, parent);
-	if (spawn_launch(pod, c, m, cause, sizeof cause) == -1) {
+	if (spawn_launch(pod, m, cause, sizeof cause) == -1) {
 		pod_set_parent(pod, NULL);
 		pod_free(pod);
 		client_reply_error(c, ERR_FAILED, "%s", cause);

@@ -47,6 +47,7 @@ enum pod_state {
 	POD_TERMINATING,
 	POD_KILLING,
 	POD_PAUSED,
+	POD_RESTARTING,		/* between runs, by its restart policy */
 	/* Terminal states from here on. */
 	POD_SUCCEEDED,
 	POD_FAILED,
@@ -64,6 +65,18 @@ enum pod_phase {
 	PHASE_EXITED,		/* the runtime synced the exit entry */
 	PHASE_FAULTY		/* the runtime broke the protocol: ends lost */
 };
+
+/* --restart: when a run that ended on its own is followed by another. */
+enum restart_policy {
+	RESTART_NO,
+	RESTART_ON_FAILURE,	/* it ended failed (or lost) */
+	RESTART_ALWAYS		/* whatever the outcome */
+};
+#define RESTART_MAX_DEFAULT	5
+#define RESTART_DELAY_DEFAULT	1000		/* ms, the first wait */
+#define RESTART_DELAY_CAP	(5 * 60 * 1000)	/* ms, the doubling's bound */
+#define RESTART_DELAY_MAX	(24 * 3600 * 1000)	/* ms, --restart-delay */
+#define RESTART_SHORT_RUN	10000		/* ms: a shorter run doubles it */
 
 struct logstream;
 struct send_req;
@@ -173,6 +186,19 @@ struct pod {
 	char		*http_method;
 	char		*http_on_cancel;
 	int64_t		 http_status;
+
+	/* Restarts (restart.c).  env and gid are what the next run needs;
+	 * kept (and stored) only with a policy other than no. */
+	enum restart_policy restart;
+	uint64_t	 restarts;	/* runs started again so far */
+	int64_t		 restart_wait_ms;	/* the last wait, 0: none yet */
+	int64_t		 restart_at;	/* ns: the next run, WIRE_NONE */
+	struct event	*restart_timer;
+	pid_t		 lost_runtime;	/* a lost run's runtime, which may
+					   still be finishing its log */
+	int64_t		 lost_until;	/* ns: how long to wait for it */
+	char		**env;
+	gid_t		 gid;
 };
 
 /* Where an in-process client's replies go (the HTTP layer's requests):
@@ -306,6 +332,7 @@ void		 registry_flush(void);
 /* record.c */
 #define RECORD_CHILDREN	0x1
 #define RECORD_RESULT	0x2
+#define RECORD_PRIVATE	0x4	/* the registry's own: env, gid */
 void		 pod_to_msg(struct pod *, struct msg *, int);
 struct pod	*pod_from_msg(struct msg_pod *);
 void		 record_msg_release(struct msg *);
@@ -332,6 +359,16 @@ char		**workload_env(const struct identity *, char **, bool,
 
 /* spawn.c */
 void		 spawn_request(struct client *, struct msg_spawn *);
+int		 spawn_relaunch(struct pod *, char *, size_t);
+
+/* restart.c */
+const char	*restart_policy_name(enum restart_policy);
+int		 restart_policy_from_name(const char *);
+bool		 restart_wanted(struct pod *);
+void		 restart_schedule(struct pod *);
+void		 restart_resume(struct pod *);
+void		 restart_cancel(struct pod *);
+void		 restart_metrics(struct evbuffer *);
 
 /* pod.c */
 void		 pod_stop(struct pod *, const char *, const char *, char **,
@@ -353,6 +390,7 @@ void		 pod_runtime_fault(struct pod *, const char *);
 void		 pod_runtime_lost(struct pod *);
 void		 pod_runtime_reaped(struct pod *, int);
 void		 pod_arm_timeout(struct pod *);
+void		 pod_finish(struct pod *);
 void		 stop_all(const char *);
 
 /* api.c */
@@ -430,6 +468,7 @@ void		 journal_flush(struct pod *);
 bool		 journal_acked(struct pod *);
 void		 journal_discard(struct pod *);
 void		 journal_write_pending(void);
+void		 journal_write_now(struct pod *);
 
 /* logs.c */
 void		 logs_request(struct client *, struct msg_logs *);

@@ -227,6 +227,13 @@ jw_pod_fields(struct jw *w, const struct msg_pod *p)
 	FIELD("max_extend_ms", jw_ms(w, p->spec.max_extend_ms));
 	FIELD("on_parent_exit", jw_string(w, p->on_parent_exit != NULL ?
 	    p->on_parent_exit : "stop"));
+	FIELD("restart", jw_string(w, p->restart != NULL ? p->restart :
+	    "no"));
+	FIELD("max_restarts", jw_ms(w, p->spec.max_restarts));
+	FIELD("restart_delay_ms", jw_ms(w, p->spec.restart_delay_ms));
+	FIELD("restarts", jw_int(w, (int64_t)p->restarts));
+	FIELD("restart_wait_ms", jw_ms(w, p->restart_wait_ms));
+	FIELD("restart_at", jw_time(w, p->restart_at));
 	FIELD("limits", jw_limits(w, p));
 	FIELD("log_max", jw_int(w, (int64_t)p->log_max));
 	FIELD("leftovers", jw_int(w, (int64_t)p->leftovers));
@@ -342,6 +349,7 @@ pod_copy(struct msg_pod *dst, const struct msg_pod *src)
 	dst->error = src->error != NULL ? xstrdup(src->error) : NULL;
 	dst->on_parent_exit = src->on_parent_exit != NULL ?
 	    xstrdup(src->on_parent_exit) : NULL;
+	dst->restart = src->restart != NULL ? xstrdup(src->restart) : NULL;
 	dst->argv = src->argv != NULL ? xstrvdup(src->argv) : NULL;
 	dst->status_text = src->status_text != NULL ?
 	    xstrdup(src->status_text) : NULL;
@@ -372,6 +380,7 @@ pod_clear(struct msg_pod *p)
 	free(p->reason);
 	free(p->error);
 	free(p->on_parent_exit);
+	free(p->restart);
 	free(p->status_text);
 	free(p->http_url);
 	free(p->http_method);

@@ -80,6 +80,8 @@ struct schema {
 	FN(t, spec.timeout_ms, "timeout_ms", I64, 0),			\
 	FN(t, spec.heartbeat_ms, "heartbeat_ms", I64, 0),		\
 	FN(t, spec.max_extend_ms, "max_extend_ms", I64, 0),		\
+	FN(t, spec.max_restarts, "max_restarts", I64, 0),		\
+	FN(t, spec.restart_delay_ms, "restart_delay_ms", I64, 0),	\
 	LIMIT_FIELDS(t, spec.limits)
 
 /* An HTTP pod's request (struct wire_http), embedded as http in t. */
@@ -118,6 +120,7 @@ static const struct field spawn_fields[] = {
 	F(spawn, name, STR, 0),
 	F(spawn, parent, STR, 0),
 	F(spawn, on_parent_exit, STR, 0),
+	F(spawn, restart, STR, 0),
 	SPEC_FIELDS(spawn),
 	HTTP_FIELDS(spawn),
 };
@@ -208,6 +211,12 @@ static const struct field pod_fields[] = {
 	F(pod, http_method, STR, 0),
 	F(pod, http_on_cancel, STR, 0),
 	F(pod, http_status, I64, 0),
+	F(pod, restart, STR, 0),
+	F(pod, restarts, U64, 0),
+	F(pod, restart_wait_ms, I64, 0),
+	F(pod, restart_at, I64, 0),
+	F(pod, env, STRV, 0),
+	F(pod, gid, I64, 0),
 };
 /* The decoder keeps one bit per field; msg_pod is the largest. */
 _Static_assert(sizeof pod_fields / sizeof pod_fields[0] <= 64,
@@ -413,6 +422,7 @@ msg_spec_init(struct wire_spec *spec)
 	spec->cancel_grace_ms = spec->term_grace_ms = WIRE_NONE;
 	spec->stop_signal = spec->timeout_ms = WIRE_NONE;
 	spec->heartbeat_ms = spec->max_extend_ms = WIRE_NONE;
+	spec->max_restarts = spec->restart_delay_ms = WIRE_NONE;
 	for (i = 0; i < WIRE_NLIMITS; i++)
 		spec->limits[i] = WIRE_NONE;
 }

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTOCOL_VERSION	4
+#define PROTOCOL_VERSION	5
 #define WIRE_FRAME_MAX		(1024 * 1024)	/* default frame limit */
 #define WIRE_NONE		(-1)		/* int64 nil */
 #define WIRE_NAN		__builtin_nan("")	/* double nil */
@@ -76,6 +76,10 @@ struct wire_spec {
 	int64_t		  timeout_ms;		/* WIRE_NONE: no timeout */
 	int64_t		  heartbeat_ms;		/* WIRE_NONE: none asked */
 	int64_t		  max_extend_ms;	/* WIRE_NONE: the cancel grace */
+	/* Restarts (the policy itself is the string "restart" beside). */
+	int64_t		  max_restarts;		/* WIRE_NONE: 5 */
+	int64_t		  restart_delay_ms;	/* WIRE_NONE: 1000, the first
+						   wait between runs */
 	/* --limit: soft and hard resource limits, WIRE_NONE: inherited. */
 	int64_t		  limits[WIRE_NLIMITS];
 };
@@ -220,6 +224,7 @@ struct msg_spawn {
 	char		 *name;
 	char		 *parent;	/* pod ref, NULL: top level */
 	char		 *on_parent_exit;	/* "stop" (NULL) or "orphan" */
+	char		 *restart;	/* "no" (NULL), "on-failure", "always" */
 	struct wire_spec  spec;
 	struct wire_http  http;
 };
@@ -327,6 +332,17 @@ struct msg_pod {
 	char		 *http_method;
 	char		 *http_on_cancel;
 	int64_t		  http_status;
+	/* Restarts: the policy ("no", "on-failure", "always"), how many
+	 * runs were started again, the last wait between runs and when
+	 * the next run is due (ns, a restarting pod only). */
+	char		 *restart;
+	uint64_t	  restarts;
+	int64_t		  restart_wait_ms;
+	int64_t		  restart_at;
+	/* The registry's record only, never sent to a client: what the
+	 * next run needs (its whole environment and the spawner's gid). */
+	char		**env;
+	int64_t		  gid;
 };
 
 struct msg_entry {

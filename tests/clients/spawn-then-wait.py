@@ -12,7 +12,7 @@ import time
 
 import msgpack
 
-VERSION = 4
+VERSION = 5
 
 
 def send(sock, msg):

@@ -30,7 +30,9 @@ const char *const fuzz_field_names[] = {
 	"priority", "key", "preempted", "event", "result", "api",
 	"next_stage_at", "cancel_acked_at", "status_text", "heartbeat_at",
 	"heartbeat_ms", "max_extend_ms", "timeout_at", "queued", "paused_at",
-	"cause", "frozen", "preempt", "unsynced",
+	"cause", "frozen", "preempt", "restart", "max_restarts",
+	"restart_delay_ms", "restarts", "restart_wait_ms", "restart_at", "env",
+	"unsynced",
 };
 const size_t fuzz_nfield_names =
     sizeof fuzz_field_names / sizeof fuzz_field_names[0];

@@ -199,7 +199,7 @@ pc spawn -n wrong $PYENV -- "$PY" -c '
 import os, struct, msgpack, time
 def put(m):
     b = msgpack.packb(m); os.write(3, struct.pack(">I", len(b)) + b)
-put({"type": "hello", "version": 4, "handles": ["cancel"]})
+put({"type": "hello", "version": 5, "handles": ["cancel"]})
 put({"type": "spawn", "argv": ["x"], "cwd": "/"})
 time.sleep(60)' >/dev/null
 for p in garbage huge wrong; do
@@ -216,7 +216,7 @@ check "the daemon serves on" sh -c "$PODCTL -S $SOCK status >/dev/null"
 # blocks nor grows without bound; its stop escalates as usual.
 pc spawn -n mute --cancel-grace 300ms $PYENV -- "$PY" -c '
 import os, struct, msgpack, time
-b = msgpack.packb({"type": "hello", "version": 4,
+b = msgpack.packb({"type": "hello", "version": 5,
                    "handles": ["cancel", "interrupt"]})
 os.write(3, struct.pack(">I", len(b)) + b)
 time.sleep(60)' >/dev/null

@@ -29,10 +29,10 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* The runtime's hello {version 4} and welcome {id 1}, as frames. */
+/* The runtime's hello {version 5} and welcome {id 1}, as frames. */
 static const uint8_t handshake[] = {
 	0, 0, 0, 0x15, 0x82, 0xa4, 't', 'y', 'p', 'e', 0xa5, 'h', 'e', 'l',
-	'l', 'o', 0xa7, 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x04,
+	'l', 'o', 0xa7, 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x05,
 	0, 0, 0, 0x12, 0x82, 0xa4, 't', 'y', 'p', 'e', 0xa7, 'w', 'e', 'l',
 	'c', 'o', 'm', 'e', 0xa2, 'i', 'd', 0x01,
 };

@@ -203,7 +203,7 @@ send_handshake(int fd, uint64_t id, const char *name, int64_t parent,
 	struct fb	 b;
 
 	fb_begin(&b, "hello", 1);
-	fb_int(&b, "version", 4);
+	fb_int(&b, "version", PODVISOR_PROTOCOL_VERSION);
 	fb_send(&b, fd);
 	fb_begin(&b, "welcome", 4);
 	fb_int(&b, "id", (int64_t)id);
@@ -593,7 +593,7 @@ test_hello_welcome_env_cloexec(void)
 		return;
 	CHECK(recv_frame(rt.fd, &g));
 	CHECK(strcmp(g.type, "hello") == 0);
-	CHECK(got_uint(&g, "version", 4));
+	CHECK(got_uint(&g, "version", PODVISOR_PROTOCOL_VERSION));
 	CHECK(got_uint(&g, "pid", (uint64_t)getpid()));
 	h = got_field(&g, "handles");
 	CHECK(h != NULL && h->type == MSGPACK_OBJECT_ARRAY &&
@@ -680,7 +680,7 @@ test_no_welcome_times_out(void)
 
 	rt_open(&rt);
 	fb_begin(&f, "hello", 1);
-	fb_int(&f, "version", 4);
+	fb_int(&f, "version", PODVISOR_PROTOCOL_VERSION);
 	fb_send(&f, rt.fd);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	CHECK(podvisor_attach(0, err, sizeof err) == NULL);
@@ -705,7 +705,7 @@ test_version_mismatch(void)
 	fb_send(&f, rt.fd);
 	CHECK(podvisor_attach(0, err, sizeof err) == NULL);
 	CHECK(errno == EPROTO);
-	CHECK(has(err, "speaks 3") && has(err, "speaks 4"));
+	CHECK(has(err, "speaks 3") && has(err, "speaks 5"));
 	CHECK(recv_frame(rt.fd, &g) && strcmp(g.type, "hello") == 0);
 	got_free(&g);
 	CHECK(recv_frame(rt.fd, &g) && strcmp(g.type, "error") == 0 &&
@@ -733,7 +733,7 @@ test_handshake_failures(void)
 
 	rt_open(&rt);
 	fb_begin(&f, "hello", 1);
-	fb_int(&f, "version", 4);
+	fb_int(&f, "version", PODVISOR_PROTOCOL_VERSION);
 	fb_send(&f, rt.fd);
 	send_error(rt.fd, "failed", "the API is open");
 	CHECK(podvisor_attach(0, err, sizeof err) == NULL);
@@ -742,7 +742,7 @@ test_handshake_failures(void)
 
 	rt_open(&rt);
 	fb_begin(&f, "hello", 1);
-	fb_int(&f, "version", 4);
+	fb_int(&f, "version", PODVISOR_PROTOCOL_VERSION);
 	fb_send(&f, rt.fd);
 	shutdown(rt.fd, SHUT_WR);
 	CHECK(podvisor_attach(0, err, sizeof err) == NULL);
@@ -1736,13 +1736,14 @@ daemon_spawn(struct rt *rt)
 	if ((fd = accept(listener, NULL, NULL)) == -1)
 		_exit(2);
 	fb_begin(&f, "hello", 1);
-	fb_int(&f, "version", 4);
+	fb_int(&f, "version", PODVISOR_PROTOCOL_VERSION);
 	fb_send(&f, fd);
 	fb_begin(&f, "ok", 1);
 	fb_int(&f, "id", 42);
 	fb_send(&f, fd);
 	CHECK(recv_frame(fd, &g) && strcmp(g.type, "hello") == 0 &&
-	    got_uint(&g, "version", 4) && got_absent(&g, "handles"));
+	    got_uint(&g, "version", PODVISOR_PROTOCOL_VERSION) &&
+	    got_absent(&g, "handles"));
 	got_free(&g);
 	CHECK(recv_frame(fd, &g) && strcmp(g.type, "spawn") == 0);
 	CHECK(got_text(&g, "parent", "7"));
@@ -1802,7 +1803,7 @@ daemon_stop_wait(struct rt *rt)
 	if ((fd = accept(listener, NULL, NULL)) == -1)
 		_exit(2);
 	fb_begin(&f, "hello", 1);
-	fb_int(&f, "version", 4);
+	fb_int(&f, "version", PODVISOR_PROTOCOL_VERSION);
 	fb_send(&f, fd);
 	fb_begin(&f, "end", 1);			/* stop 99 */
 	fb_key(&f, "missing");

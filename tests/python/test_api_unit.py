@@ -57,7 +57,7 @@ class FakeRuntime:
         self.sock.sendall(data)
 
     def handshake(self, id=7, name="agent", parent=3, deadline=None,
-                  version=4):
+                  version=5):
         self.send("hello", version=version)
         self.send("welcome", id=id, name=name, parent=parent,
                   deadline=deadline)
@@ -180,7 +180,7 @@ class TestAttach(Base):
                           deadline=ns(2e9))
         pod = self.attach()
         hello = self.rt.recv()
-        assert hello == {"type": "hello", "version": 4,
+        assert hello == {"type": "hello", "version": 5,
                          "handles": ["cancel", "notify", "pause"],
                          "pid": os.getpid()}
         assert (pod.id, pod.name, pod.parent) == (12, "agent", 3)
@@ -192,7 +192,7 @@ class TestAttach(Base):
         assert podvisor.attach() is pod
 
     def test_handles_and_nil_welcome_fields(self):
-        self.rt.send("hello", version=4)
+        self.rt.send("hello", version=5)
         self.rt.send("welcome", id=5, name=None, parent=None)
         pod = self.attach(handles=("cancel",))
         assert self.rt.recv()["handles"] == ["cancel"]
@@ -206,7 +206,7 @@ class TestAttach(Base):
         assert ENV in os.environ
 
     def test_no_welcome_times_out(self):
-        self.rt.send("hello", version=4)
+        self.rt.send("hello", version=5)
         start = time.monotonic()
         with pytest.raises(podvisor.ConnectionFailed, match="welcome"):
             podvisor.attach(timeout=0.2)
@@ -214,7 +214,7 @@ class TestAttach(Base):
 
     def test_version_mismatch(self):
         self.rt.send("hello", version=3)
-        with pytest.raises(podvisor.ProtocolError, match="speaks 3.*speaks 4"):
+        with pytest.raises(podvisor.ProtocolError, match="speaks 3.*speaks 5"):
             podvisor.attach()
         assert self.rt.recv()["type"] == "hello"
         err = self.rt.recv()
@@ -227,13 +227,13 @@ class TestAttach(Base):
             podvisor.attach()
 
     def test_runtime_refuses(self):
-        self.rt.send("hello", version=4)
+        self.rt.send("hello", version=5)
         self.rt.send("error", code="failed", message="the API is open")
         with pytest.raises(podvisor.ConnectionFailed, match="the API is open"):
             podvisor.attach()
 
     def test_runtime_closes_before_welcome(self):
-        self.rt.send("hello", version=4)
+        self.rt.send("hello", version=5)
         self.rt.sock.shutdown(socket.SHUT_WR)
         with pytest.raises(podvisor.ConnectionFailed, match="closed"):
             podvisor.attach()
@@ -743,7 +743,7 @@ class TestSpawn(Base):
             with conn:
                 peer = FakeRuntime.__new__(FakeRuntime)
                 peer.sock, peer.buf = conn, b""
-                peer.send("hello", version=4)
+                peer.send("hello", version=5)
                 got.append(peer.recv())
                 got.append(peer.recv())
                 peer.send("ok", id=42)
@@ -752,7 +752,7 @@ class TestSpawn(Base):
                          timeout=2.5) == 42
         responder.finish()
         hello, spawn = got
-        assert hello == {"type": "hello", "version": 4}
+        assert hello == {"type": "hello", "version": 5}
         assert spawn["parent"] == "7"
         assert spawn["argv"] == ["sleep", "1"]
         assert (spawn["name"], spawn["env"], spawn["timeout_ms"]) == \

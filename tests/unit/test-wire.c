@@ -85,6 +85,8 @@ struct tfield {
 	TFN(t, spec.timeout_ms, "timeout_ms", I64, 0),				\
 	TFN(t, spec.heartbeat_ms, "heartbeat_ms", I64, 0),			\
 	TFN(t, spec.max_extend_ms, "max_extend_ms", I64, 0),			\
+	TFN(t, spec.max_restarts, "max_restarts", I64, 0),			\
+	TFN(t, spec.restart_delay_ms, "restart_delay_ms", I64, 0),		\
 	TLIMITS(t, spec.limits)
 #define TLIMITS(t, l) TFN(t, l[0], "limit_nofile", I64, 0),		\
 	TFN(t, l[1], "limit_nproc", I64, 0), TFN(t, l[2], "limit_as", I64, 0),	\
@@ -109,7 +111,7 @@ static const struct tfield t_spawn[] = { TF(spawn, argv, STRV, 0),
 	TF(spawn, cwd, STR, RQ), TF(spawn, env, STRV, 0),
 	TF(spawn, inherit_env, BOOL, 0), TF(spawn, name, STR, 0),
 	TF(spawn, parent, STR, 0), TF(spawn, on_parent_exit, STR, 0),
-	TSPEC(spawn), THTTP(spawn) };
+	TF(spawn, restart, STR, 0), TSPEC(spawn), THTTP(spawn) };
 static const struct tfield t_stop[] = { TF(stop, pods, STRV, NE),
 	TF(stop, reason, STR, 0), TF(stop, cancel_grace_ms, I64, 0),
 	TF(stop, term_grace_ms, I64, 0), TF(stop, wait, BOOL, 0) };
@@ -150,7 +152,10 @@ static const struct tfield t_pod[] = { TF(pod, id, U64, RQ),
 	TF(pod, progress, F64, 0), TF(pod, heartbeat_at, I64, 0),
 	TF(pod, result, BIN, 0), TF(pod, http_url, STR, 0),
 	TF(pod, http_method, STR, 0), TF(pod, http_on_cancel, STR, 0),
-	TF(pod, http_status, I64, 0) };
+	TF(pod, http_status, I64, 0), TF(pod, restart, STR, 0),
+	TF(pod, restarts, U64, 0), TF(pod, restart_wait_ms, I64, 0),
+	TF(pod, restart_at, I64, 0), TF(pod, env, STRV, 0),
+	TF(pod, gid, I64, 0) };
 static const struct tfield t_entry[] = { TF(entry, seq, U64, RQ),
 	TF(entry, ts, I64, RQ), TF(entry, kind, STR, RQ),
 	TF(entry, data, BIN, 0) };
