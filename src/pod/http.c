@@ -87,7 +87,9 @@ struct pod_http {
 	bool		 head_done;	/* the final response's headers */
 	struct evbuffer	*head;		/* its status line and headers */
 	size_t		 head_bytes;	/* all header bytes received */
-	uint8_t		 chunk[POD_READ_CHUNK];	/* body not yet appended */
+	uint8_t		*chunk;		/* body not yet appended: malloc'd
+					   on the first byte, and so only
+					   touched as far as the body goes */
 	size_t		 chunk_len;
 	bool		 batch;		/* a log transaction is open */
 	size_t		 batch_bytes;
@@ -162,14 +164,16 @@ http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	size_t		 len = size * nmemb, n, done = 0;
 
 	http_alive(h);
+	if (h->chunk == NULL && len > 0)
+		h->chunk = xmalloc(POD_READ_CHUNK);
 	while (done < len) {
-		n = sizeof h->chunk - h->chunk_len;
+		n = POD_READ_CHUNK - h->chunk_len;
 		if (n > len - done)
 			n = len - done;
 		memcpy(h->chunk + h->chunk_len, data + done, n);
 		h->chunk_len += n;
 		done += n;
-		if (h->chunk_len == sizeof h->chunk)
+		if (h->chunk_len == POD_READ_CHUNK)
 			http_flush_chunk(h);
 	}
 	h->body_bytes += len;
@@ -719,6 +723,7 @@ http_free(struct runtime *rt)
 	event_free(h->later);
 	evbuffer_free(h->head);
 	free(h->error);
+	free(h->chunk);
 	free(h);
 	rt->http = NULL;
 }
