@@ -87,6 +87,25 @@ check "transport error: curl's message in error" \
     sh -c "$PODCTL -S $SOCK --json inspect refused | jq -e '.error | test(\"connect\"; \"i\")'"
 check "transport error: no status" test "$(field refused http.status)" = null
 check "transport error: an error entry" has_entry refused '.kind == "error"'
+# https: the server's certificate is checked against the system's CAs
+# (read from their hashed directory, not the bundle: the same ones), so
+# a self-signed one fails the pod.
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" \
+	    -out "$T/tls.pem" 2>/dev/null
+	"$PY" "$top_srcdir/tests/integration/httppods-server.py" "$T/tlsport" \
+	    "$T/tls.pem" "$T/tls.key" >"$T/tlsserver.log" 2>&1 &
+	TLS_SERVER=$!
+	wait_for 10 "the TLS test server" test -s "$T/tlsport"
+	expect_status 1 "https: a self-signed certificate fails" pc spawn -n selfsigned \
+	    -w --http "https://127.0.0.1:$(cat "$T/tlsport")/ok"
+	check "https: the certificate is what failed" sh -c "$PODCTL -S $SOCK \
+	    --json inspect selfsigned | jq -e '.state == \"failed\" and
+	    (.error | test(\"certificate\"; \"i\"))' >/dev/null"
+	kill "$TLS_SERVER"
+	wait "$TLS_SERVER" 2>/dev/null
+fi
 expect_status 1 "a redirect is not followed" pc spawn -n redir -w \
     --http "$URL/redirect"
 check "redirect: failed with its 3xx status" test "$(field redir http.status)" = 302
