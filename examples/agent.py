@@ -124,12 +124,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--step-seconds", type=float, default=0.5)
-    parser.add_argument("--url")
-    parser.add_argument("--http")
+    parser.add_argument("--url", help="each step a GET of URL, made by"
+                        " the agent itself")
+    parser.add_argument("--http", metavar="URL", help="each step an HTTP"
+                        " pod, a child, POSTing the step's prompt to URL")
     parser.add_argument("--on-cancel", choices=("finish", "abort"),
-                        default="finish")
-    parser.add_argument("--header", action="append", default=[])
-    parser.add_argument("--sub")
+                        default="finish", help="with --http: what a stop"
+                        " does to the call in flight (default finish)")
+    parser.add_argument("--header", action="append", default=[],
+                        metavar="'NAME: VALUE'", help="with --http: a"
+                        " request header (repeatable)")
+    parser.add_argument("--sub", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.url and args.http:
         parser.error("--url and --http: give one of them")
@@ -137,19 +142,22 @@ def main() -> int:
     who = args.sub or "agent"
     children = [] if args.sub else spawn_subagents(pod, args)
     answers: list[str] = []
-    outcome = "complete"
+    outcome, status = "complete", 0
     try:
         work(pod, args, who, answers)
     except podvisor.Stopped as stop:        # a cancel, at a step boundary
         outcome = f"stopped ({stop.reason})"
         pod.log("saving state before exiting", level="warning",
                 reason=stop.reason, requested_by=stop.requested_by)
+    except podvisor.InvalidRequest as e:    # --http URL refused
+        outcome, status = f"failed: {e}", 1
+        print(f"agent.py: {e}", file=sys.stderr)
     result = {"who": who, "outcome": outcome, "steps_done": len(answers)}
     if children:
         result["sub_agents"] = collect(pod, children)
     pod.set_result(result)
     print(json.dumps(result), flush=True)
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -99,5 +99,17 @@ for mode in finish abort; do
 		    test "$(answer_bytes $a)" -gt 0 -a "$(answer_bytes $a)" -lt 80
 	fi
 done
+# A URL podvisor refuses: the agent says so and fails, as do its
+# sub-agents, with nothing spawned for a step.
+pc spawn -n badurl -e PYTHONPATH="$top_srcdir/python" -- "$PY" \
+    "$top_srcdir/examples/agent.py" --steps 2 --http ftp://127.0.0.1/ >/dev/null
+pc wait badurl >/dev/null
+check "a refused URL: the agent failed, exit code 1" test \
+    "$(field badurl state) $(field badurl exit_code)" = "failed 1"
+check "a refused URL: one line on its stderr saying why" sh -c "
+    $PODCTL -S $SOCK --json logs badurl | jq -s -e '[.[] | select(.kind ==
+      \"stderr\")] | length == 1 and (.[0].data | test(\"only http\"))' >/dev/null"
+check "a refused URL: no step pod" sh -c "! $PODCTL -S $SOCK inspect \
+    badurl-step-1 >/dev/null 2>&1"
 stop_daemon
 check "nothing is left running" none_running
