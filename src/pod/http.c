@@ -29,8 +29,9 @@
  */
 
 #include <sys/types.h>
-#include <sys/stat.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -477,23 +478,46 @@ http_timeout_ms(struct runtime *rt)
 	return (left < 1 ? 1 : (long)left);
 }
 
+/* Does dir hold OpenSSL's hash links ("5ad8a5d6.0"), as c_rehash and
+ * update-ca-certificates make them?  A directory without would trust
+ * nothing. */
+static bool
+http_ca_hashed(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	bool		 found = false;
+	size_t		 i;
+
+	if ((d = opendir(dir)) == NULL)
+		return (false);
+	while (!found && (de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != 10 || strcmp(de->d_name + 8, ".0") != 0)
+			continue;
+		for (i = 0; i < 8 && isxdigit((unsigned char)de->d_name[i]); i++)
+			;
+		found = i == 8;
+	}
+	closedir(d);
+	return (found);
+}
+
 /*
  * The CA certificates: where libcurl has both a bundle and a hashed
  * directory by default (Debian's: ca-certificates.crt and /etc/ssl/certs),
  * use the directory alone.  OpenSSL reads a bundle whole into every
  * handshake's store, about 880 KiB of heap for Debian's 144 certificates,
  * in each pod; from the directory it reads only the issuers it looks up.
- * The certificates trusted are the same ones.  Without a directory the
- * bundle stays.
+ * The certificates trusted are the same ones.  Without a directory of
+ * hash links the bundle stays.
  */
 static CURLcode
 http_ca(CURL *e)
 {
-	struct stat	 st;
-	char		*capath = NULL;
+	char	*capath = NULL;
 
 	if (curl_easy_getinfo(e, CURLINFO_CAPATH, &capath) != CURLE_OK ||
-	    capath == NULL || stat(capath, &st) == -1 || !S_ISDIR(st.st_mode))
+	    capath == NULL || !http_ca_hashed(capath))
 		return (CURLE_OK);
 	return (curl_easy_setopt(e, CURLOPT_CAINFO, NULL));
 }
