@@ -12,6 +12,10 @@
 #           (MemAvailable before and during): USS plus what the kernel
 #           holds for each process (page tables, stacks); noisy on a
 #           shared machine
+#   tls_uss PODS pods in flight at once against an https URL whose
+#           server accepts and never answers: the USS per pod with the
+#           TLS library set up and its handshake begun (the CA
+#           certificates loaded), as an https LLM call waits
 # Prints RESULT lines and the medians.  Run from the build directory.
 set -u
 RUNS=3 N=1000
@@ -27,23 +31,39 @@ S=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
 T=$(mktemp -d)
 cleanup() {
-	kill "$DPID" "$SPID" 2>/dev/null
-	wait "$DPID" "$SPID" 2>/dev/null
+	kill "$DPID" "$SPID" "$HPID" 2>/dev/null
+	wait "$DPID" "$SPID" "$HPID" 2>/dev/null
 	rm -rf "$T"
 }
-DPID= SPID=
+DPID= SPID= HPID=
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || true
 "$PY" "$S/tests/integration/httppods-server.py" "$T/port" >"$T/server.log" 2>&1 &
 SPID=$!
+# A TCP server that accepts and never reads: an https client waits in
+# its handshake.
+"$PY" - "$T/tlsport" >/dev/null 2>&1 <<'PY' &
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(4096)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+while True:
+    held.append(s.accept()[0])
+PY
+HPID=$!
 "$B/podvisord" --socket "$T/s" --state-dir "$T/st" --max-pods $((N * 2)) \
     --cancel-grace 2s --term-grace 1s >"$T/log" 2>&1 &
 DPID=$!
-until [ -s "$T/port" ] && "$B/podctl" -S "$T/s" status >/dev/null 2>&1; do
+until [ -s "$T/port" ] && [ -s "$T/tlsport" ] && "$B/podctl" -S "$T/s" status >/dev/null 2>&1; do
 	kill -0 "$DPID" 2>/dev/null || { cat "$T/log" >&2; exit 1; }
 	sleep 0.05
 done
 export PYTHONPATH="$S/python" SOCK="$T/s" URL="http://127.0.0.1:$(cat "$T/port")" N
+export TLS_URL="https://127.0.0.1:$(cat "$T/tlsport")"
 
 # run MODE PHASE: one measurement (mode http or curl, phase rate or uss).
 run() {
@@ -56,13 +76,15 @@ faulthandler.dump_traceback_later(300, exit=True)
 mode, phase = sys.argv[1], sys.argv[2]
 n, url = int(os.environ["N"]), os.environ["URL"]
 client = podvisor.Client(os.environ["SOCK"], timeout=600)
-# uss: a response whose headers come at once and body after 60 s.
-path = "/ok" if phase == "rate" else "/slow?n=1&ms=60000"
+# uss: a response whose headers come at once and body after 60 s; tls:
+# a handshake that never ends.
+target = {"rate": url + "/ok", "uss": url + "/slow?n=1&ms=60000",
+          "tls": os.environ["TLS_URL"] + "/"}[phase]
 
 def spawn():
     if mode == "http":
-        return client.spawn_http(url + path, on_cancel="abort")
-    return client.spawn(["/usr/bin/curl", "-sS", url + path])
+        return client.spawn_http(target, on_cancel="abort")
+    return client.spawn(["/usr/bin/curl", "-sS", target])
 
 def uss(pid):
     total = 0
@@ -105,9 +127,11 @@ else:
     time.sleep(3)		# every connection made, every curl started
     recs = [client.inspect(i) for i in ids]
     kib = sorted(uss(r["runtime_pid"]) for r in recs if r["runtime_pid"])
-    print(f"RESULT {mode}_uss {kib[len(kib) // 2]} KiB/pod (median;"
+    what = "uss" if phase == "uss" else "tls_uss"
+    print(f"RESULT {mode}_{what} {kib[len(kib) // 2]} KiB/pod (median;"
           f" {sum(kib) / len(kib):.0f} mean)")
-    print(f"RESULT {mode}_sys {(avail0 - available()) / n:.0f} KiB/pod")
+    if phase == "uss":
+        print(f"RESULT {mode}_sys {(avail0 - available()) / n:.0f} KiB/pod")
     client.stop(*ids, cancel_grace=0.1, term_grace=1)
 for i in ids:
     client.rm(i)
@@ -118,6 +142,7 @@ for r in $(seq "$RUNS"); do
 	for mode in http curl; do
 		run "$mode" rate || exit 1
 		run "$mode" uss || exit 1
+		run "$mode" tls || exit 1
 	done
 done | tee "$T/results"
 echo "--- medians of $RUNS runs, $N pods ($(nproc) CPUs, $(uname -r))"

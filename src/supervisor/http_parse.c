@@ -327,15 +327,35 @@ hp_event_id(const char *v, uint64_t *out, char *cause, size_t len)
  * Bodies.
  */
 
+/* Refuse a key of object o that is not one of allowed; prefix names
+ * the object in the cause ("" for the body itself). */
+static int
+hb_fields(json_t *o, const char *prefix, const char *const *allowed,
+    char *cause, size_t len)
+{
+	const char	*k;
+	json_t		*v;
+	char		 shownbuf[SHOWN_MAX + 4];
+	size_t		 i;
+
+	json_object_foreach(o, k, v) {
+		for (i = 0; allowed[i] != NULL; i++) {
+			if (strcmp(k, allowed[i]) == 0)
+				break;
+		}
+		if (allowed[i] == NULL)
+			return (snprintf(cause, len, "unknown field '%s%s'",
+			    prefix, shown(k, shownbuf, sizeof shownbuf)), -1);
+	}
+	return (0);
+}
+
 /* Load a body as a JSON object with only the allowed fields. */
 static int
 hb_load(const void *buf, size_t n, const char *const *allowed,
     struct hbody *b, char *cause, size_t len)
 {
 	json_error_t	 err;
-	const char	*k;
-	json_t		*v;
-	char		 shownbuf[SHOWN_MAX + 4];
 	size_t		 i;
 
 	memset(b, 0, sizeof *b);
@@ -358,16 +378,7 @@ hb_load(const void *buf, size_t n, const char *const *allowed,
 	if (!json_is_object(b->doc))
 		return (snprintf(cause, len, "the body is not a JSON object"),
 		    -1);
-	json_object_foreach(b->doc, k, v) {
-		for (i = 0; allowed[i] != NULL; i++) {
-			if (strcmp(k, allowed[i]) == 0)
-				break;
-		}
-		if (allowed[i] == NULL)
-			return (snprintf(cause, len, "unknown field '%s'",
-			    shown(k, shownbuf, sizeof shownbuf)), -1);
-	}
-	return (0);
+	return (hb_fields(b->doc, "", allowed, cause, len));
 }
 
 /* A field of the wrong type or value. */
@@ -551,21 +562,149 @@ hb_restart(json_t *o, struct msg_spawn *s, char *cause, size_t len)
 	return (0);
 }
 
-/* POST /v1/pods: argv and the spawn options, by podctl's JSON names. */
+/*
+ * An HTTP pod's request: "http": {"url", "method", "headers", "data",
+ * "on_cancel"}, the pod object's http names where it has them (url,
+ * method, on_cancel) and podctl's --header/--data for the rest.
+ */
+
+/* http.headers: ["Name: value"] as podctl --header takes them, or
+ * {"Name": "value"}; each checked as podctl checks it. */
+static int
+hb_http_headers(json_t *h, struct hbody *b, char *cause, size_t len)
+{
+	const char	*k;
+	json_t		*x;
+	size_t		 i = 0;
+
+	if (h == NULL || json_is_null(h))
+		return (0);
+	if (json_is_array(h) && json_array_size(h) <= HB_HEADERS_MAX &&
+	    hb_all_strings(h))
+		b->headers = hb_strv(h);
+	else if (json_is_object(h) && json_object_size(h) <= HB_HEADERS_MAX) {
+		b->headers = xcalloc(json_object_size(h) + 1,
+		    sizeof *b->headers);
+		json_object_foreach(h, k, x) {
+			if (!json_is_string(x) || strlen(k) +
+			    json_string_length(x) >= WIRE_STR_MAX)
+				return (hb_bad("headers", "an object of "
+				    "strings", cause, len));
+			xasprintf(&b->headers[i++], "%s: %s", k,
+			    json_string_value(x));
+		}
+	} else
+		return (snprintf(cause, len, "field 'headers' must be "
+		    "an array of \"Name: value\" strings or an object of "
+		    "strings, at most %d", HB_HEADERS_MAX), -1);
+	for (i = 0; b->headers[i] != NULL; i++) {
+		if (http_check_header(b->headers[i], cause, len) == -1)
+			return (-1);
+	}
+	if (i == 0) {
+		strv_free(b->headers);	/* none, as when absent */
+		b->headers = NULL;
+	}
+	return (0);
+}
+
+/* http.data: the request body, a string sent as it is, or any other
+ * JSON value sent as its compact JSON text. */
+static int
+hb_http_data(json_t *d, struct wire_http *r, struct hbody *b, char *cause,
+    size_t len)
+{
+	if (d == NULL || json_is_null(d))
+		return (0);
+	if (json_is_string(d)) {
+		r->body.ptr = (const uint8_t *)json_string_value(d);
+		r->body.len = json_string_length(d);
+	} else {
+		b->data = json_dumps(d, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (b->data == NULL)
+			return (hb_bad("data", "a string or a JSON value",
+			    cause, len));
+		r->body.ptr = (const uint8_t *)b->data;
+		r->body.len = strlen(b->data);
+	}
+	if (r->body.len > HTTPREQ_BODY_MAX)
+		return (snprintf(cause, len, "field 'data' is too long: "
+		    "at most %d bytes", HTTPREQ_BODY_MAX), -1);
+	return (0);
+}
+
+/* http: an object with url (required), method, headers, data and
+ * on_cancel, checked whole as podctl spawn --http checks it. */
+static int
+hb_http(json_t *o, struct msg_spawn *s, struct hbody *b, char *cause,
+    size_t len)
+{
+	static const char *const fields[] = { "url", "method", "headers",
+	    "data", "on_cancel", NULL };
+	struct wire_http	*r = &s->http;
+	json_t			*h = json_object_get(o, "http");
+	char			 why[256];
+
+	if (!json_is_object(h))
+		return (hb_bad("http", "an object: {\"url\": ...}", cause,
+		    len));
+	if (hb_fields(h, "", fields, why, sizeof why) == -1 ||
+	    hb_str(h, "url", &r->url, why, sizeof why) == -1 ||
+	    hb_str(h, "method", &r->method, why, sizeof why) == -1 ||
+	    hb_str(h, "on_cancel", &r->on_cancel, why, sizeof why) == -1 ||
+	    hb_http_headers(json_object_get(h, "headers"), b, why,
+	    sizeof why) == -1 ||
+	    hb_http_data(json_object_get(h, "data"), r, b, why,
+	    sizeof why) == -1)
+		goto bad;
+	r->headers = b->headers;
+	if (r->url == NULL) {
+		snprintf(why, sizeof why, "field 'url' is required: an "
+		    "http:// or https:// URL");
+		goto bad;
+	}
+	if (http_check_request(r, why, sizeof why) == 0)
+		return (0);
+bad:
+	return (snprintf(cause, len, "http: %s", why), -1);
+}
+
+/* The workload: argv or http, exactly one of them. */
+static int
+hb_workload(json_t *o, struct msg_spawn *s, struct hbody *b, char *cause,
+    size_t len)
+{
+	bool	 argv = json_object_get(o, "argv") != NULL;
+	bool	 http = json_object_get(o, "http") != NULL;
+
+	if (argv && http)
+		return (snprintf(cause, len, "give 'argv' (a command) or "
+		    "'http' (an HTTP pod), not both"), -1);
+	if (http)
+		return (hb_http(o, s, b, cause, len));
+	if (!argv)
+		return (snprintf(cause, len, "the body needs 'argv' (a "
+		    "command) or 'http' (an HTTP pod)"), -1);
+	return (hb_argv(o, s, b, cause, len));
+}
+
+/* POST /v1/pods: argv or http, and the spawn options, by podctl's JSON
+ * names. */
 int
 hb_spawn(const void *buf, size_t n, struct msg *m, struct hbody *b,
     char *cause, size_t len)
 {
-	static const char *const fields[] = { "argv", "name", "parent",
-	    "env", "cwd", "cancel_grace_ms", "term_grace_ms", "timeout_ms",
-	    "heartbeat_ms", "max_extend_ms", "stop_signal", "on_parent_exit",
-	    "restart", "max_restarts", "restart_delay_ms", NULL };
+	static const char *const fields[] = { "argv", "http", "name",
+	    "parent", "env", "cwd", "cancel_grace_ms", "term_grace_ms",
+	    "timeout_ms", "heartbeat_ms", "max_extend_ms", "stop_signal",
+	    "on_parent_exit", "restart", "max_restarts", "restart_delay_ms",
+	    NULL };
 	struct msg_spawn	*s = &m->u.spawn;
 	int			 sig = 0;
 
 	msg_init(m, MSG_SPAWN);
 	if (hb_load(buf, n, fields, b, cause, len) == -1 ||
-	    hb_argv(b->doc, s, b, cause, len) == -1 ||
+	    hb_workload(b->doc, s, b, cause, len) == -1 ||
 	    hb_env(b->doc, s, b, cause, len) == -1 ||
 	    hb_parent(b->doc, s, b, cause, len) == -1 ||
 	    hb_str(b->doc, "name", &s->name, cause, len) == -1 ||
@@ -675,6 +814,9 @@ hbody_free(struct hbody *b)
 		strv_free(b->argv);
 	if (b->env != NULL)
 		strv_free(b->env);
+	if (b->headers != NULL)
+		strv_free(b->headers);
+	free(b->data);
 	free(b->parent);
 	memset(b, 0, sizeof *b);
 }

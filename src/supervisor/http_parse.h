@@ -21,6 +21,8 @@
 /* The longest message data: what podctl send takes, so that the control
  * frame it travels in stays under the frame limit. */
 #define HB_DATA_MAX	(WIRE_FRAME_MAX - 4096)
+/* The headers of an HTTP pod's request: podctl's --header limit. */
+#define HB_HEADERS_MAX	256
 
 /* The shapes of path the API has. */
 enum hp_path {
@@ -43,6 +45,8 @@ struct hbody {
 	char	**argv;
 	char	**env;
 	char	 *parent;
+	char	**headers;	/* an HTTP pod's, "Name: value" */
+	char	 *data;		/* its body, when given as JSON */
 };
 
 /* The path, percent-decoded; NUL bytes and bad escapes are refused. */

@@ -180,6 +180,13 @@ spawn_runtime(int chan, bool http, char *cause, size_t len)
 	char				*argv[8] = { "podvisor-pod",
 					    "--log-level", (char *)sv.log_level };
 	char				*envp[] = { NULL };
+	/* libcurl (OpenSSL's) loads GnuTLS only as a dependency of its
+	 * rtmp and ldap code, which an HTTP pod never runs; without this
+	 * GnuTLS's constructor would still set itself up (its ASN.1
+	 * trees, p11-kit): 124 KiB in each pod, by bench/httppods.sh.  A
+	 * libcurl built on GnuTLS initialises it in curl_global_init. */
+	char				*http_envp[] = {
+					    "GNUTLS_NO_IMPLICIT_INIT=1", NULL };
 	pid_t				 pid;
 	int				 rc, argc = 3;
 
@@ -202,7 +209,8 @@ spawn_runtime(int chan, bool http, char *cause, size_t len)
 	posix_spawn_file_actions_addclosefrom_np(&fa, WIRE_POD_FD + 1);
 	snprintf(path, sizeof path, "%s%s", sv.runtime_path, http ? "-http" :
 	    "");
-	rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
+	rc = posix_spawn(&pid, path, &fa, &attr, argv, http ? http_envp :
+	    envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {

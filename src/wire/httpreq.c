@@ -26,6 +26,19 @@
 
 #include "wire.h"
 
+/* At most max bytes of a client's s, fit for a one-line cause: anything
+ * not printable shown as '?'. */
+static const char *
+http_shown(const char *s, size_t max, char *buf, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0' && i < max && i + 1 < len; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	return (buf);
+}
+
 /* Is c an RFC 9110 tchar (what a method or a header name is made of)? */
 static bool
 http_tchar(unsigned char c)
@@ -80,7 +93,8 @@ http_check_hostport(const char *h, size_t len, char *cause, size_t clen)
 			if (!isalnum((unsigned char)*p) &&
 			    strchr("-._~%!$&'()*+,;=", *p) == NULL)
 				return (snprintf(cause, clen, "bad character "
-				    "'%c' in the URL's host", *p), -1);
+				    "'%c' in the URL's host", *p > 0x20 &&
+				    *p < 0x7f ? *p : '?'), -1);
 		}
 		if (p == h)
 			return (snprintf(cause, clen, "the URL has no host"),
@@ -106,6 +120,7 @@ int
 http_check_url(const char *url, char *cause, size_t clen)
 {
 	const char	*auth, *end, *at;
+	char		 buf[65];
 	size_t		 i, n;
 
 	if (strlen(url) > WIRE_STR_MAX)
@@ -118,7 +133,8 @@ http_check_url(const char *url, char *cause, size_t clen)
 	}
 	if ((n = http_scheme_len(url)) == 0)
 		return (snprintf(cause, clen, "only http:// and https:// URLs "
-		    "are accepted: %.64s", url), -1);
+		    "are accepted: %s", http_shown(url, 64, buf, sizeof buf)),
+		    -1);
 	auth = url + n;
 	end = auth + strcspn(auth, "/?#");
 	/* The last '@' ends the userinfo. */
@@ -136,9 +152,12 @@ http_check_url(const char *url, char *cause, size_t clen)
 int
 http_check_method(const char *m, char *cause, size_t clen)
 {
+	char	 buf[41];
+
 	if (!http_token(m, strlen(m), HTTPREQ_METHOD_MAX))
-		return (snprintf(cause, clen, "bad method '%.40s': use a word "
-		    "such as GET or POST", m), -1);
+		return (snprintf(cause, clen, "bad method '%s': use a word "
+		    "such as GET or POST", http_shown(m, 40, buf, sizeof buf)),
+		    -1);
 	if (strcasecmp(m, "CONNECT") == 0)
 		return (snprintf(cause, clen, "the method CONNECT is not "
 		    "accepted"), -1);
@@ -152,11 +171,12 @@ int
 http_check_header(const char *h, char *cause, size_t clen)
 {
 	const char	*colon = strchr(h, ':');
+	char		 buf[41];
 	size_t		 n, i;
 
 	if (colon == NULL || !http_token(h, (size_t)(colon - h), 256))
-		return (snprintf(cause, clen, "bad header '%.40s': use "
-		    "'Name: value'", h), -1);
+		return (snprintf(cause, clen, "bad header '%s': use "
+		    "'Name: value'", http_shown(h, 40, buf, sizeof buf)), -1);
 	n = (size_t)(colon - h);
 	if ((n == 14 && strncasecmp(h, "Content-Length", n) == 0) ||
 	    (n == 17 && strncasecmp(h, "Transfer-Encoding", n) == 0))
@@ -176,10 +196,12 @@ http_check_header(const char *h, char *cause, size_t clen)
 int
 http_check_on_cancel(const char *s, char *cause, size_t clen)
 {
+	char	 buf[41];
+
 	if (strcmp(s, "finish") == 0 || strcmp(s, "abort") == 0)
 		return (0);
 	return (snprintf(cause, clen, "on-cancel must be finish or abort, "
-	    "not '%.40s'", s), -1);
+	    "not '%s'", http_shown(s, 40, buf, sizeof buf)), -1);
 }
 
 /* The whole request; 0, or -1 with a reason. */

@@ -120,9 +120,22 @@ check_event_id(const char *s)
 static void
 check_spawn(const struct msg_spawn *s)
 {
+	char	 cause[256];
 	size_t	 i;
 
-	FUZZ_CHECK(s->argv != NULL && s->argv[0] != NULL && s->cwd != NULL);
+	FUZZ_CHECK(s->cwd != NULL);
+	/* A command or an HTTP request podctl would take, never both. */
+	if (s->http.url != NULL) {
+		FUZZ_CHECK(s->argv == NULL);
+		FUZZ_CHECK(http_check_request(&s->http, cause,
+		    sizeof cause) == 0);
+		for (i = 0; s->http.headers != NULL &&
+		    s->http.headers[i] != NULL; i++)
+			FUZZ_CHECK(strchr(s->http.headers[i], ':') != NULL);
+	} else
+		FUZZ_CHECK(s->argv != NULL && s->argv[0] != NULL &&
+		    s->http.method == NULL && s->http.headers == NULL &&
+		    s->http.body.len == 0 && s->http.on_cancel == NULL);
 	for (i = 0; s->env != NULL && s->env[i] != NULL; i++)
 		FUZZ_CHECK(strchr(s->env[i], '=') > s->env[i]);
 	FUZZ_CHECK(s->spec.stop_signal == WIRE_NONE ||

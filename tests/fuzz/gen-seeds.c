@@ -430,6 +430,21 @@ http_seeds(const char *dir)
 		"m{\"data\": \"hi\", \"priority\": \"high\", \"key\": \"k\", "
 		    "\"preempt\": true}", "m{\"data\": \"\"}",
 		"n", "n{}",
+		/* An HTTP pod's spawn: "http" instead of "argv". */
+		"s{\"http\": {\"url\": \"http://127.0.0.1:8080/v1/chat\", "
+		    "\"method\": \"POST\", \"headers\": [\"Content-Type: "
+		    "application/json\", \"Authorization: Bearer sk-x\"], "
+		    "\"data\": \"{\\\"prompt\\\": \\\"hi\\\"}\", "
+		    "\"on_cancel\": \"abort\"}, \"name\": \"llm\", "
+		    "\"parent\": 1, \"timeout_ms\": 30000}",
+		"s{\"http\": {\"url\": \"https://u:p@[::1]:443/x?api_key=k\", "
+		    "\"headers\": {\"X-Api-Key\": \"k\"}, \"data\": "
+		    "{\"model\": \"m\", \"messages\": [1, 2.5, null]}}}",
+		"s{\"http\": {\"url\": \"http://h/\", \"on_cancel\": \"finish\", "
+		    "\"headers\": [], \"data\": null}}",
+		"s{\"argv\": [\"true\"], \"http\": {\"url\": \"http://h/\"}}",
+		"s{\"http\": {\"url\": \"ftp://h/\", \"method\": \"CONNECT\", "
+		    "\"headers\": [\"X: a\\r\\nY: b\"]}}",
 	};
 	char				name[32];
 	size_t				i;

@@ -2,10 +2,10 @@
 """A loopback HTTP server for tests/integration/httppods.sh and
 bench/httppods.sh (the standard library only).
 
-Usage: httppods-server.py PORTFILE
+Usage: httppods-server.py PORTFILE [CERT KEY]
 
 It binds 127.0.0.1 on a free port, writes the port to PORTFILE, and serves
-until killed:
+until killed (with CERT and KEY, PEM files, over TLS):
 
   /ok              200 "hello\\n" at once
   /fail            500 "boom\\n"
@@ -137,6 +137,11 @@ class Server(ThreadingHTTPServer):
 
 def main():
     srv = Server(("127.0.0.1", 0), Handler)
+    if len(sys.argv) == 4:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(sys.argv[1] + ".tmp", "w") as f:
         f.write("%d\n" % srv.server_address[1])
     import os

@@ -5,7 +5,8 @@
 # abort, --timeout, a stall, 100 MiB in bounded memory, headers without
 # end, the request reaching the server as asked, credentials redacted
 # everywhere they could show, pause and kill, and bad requests refused
-# before anything is created.  Under PODVISOR_VALGRIND the HTTP runtime
+# before anything is created; the same through the HTTP API (POST
+# /v1/pods with an http object).  Under PODVISOR_VALGRIND the HTTP runtime
 # runs under memcheck too (no leak per transfer).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
@@ -37,7 +38,9 @@ EOF
 	chmod +x "$T/rt/podvisor-pod-http"
 	RT=$T/rt/podvisor-pod
 fi
-start_daemon --runtime "$RT" --cancel-grace 20s --term-grace 5s
+HSOCK=$T/http.sock
+start_daemon --runtime "$RT" --cancel-grace 20s --term-grace 5s \
+    --http "unix:$HSOCK"
 
 count() {
 	pc --json status -a | jq '[.. | objects | select(has("state"))] | length'
@@ -84,6 +87,25 @@ check "transport error: curl's message in error" \
     sh -c "$PODCTL -S $SOCK --json inspect refused | jq -e '.error | test(\"connect\"; \"i\")'"
 check "transport error: no status" test "$(field refused http.status)" = null
 check "transport error: an error entry" has_entry refused '.kind == "error"'
+# https: the server's certificate is checked against the system's CAs
+# (read from their hashed directory, not the bundle: the same ones), so
+# a self-signed one fails the pod.
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" \
+	    -out "$T/tls.pem" 2>/dev/null
+	"$PY" "$top_srcdir/tests/integration/httppods-server.py" "$T/tlsport" \
+	    "$T/tls.pem" "$T/tls.key" >"$T/tlsserver.log" 2>&1 &
+	TLS_SERVER=$!
+	wait_for 10 "the TLS test server" test -s "$T/tlsport"
+	expect_status 1 "https: a self-signed certificate fails" pc spawn -n selfsigned \
+	    -w --http "https://127.0.0.1:$(cat "$T/tlsport")/ok"
+	check "https: the certificate is what failed" sh -c "$PODCTL -S $SOCK \
+	    --json inspect selfsigned | jq -e '.state == \"failed\" and
+	    (.error | test(\"certificate\"; \"i\"))' >/dev/null"
+	kill "$TLS_SERVER"
+	wait "$TLS_SERVER" 2>/dev/null
+fi
 expect_status 1 "a redirect is not followed" pc spawn -n redir -w \
     --http "$URL/redirect"
 check "redirect: failed with its 3xx status" test "$(field redir http.status)" = 302
@@ -274,6 +296,101 @@ bad --method POST -- echo hi
 head -c 800000 /dev/zero >"$T/toobig"
 bad --http "$URL/ok" --data @"$T/toobig"
 check "nothing was created" test "$(count)" = "$n"
+
+# The HTTP API: POST /v1/pods with an http object spawns an HTTP pod
+# through the same control-socket spawn, checked as podctl checks it.
+# hc METHOD PATH [BODY | @FILE]: the status code; the body in $T/body.
+hc() {
+	curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$HSOCK" \
+	    -X "$1" ${3+--data-binary "$3"} "http://podvisor$2"
+}
+body() {
+	jq -r "$1" "$T/body"
+}
+expect_code() {
+	want=$1 desc=$2
+	shift 2
+	CHECKS=$((CHECKS + 1))
+	got=$("$@")
+	[ "$got" = "$want" ] || fail "$desc: HTTP $got, wanted $want: $(cat "$T/body")"
+}
+expect_code 201 "API: an HTTP pod is created" hc POST /v1/pods "{\"name\": \"viaapi\",
+    \"http\": {\"url\": \"$URL/echo?q=2\", \"method\": \"PUT\",
+    \"headers\": [\"X-From-Api: yes\"], \"data\": {\"prompt\": \"hi\"}}}"
+check "API: the pod object's http" test "$(body '.name + " " + .http.method + " " + .http.url + " " + .http.on_cancel')" = \
+    "viaapi PUT $URL/echo?q=2 finish"
+check "API: no argv of its own: the request is the command" \
+    test "$(body '.argv | join(" ")')" = "PUT $URL/echo?q=2"
+check "API: Location" sh -c "curl -s -i --unix-socket $HSOCK -X POST \
+    -d '{\"http\": {\"url\": \"$URL/ok\"}}' http://x/v1/pods | \
+    grep -qi '^Location: /v1/pods/[0-9]'"
+pc wait viaapi >/dev/null
+check "API: the pod succeeded" state_is viaapi succeeded
+echo_api() {
+	stdout_of viaapi | jq -r "$1"
+}
+check "API: the method reached the server" test "$(echo_api .method)" = PUT
+check "API: the header" test "$(echo_api '.headers["X-From-Api"]')" = yes
+check "API: a JSON data is sent as its compact text" \
+    test "$(echo_api .body)" = '{"prompt":"hi"}'
+expect_code 201 "API: headers as an object, data as a string, on_cancel" \
+    hc POST /v1/pods "{\"name\": \"viaapi2\", \"http\": {\"url\": \"$URL/echo\",
+    \"headers\": {\"X-One\": \"1\", \"Content-Type\": \"text/plain\"},
+    \"data\": \"raw text\", \"on_cancel\": \"abort\"}}"
+check "API: on_cancel abort" test "$(body .http.on_cancel) $(body .http.method)" = "abort POST"
+pc wait viaapi2 >/dev/null
+check "API: headers from an object, data as given" test "$(stdout_of viaapi2 | \
+    jq -r '.headers["X-One"] + " " + .headers["Content-Type"] + " " + .body')" = \
+    "1 text/plain raw text"
+
+# Credentials given through the API: redacted in the answer and the log.
+expect_code 201 "API: a request with credentials" hc POST /v1/pods "{\"name\": \"apisecret\",
+    \"http\": {\"url\": \"http://bob:SECRET8@127.0.0.1:$(cat "$T/port")/ok?token=SECRET9\",
+    \"headers\": {\"Authorization\": \"Bearer SECRET10\", \"X-Plain\": \"shown\"}}}"
+check "API: no secret in the pod object returned" sh -c "! grep -q SECRET '$T/body'"
+check "API: the URL is redacted" test "$(body .http.url)" = \
+    "http://bob:[redacted]@127.0.0.1:$(cat "$T/port")/ok?token=[redacted]"
+pc wait apisecret >/dev/null
+check "API: the request was made with them" state_is apisecret succeeded
+check "API: the spawn entry names the header, redacted" has_entry apisecret \
+    '.kind == "spawn" and (.data | test("Authorization: \\[redacted\\]")) and (.data | test("X-Plain: shown"))'
+expect_code 200 "API: inspect" hc GET /v1/pods/apisecret
+check "API: nor in inspect, the log or the daemon's log" sh -c "! { cat '$T/body';
+    $PODCTL -S $SOCK --json logs apisecret; cat '$DAEMON_LOG'; } | grep -q SECRET"
+
+# Refused with 400 and a one-line reason, before anything is created.
+n=$(count)
+api_bad() {
+	desc=$1
+	expect_code 400 "API refuses $desc" hc POST /v1/pods "$2"
+	head -c 300 "$T/body" >&2
+	check "API: $desc: one line, code usage" sh -c "[ \$(wc -l <$T/body) -eq 1 ] &&
+	    jq -e '.error.code == \"usage\" and (.error.message | length > 0)' \
+	    $T/body >/dev/null"
+}
+api_bad "an ftp URL" '{"http": {"url": "ftp://127.0.0.1/"}}'
+api_bad "a URL without host" '{"http": {"url": "http:///x"}}'
+api_bad "a bad port" '{"http": {"url": "http://127.0.0.1:99999/"}}'
+api_bad "a blank in the URL" '{"http": {"url": "http://127.0.0.1/a b"}}'
+api_bad "no URL" '{"http": {"method": "GET"}}'
+api_bad "a URL not a string" '{"http": {"url": 5}}'
+api_bad "http not an object" "{\"http\": \"$URL/ok\"}"
+api_bad "a bad method" "{\"http\": {\"url\": \"$URL/ok\", \"method\": \"GE T\"}}"
+api_bad "CONNECT" "{\"http\": {\"url\": \"$URL/ok\", \"method\": \"CONNECT\"}}"
+api_bad "a header without colon" "{\"http\": {\"url\": \"$URL/ok\", \"headers\": [\"NoColon\"]}}"
+api_bad "a header with a line break" "{\"http\": {\"url\": \"$URL/ok\", \"headers\": {\"X-A\": \"1\\r\\nX-B: 2\"}}}"
+api_bad "a header name not a token" "{\"http\": {\"url\": \"$URL/ok\", \"headers\": {\"X A\": \"1\"}}}"
+api_bad "Content-Length" "{\"http\": {\"url\": \"$URL/ok\", \"headers\": [\"Content-Length: 3\"]}}"
+api_bad "headers not strings" "{\"http\": {\"url\": \"$URL/ok\", \"headers\": [1]}}"
+api_bad "headers a string" "{\"http\": {\"url\": \"$URL/ok\", \"headers\": \"X-A: 1\"}}"
+api_bad "a bad on_cancel" "{\"http\": {\"url\": \"$URL/ok\", \"on_cancel\": \"later\"}}"
+api_bad "an unknown field in http" "{\"http\": {\"url\": \"$URL/ok\", \"body\": \"x\"}}"
+api_bad "argv and http both" "{\"argv\": [\"true\"], \"http\": {\"url\": \"$URL/ok\"}}"
+api_bad "neither argv nor http" '{"name": "nothing"}'
+{ printf '{"http": {"url": "%s/ok", "data": "' "$URL"; head -c 800000 /dev/zero | tr '\0' x; printf '"}}'; } >"$T/bigbody"
+api_bad "a body over the limit" @"$T/bigbody"
+check "API: the refusal says why" sh -c "jq -e '.error.message | test(\"too long\")' $T/body >/dev/null"
+check "API: nothing was created" test "$(count)" = "$n"
 
 check "no sanitizer report (ASan builds)" sh -c "! grep -E \
     'Sanitizer|runtime error' '$DAEMON_LOG'"
