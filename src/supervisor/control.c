@@ -430,6 +430,19 @@ clients_hold(struct pod *pod)
 	return (false);
 }
 
+/* reexec: root or the daemon's owner may have podvisord re-executed; the
+ * reply is an error if it cannot be, else the connection drops. */
+static void
+reexec_control(struct client *c)
+{
+	if (c->uid != 0 && c->uid != sv.uid) {
+		client_reply_error(c, ERR_DENIED, "only root or the daemon's "
+		    "owner (uid %u) may re-execute podvisord", (unsigned)sv.uid);
+		return;
+	}
+	reexec_request(c);
+}
+
 /* The control channel's dispatch switch. */
 static void
 ctl_dispatch(struct client *c, struct msg *msg)
@@ -475,6 +488,9 @@ ctl_dispatch(struct client *c, struct msg *msg)
 	case MSG_RESUME:
 		resume_request(c, &msg->u.resume);
 		break;
+	case MSG_REEXEC:
+		reexec_control(c);
+		break;
 	default:
 		peer_error(c->peer, ERR_PROTOCOL, "unexpected message '%s' on "
 		    "the control socket", msg_type_name(msg->type));
@@ -502,6 +518,7 @@ client_cb(struct peer *peer, struct msg *msg, void *arg)
 	if (c->stream != NULL)
 		logstream_cancel(c->stream);
 	sends_forget_client(c);
+	reexec_forget_client(c);
 	if (c->spawned != 0)
 		sv_kick();
 	TAILQ_REMOVE(&clients, c, entry);
@@ -616,6 +633,8 @@ control_listen(char *cause, size_t len)
 	mode_t			 old;
 	int			 fd;
 
+	if ((fd = reexec_control_fd()) != -1)
+		goto listen;	/* handed over, bound and listening */
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s",
@@ -639,6 +658,7 @@ control_listen(char *cause, size_t len)
 		unlink(sv.socket_path);
 		return (-1);
 	}
+listen:
 	listener = evconnlistener_new(sv.base, control_accept_cb, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
 	if (listener == NULL) {
@@ -662,4 +682,11 @@ control_close(void)
 	listener = NULL;
 	event_free(resume_ev);
 	unlink(sv.socket_path);
+}
+
+/* The listening socket's descriptor, for a re-exec. */
+int
+control_fd_get(void)
+{
+	return (listener != NULL ? evconnlistener_get_fd(listener) : -1);
 }
