@@ -89,6 +89,11 @@ static size_t		  nhttp_fds;
 static struct hpod	 *hpods;
 static size_t		  nhpods;
 static bool		  handed_over;
+static int		 *inherited;	/* descriptors we were started with */
+static size_t		  ninherited;
+
+static void	note_inherited(void);
+static void	forget_inherited(int);
 
 static void	reexec_check_cb(int, short, void *);
 static void	reexec_exec_cb(int, short, void *);
@@ -121,6 +126,7 @@ reexec_init(int argc, char **argv)
 
 	saved_argc = argc;
 	saved_argv = argv;
+	note_inherited();
 	if (strchr(argv[0], '/') == NULL) {
 		if (!search_path(argv[0], program, sizeof program))
 			program[0] = '\0';
@@ -399,26 +405,69 @@ set_cloexec(int *fds, size_t n, bool on)
 	}
 }
 
-/* Nothing but what is handed over may cross the exec: some libraries
- * (LMDB's O_DSYNC descriptor) open files without FD_CLOEXEC.  Set it on
- * every descriptor above stderr that is not in keep, for good. */
+/* Is fd one of the n in v? */
+static bool
+fd_in(int fd, const int *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] == fd)
+			return (true);
+	}
+	return (false);
+}
+
+/* The descriptors we were started with (a service manager's, a make
+ * jobserver's): never ours to close. */
 static void
-cloexec_others(const int *keep, size_t n)
+note_inherited(void)
 {
 	DIR		*d;
 	struct dirent	*de;
-	size_t		 i;
-	int		 fd, fl;
+	int		 fd;
 
 	if ((d = opendir("/proc/self/fd")) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		if ((fd = atoi(de->d_name)) <= 2 || fd == dirfd(d))
 			continue;
-		for (i = 0; i < n && keep[i] != fd; i++)
-			;
-		if (i == n && (fl = fcntl(fd, F_GETFD)) != -1 &&
-		    !(fl & FD_CLOEXEC))
+		inherited = xreallocarray(inherited, ninherited + 1,
+		    sizeof *inherited);
+		inherited[ninherited++] = fd;
+	}
+	closedir(d);
+}
+
+/* What was handed over is ours, not inherited. */
+static void
+forget_inherited(int fd)
+{
+	size_t	i;
+
+	for (i = 0; i < ninherited; i++) {
+		if (inherited[i] == fd)
+			inherited[i] = -1;
+	}
+}
+
+/* Nothing but what is handed over (and what we inherited) may cross the
+ * exec: some libraries (LMDB's O_DSYNC descriptor) open files without
+ * FD_CLOEXEC.  Set it on every other descriptor above stderr, for good. */
+static void
+cloexec_others(const int *keep, size_t n)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd, fl;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if ((fd = atoi(de->d_name)) <= 2 || fd == dirfd(d) ||
+		    fd_in(fd, keep, n) || fd_in(fd, inherited, ninherited))
+			continue;
+		if ((fl = fcntl(fd, F_GETFD)) != -1 && !(fl & FD_CLOEXEC))
 			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 	}
 	closedir(d);
@@ -650,6 +699,22 @@ parse_line(char *line)
 	return (parse_extra(line));
 }
 
+/* The handed-over descriptors (and the record's, fd) are not inherited. */
+static void
+forget_handed(int fd)
+{
+	size_t	i;
+
+	forget_inherited(fd);
+	forget_inherited(lock_fds[0]);
+	forget_inherited(lock_fds[1]);
+	forget_inherited(control_fd);
+	for (i = 0; i < nhttp_fds; i++)
+		forget_inherited(http_fds[i]);
+	for (i = 0; i < nhpods; i++)
+		forget_inherited(hpods[i].fd);
+}
+
 /* At start-up: was this process handed over by its previous program?
  * Read the record (journal lines are read again by reexec_adopt); exits
  * on a broken one, which only the old program could have written. */
@@ -686,6 +751,7 @@ reexec_load(void)
 	if (line == NULL)
 		fatalx("re-exec: the handover record is cut short");
 	free(copy);
+	forget_handed(fd);
 	set_cloexec(lock_fds, 2, true);
 	set_cloexec(&control_fd, 1, true);
 	set_cloexec(http_fds, nhttp_fds, true);
@@ -851,4 +917,7 @@ reexec_free(void)
 	free(waiting);
 	waiting = NULL;
 	nwaiting = 0;
+	free(inherited);
+	inherited = NULL;
+	ninherited = 0;
 }
