@@ -32,10 +32,10 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 &&
 	NOGROUP=$(id -gn nobody)
 	chmod 755 "$T"
 	start_daemon --runtime "$top_builddir/podvisor-pod" \
-	    --socket-group "$NOGROUP" --cancel-grace 20s --term-grace 20s
+	    --socket-group "$NOGROUP" --cancel-grace 1s --term-grace 1s
 else
 	start_daemon --runtime "$top_builddir/podvisor-pod" \
-	    --cancel-grace 20s --term-grace 20s
+	    --cancel-grace 1s --term-grace 1s
 fi
 
 # Every pod of the status tree, flat.
