@@ -556,8 +556,13 @@ take_locks(void)
 static void __attribute__((noreturn))
 check_only(void)
 {
-	char	cause[1024];
+	const char	*why;
+	char		 cause[1024];
 
+	if ((why = reexec_check_compatible()) != NULL) {
+		fprintf(stderr, "podvisord: check: %s\n", why);
+		exit(1);
+	}
 	if (registry_check(cause, sizeof cause) == -1) {
 		fprintf(stderr, "podvisord: check: %s\n", cause);
 		exit(1);

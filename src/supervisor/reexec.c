@@ -45,6 +45,7 @@
 #include "supervisor.h"
 
 #define REEXEC_ENV		"PODVISORD_HANDOVER"
+#define REEXEC_VERSION		"1"	/* of the record below */
 #define REEXEC_CHECK_MS		10000	/* the new program's check */
 #define REEXEC_FLUSH_MS		2000	/* runtimes read what we queued */
 #define REEXEC_SETTLE_TRIES	50	/* passes of 20 ms for peers to settle */
@@ -184,7 +185,7 @@ reexec_is_check(pid_t pid)
 static void __attribute__((noreturn))
 reexec_check_child(void)
 {
-	char		**av;
+	char		**av, num[16];
 	sigset_t	  none;
 	int		  i, fd;
 
@@ -196,6 +197,10 @@ reexec_check_child(void)
 		dup2(fd, 0);
 		dup2(fd, 1);
 	}
+	/* What the new program must understand to take over. */
+	setenv("PODVISORD_HANDOVER_VERSION", REEXEC_VERSION, 1);
+	snprintf(num, sizeof num, "%d", PROTOCOL_VERSION);
+	setenv("PODVISORD_PROTOCOL_VERSION", num, 1);
 	av = xcalloc(saved_argc + 2, sizeof *av);
 	av[0] = saved_argv[0];
 	av[1] = "--check";
@@ -213,6 +218,7 @@ void
 reexec_request(struct client *c)
 {
 	struct timeval	tv = { REEXEC_CHECK_MS / 1000, 0 };
+	char		note[64];
 
 	if (sv.shutting_down) {
 		if (c != NULL)
@@ -235,7 +241,9 @@ reexec_request(struct client *c)
 		return;
 	}
 	log_info("re-exec: checking %s", program);
-	sv_notify_systemd("RELOADING=1");
+	snprintf(note, sizeof note, "RELOADING=1\nMONOTONIC_USEC=%" PRId64,
+	    mono_ms() * 1000);
+	sv_notify_systemd(note);
 	if (check_ev == NULL)
 		check_ev = evtimer_new(sv.base, reexec_check_cb, NULL);
 	check_timed_out = false;
@@ -364,8 +372,8 @@ write_handover(int **fds, size_t *nfds)
 	*fds = xreallocarray(NULL, podtab_count() + sv.nhttp + 4,
 	    sizeof **fds);
 	(*fds)[n++] = mfd;
-	fprintf(f, "podvisord-handover 1\nlocks %d %d\ncontrol %d\n",
-	    lock_fds[0], lock_fds[1], control_fd_get());
+	fprintf(f, "podvisord-handover %s\nlocks %d %d\ncontrol %d\n",
+	    REEXEC_VERSION, lock_fds[0], lock_fds[1], control_fd_get());
 	(*fds)[n++] = lock_fds[0];
 	(*fds)[n++] = lock_fds[1];
 	(*fds)[n++] = control_fd_get();
@@ -741,7 +749,8 @@ reexec_load(void)
 	fclose(f);
 	copy = xstrdup(record);
 	line = strtok_r(copy, "\n", &save);
-	if (line == NULL || strcmp(line, "podvisord-handover 1") != 0)
+	if (line == NULL || strcmp(line, "podvisord-handover "
+	    REEXEC_VERSION) != 0)
 		fatalx("re-exec: not a handover record I understand");
 	while ((line = strtok_r(NULL, "\n", &save)) != NULL &&
 	    strcmp(line, "end") != 0) {
@@ -756,6 +765,28 @@ reexec_load(void)
 	set_cloexec(&control_fd, 1, true);
 	set_cloexec(http_fds, nhttp_fds, true);
 	handed_over = true;
+}
+
+/* podvisord --check, run by a re-executing daemon: could this program
+ * take over what it hands over?  NULL if so, else why not. */
+const char *
+reexec_check_compatible(void)
+{
+	const char	*v = getenv("PODVISORD_HANDOVER_VERSION");
+	const char	*p = getenv("PODVISORD_PROTOCOL_VERSION");
+	static char	 why[128];
+
+	if (v != NULL && strcmp(v, REEXEC_VERSION) != 0) {
+		snprintf(why, sizeof why, "cannot read a handover record of "
+		    "version %s (this program reads %s)", v, REEXEC_VERSION);
+		return (why);
+	}
+	if (p != NULL && atoi(p) != PROTOCOL_VERSION) {
+		snprintf(why, sizeof why, "the running pod runtimes speak "
+		    "protocol %s, this program %d", p, PROTOCOL_VERSION);
+		return (why);
+	}
+	return (NULL);
 }
 
 /* Was this process handed over (then the locks and listeners are)? */

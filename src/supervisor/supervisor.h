@@ -388,6 +388,7 @@ void		 reexec_forget_client(struct client *);
 bool		 reexec_is_check(pid_t);
 void		 reexec_check_reaped(int);
 void		 reexec_load(void);
+const char	*reexec_check_compatible(void);
 bool		 reexec_handed_over(void);
 int		 reexec_lock_fd(int);
 void		 reexec_note_lock(int, int);
