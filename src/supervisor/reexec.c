@@ -50,6 +50,14 @@
 #define REEXEC_FLUSH_MS		2000	/* runtimes read what we queued */
 #define REEXEC_SETTLE_TRIES	50	/* passes of 20 ms for peers to settle */
 
+/* A lifecycle entry handed over: sent to the runtime (to be
+ * acknowledged) or still queued. */
+struct hjournal {
+	bool		 sent;
+	int		 kind;
+	char		*text;
+};
+
 /* What the old program handed over about one pod. */
 struct hpod {
 	uint64_t	 id;
@@ -68,6 +76,8 @@ struct hpod {
 	uint8_t		*in;
 	size_t		 inlen;
 	uint64_t	 sends;
+	struct hjournal	*journal;
+	size_t		 njournal;
 	bool		 used;
 };
 
@@ -548,6 +558,10 @@ reexec_exec_cb(int unused, short events, void *arg)
 	int		*fds, mfd;
 	size_t		 nfds;
 
+	if (sv.shutting_down) {
+		reexec_failed("shutting down");
+		return;
+	}
 	if (!reexec_settled(why, sizeof why)) {
 		if (++settle_tries < REEXEC_SETTLE_TRIES) {
 			evtimer_add(exec_ev, &tv);
@@ -648,17 +662,28 @@ parse_pod(const char *line)
 	return (true);
 }
 
-/* The handed-over pod with this id, or NULL. */
+/* Order handed-over pods by id. */
+static int
+hpod_cmp(const void *a, const void *b)
+{
+	const struct hpod	*x = a, *y = b;
+
+	return (x->id < y->id ? -1 : x->id > y->id);
+}
+
+/* The handed-over pod with this id, or NULL: while reading, the last one
+ * (a journal line's pod comes right before it), then by bisection. */
 static struct hpod *
 hpod_find(uint64_t id)
 {
-	size_t	i;
+	struct hpod	key;
 
-	for (i = 0; i < nhpods; i++) {
-		if (hpods[i].id == id)
-			return (&hpods[i]);
-	}
-	return (NULL);
+	if (!handed_over)
+		return (nhpods > 0 && hpods[nhpods - 1].id == id ?
+		    &hpods[nhpods - 1] : NULL);
+	key.id = id;
+	return (nhpods == 0 ? NULL : bsearch(&key, hpods, nhpods,
+	    sizeof *hpods, hpod_cmp));
 }
 
 /* A journal or sends line: kept with the pod, whose record comes first. */
@@ -666,8 +691,11 @@ static bool
 parse_extra(char *line)
 {
 	struct hpod	*h;
+	struct hjournal	*j;
 	uint64_t	 id, n;
-	char		*text;
+	uint8_t		*text;
+	size_t		 len;
+	char		*hex;
 	int		 sent, kind;
 
 	if (sscanf(line, "sends %" SCNu64 " %" SCNu64, &id, &n) == 2) {
@@ -676,9 +704,17 @@ parse_extra(char *line)
 		h->sends = n;
 		return (true);
 	}
-	return (sscanf(line, "journal %" SCNu64 " %d %d", &id, &sent,
-	    &kind) == 3 && (text = strrchr(line, ' ')) != NULL &&
-	    hpod_find(id) != NULL);
+	if (sscanf(line, "journal %" SCNu64 " %d %d", &id, &sent,
+	    &kind) != 3 || (hex = strrchr(line, ' ')) == NULL ||
+	    (h = hpod_find(id)) == NULL || !get_hex(hex + 1, &text, &len))
+		return (false);
+	h->journal = xreallocarray(h->journal, h->njournal + 1,
+	    sizeof *h->journal);
+	j = &h->journal[h->njournal++];
+	j->sent = sent;
+	j->kind = kind;
+	j->text = text != NULL ? (char *)text : xstrdup("");
+	return (true);
 }
 
 /* One line of the record; false if it makes no sense. */
@@ -724,15 +760,13 @@ forget_handed(int fd)
 }
 
 /* At start-up: was this process handed over by its previous program?
- * Read the record (journal lines are read again by reexec_adopt); exits
- * on a broken one, which only the old program could have written. */
-static char	*record;	/* the whole record, for the journal lines */
-
+ * Read the record; exits on a broken one, which only the old program
+ * could have written. */
 void
 reexec_load(void)
 {
 	const char	*env = getenv(REEXEC_ENV);
-	char		*line, *copy, *save;
+	char		*line, *record = NULL, *save;
 	FILE		*f;
 	size_t		 len = 0;
 	int		 fd;
@@ -747,8 +781,7 @@ reexec_load(void)
 	if (getdelim(&record, &len, '\0', f) == -1)
 		fatalx("re-exec: cannot read the handover record");
 	fclose(f);
-	copy = xstrdup(record);
-	line = strtok_r(copy, "\n", &save);
+	line = strtok_r(record, "\n", &save);
 	if (line == NULL || strcmp(line, "podvisord-handover "
 	    REEXEC_VERSION) != 0)
 		fatalx("re-exec: not a handover record I understand");
@@ -759,7 +792,9 @@ reexec_load(void)
 	}
 	if (line == NULL)
 		fatalx("re-exec: the handover record is cut short");
-	free(copy);
+	free(record);
+	if (nhpods > 0)
+		qsort(hpods, nhpods, sizeof *hpods, hpod_cmp);
 	forget_handed(fd);
 	set_cloexec(lock_fds, 2, true);
 	set_cloexec(&control_fd, 1, true);
@@ -823,28 +858,17 @@ reexec_http_fd(size_t i)
 	return (i < nhttp_fds ? http_fds[i] : -1);
 }
 
-/* Re-add the journal entries the record gives for pod. */
+/* Re-add the journal entries handed over for pod; they are its now. */
 static void
-adopt_journal(struct pod *pod)
+adopt_journal(struct pod *pod, struct hpod *h)
 {
-	char		*copy, *line, *save, *hex;
-	uint64_t	 id;
-	uint8_t		*text;
-	size_t		 len;
-	int		 sent, kind;
+	size_t	i;
 
-	copy = xstrdup(record);
-	for (line = strtok_r(copy, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "journal %" SCNu64 " %d %d", &id, &sent,
-		    &kind) != 3 || id != pod->id ||
-		    (hex = strrchr(line, ' ')) == NULL ||
-		    !get_hex(hex + 1, &text, &len))
-			continue;
-		journal_adopt(pod, sent, kind, text != NULL ?
-		    (char *)text : xstrdup(""));
+	for (i = 0; i < h->njournal; i++) {
+		journal_adopt(pod, h->journal[i].sent, h->journal[i].kind,
+		    h->journal[i].text);
+		h->journal[i].text = NULL;
 	}
-	free(copy);
 }
 
 /* Rebuild the timers from their deadlines. */
@@ -903,7 +927,7 @@ reexec_adopt(struct pod *pod)
 		h->fd = -1;
 	}
 	adopt_timers(pod, h);
-	adopt_journal(pod);
+	adopt_journal(pod, h);
 	for (i = 0; i < h->sends; i++)
 		sends_adopt(pod);
 	return (true);
@@ -914,7 +938,7 @@ reexec_adopt(struct pod *pod)
 void
 reexec_adopted(void)
 {
-	size_t	i;
+	size_t	i, j;
 
 	for (i = 0; i < nhpods; i++) {
 		if (!hpods[i].used && hpods[i].fd != -1) {
@@ -923,12 +947,13 @@ reexec_adopted(void)
 			close(hpods[i].fd);
 		}
 		free(hpods[i].in);
+		for (j = 0; j < hpods[i].njournal; j++)
+			free(hpods[i].journal[j].text);
+		free(hpods[i].journal);
 	}
 	free(hpods);
 	hpods = NULL;
 	nhpods = 0;
-	free(record);
-	record = NULL;
 	free(http_fds);
 	http_fds = NULL;
 	nhttp_fds = 0;

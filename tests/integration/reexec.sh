@@ -214,3 +214,9 @@ expect_status 2 "reexec takes no arguments" sh -c "$PODCTL -S $SOCK reexec now 2
 
 stop_daemon
 check "nothing left running" none_running
+# Each program since the first ran under valgrind too, into the same log;
+# the exit status tells only of the last one.
+if [ -n "$VALGRIND" ]; then
+	check "valgrind found nothing in any program" sh -c \
+	    "! grep -sE 'Invalid|uninitialised|definitely lost|Syscall param|Mismatched' $T/valgrind.*.log"
+fi
