@@ -430,11 +430,17 @@ clients_hold(struct pod *pod)
 	return (false);
 }
 
-/* reexec: root or the daemon's owner may have podvisord re-executed; the
- * reply is an error if it cannot be, else the connection drops. */
+/* reexec: root or the daemon's owner may have podvisord re-executed, but
+ * not from inside a pod, which may act on its own subtree only; the reply
+ * is an error if it cannot be, else the connection drops. */
 static void
 reexec_control(struct client *c)
 {
+	if (c->pod_id != 0) {
+		client_reply_error(c, ERR_DENIED, "a pod (here pod %" PRIu64
+		    ") may not re-execute podvisord", c->pod_id);
+		return;
+	}
 	if (c->uid != 0 && c->uid != sv.uid) {
 		client_reply_error(c, ERR_DENIED, "only root or the daemon's "
 		    "owner (uid %u) may re-execute podvisord", (unsigned)sv.uid);

@@ -210,6 +210,10 @@ if [ -n "$NOBODY" ]; then
 else
 	echo "(skipping the permission check: needs root, nobody and setpriv)"
 fi
+pc spawn -n insider -- sh -c "$PODCTL reexec; echo status \$?" >/dev/null
+wait_for 10 "the insider ended" state_is insider succeeded
+check "a pod may not re-exec the daemon" sh -c \
+    "$PODCTL -S $SOCK logs insider 2>&1 | grep -q 'status 5'"
 expect_status 2 "reexec takes no arguments" sh -c "$PODCTL -S $SOCK reexec now 2>/dev/null"
 
 stop_daemon
