@@ -780,6 +780,10 @@ main(int argc, char **argv)
 	sigset_t	 late;
 	bool		 want_daemon = false;
 
+	/* SIGUSR2 would kill us until the loop handles it (unblock_signals). */
+	sigemptyset(&late);
+	sigaddset(&late, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &late, NULL);
 	sv.uid = geteuid();
 	sv.max_pods = 4096;
 	sv.log_level = "info";
