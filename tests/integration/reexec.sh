@@ -198,6 +198,23 @@ wait_for $((10 * SLOW)) "the signal's check fails too" sh -c \
 check "still the same pods" test "$(snapshot)" = "$before"
 check "still the same daemon" test "$pid" = "$DPID"
 wait_for 5 "no check process left" no_zombies
+# One that passes its check but is gone by the exec: the exec fails, and
+# the old program serves on.
+fds=$(nfds)
+cat >"$T/bin/podvisord.new" <<EOF
+#!/bin/sh
+for a; do [ "\$a" = --check ] && { rm -f "\$0"; exit 0; }; done
+exec "$REAL" "\$@"
+EOF
+chmod +x "$T/bin/podvisord.new"
+mv "$T/bin/podvisord.new" "$T/bin/podvisord"
+expect_status 1 "podctl reexec reports the failed exec" sh -c \
+    "$PODCTL -S $SOCK reexec 2>$T/reexec.err"
+check "it says why" grep -q 'cannot execute .*: No such file' "$T/reexec.err"
+check "the daemon logs why" grep -q 're-exec: cannot execute .*; serving on' "$DAEMON_LOG"
+check "still the same pods after a failed exec" test "$(snapshot)" = "$before"
+check "still the same daemon after a failed exec" test "$pid" = "$DPID"
+check "the same descriptor count after a failed exec" test "$(nfds)" -eq "$fds"
 cp "$REAL" "$T/bin/podvisord.new"
 mv "$T/bin/podvisord.new" "$T/bin/podvisord"
 expect_status 0 "a good program takes over again" reexec_ok
