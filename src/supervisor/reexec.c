@@ -100,8 +100,9 @@ static size_t		  nhttp_fds;
 static struct hpod	 *hpods;
 static size_t		  nhpods;
 static bool		  handed_over;
-static int		 *inherited;	/* descriptors we were started with */
-static size_t		  ninherited;
+static bool		 *inherited;	/* by descriptor: we were started
+					   with it */
+static int		  ninherited;
 
 static void	note_inherited(void);
 static void	forget_inherited(int);
@@ -423,17 +424,30 @@ set_cloexec(int *fds, size_t n, bool on)
 	}
 }
 
-/* Is fd one of the n in v? */
-static bool
-fd_in(int fd, const int *v, size_t n)
+/* Every descriptor open now above stderr, by number: a map of *n. */
+static bool *
+open_fds(int *n)
 {
-	size_t	i;
+	DIR		*d;
+	struct dirent	*de;
+	bool		*map = NULL;
+	int		 fd;
 
-	for (i = 0; i < n; i++) {
-		if (v[i] == fd)
-			return (true);
+	*n = 0;
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return (NULL);
+	while ((de = readdir(d)) != NULL) {
+		if ((fd = atoi(de->d_name)) <= 2 || fd == dirfd(d))
+			continue;
+		if (fd >= *n) {
+			map = xreallocarray(map, fd + 64, sizeof *map);
+			memset(map + *n, 0, fd + 64 - *n);
+			*n = fd + 64;
+		}
+		map[fd] = true;
 	}
-	return (false);
+	closedir(d);
+	return (map);
 }
 
 /* The descriptors we were started with (a service manager's, a make
@@ -441,32 +455,15 @@ fd_in(int fd, const int *v, size_t n)
 static void
 note_inherited(void)
 {
-	DIR		*d;
-	struct dirent	*de;
-	int		 fd;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if ((fd = atoi(de->d_name)) <= 2 || fd == dirfd(d))
-			continue;
-		inherited = xreallocarray(inherited, ninherited + 1,
-		    sizeof *inherited);
-		inherited[ninherited++] = fd;
-	}
-	closedir(d);
+	inherited = open_fds(&ninherited);
 }
 
 /* What was handed over is ours, not inherited. */
 static void
 forget_inherited(int fd)
 {
-	size_t	i;
-
-	for (i = 0; i < ninherited; i++) {
-		if (inherited[i] == fd)
-			inherited[i] = -1;
-	}
+	if (fd >= 0 && fd < ninherited)
+		inherited[fd] = false;
 }
 
 /* Nothing but what is handed over (and what we inherited) may cross the
@@ -475,20 +472,26 @@ forget_inherited(int fd)
 static void
 cloexec_others(const int *keep, size_t n)
 {
-	DIR		*d;
-	struct dirent	*de;
-	int		 fd, fl;
+	bool	*open, *kept;
+	size_t	 i;
+	int	 nopen, fd, fl;
 
-	if ((d = opendir("/proc/self/fd")) == NULL)
+	if ((open = open_fds(&nopen)) == NULL)
 		return;
-	while ((de = readdir(d)) != NULL) {
-		if ((fd = atoi(de->d_name)) <= 2 || fd == dirfd(d) ||
-		    fd_in(fd, keep, n) || fd_in(fd, inherited, ninherited))
+	kept = xcalloc(nopen > 0 ? nopen : 1, sizeof *kept);
+	for (i = 0; i < n; i++) {
+		if (keep[i] >= 0 && keep[i] < nopen)
+			kept[keep[i]] = true;
+	}
+	for (fd = 3; fd < nopen; fd++) {
+		if (!open[fd] || kept[fd] ||
+		    (fd < ninherited && inherited[fd]))
 			continue;
 		if ((fl = fcntl(fd, F_GETFD)) != -1 && !(fl & FD_CLOEXEC))
 			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 	}
-	closedir(d);
+	free(kept);
+	free(open);
 }
 
 /* Are the channels settled: every pod's peer live (or gone), every
