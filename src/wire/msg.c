@@ -1023,6 +1023,10 @@ find_field(const struct schema *s, const msgpack_object_str *key)
 	size_t	i;
 
 	for (i = 0; i < s->nfields; i++) {
+		/* The first byte rules out most fields without a strlen:
+		 * a registry of thousands of pods decodes at start-up. */
+		if (key->size > 0 && s->fields[i].name[0] != key->ptr[0])
+			continue;
 		if (strlen(s->fields[i].name) == key->size &&
 		    memcmp(s->fields[i].name, key->ptr, key->size) == 0)
 			return (&s->fields[i]);
