@@ -34,10 +34,11 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 &&
 	NOGROUP=$(id -gn nobody)
 	chmod 755 "$T"
 	start_daemon --runtime "$top_builddir/podvisor-pod" \
-	    --socket-group "$NOGROUP" --cancel-grace 1s --term-grace 1s
+	    --socket-group "$NOGROUP" --cancel-grace 1s --term-grace 1s \
+	    --http "unix:$T/http.sock"
 else
 	start_daemon --runtime "$top_builddir/podvisor-pod" \
-	    --cancel-grace 1s --term-grace 1s
+	    --cancel-grace 1s --term-grace 1s --http "unix:$T/http.sock"
 fi
 
 # Every pod of the status tree, flat.
@@ -128,6 +129,8 @@ check "the daemon's pid is the same" kill -0 "$pid"
 check "the daemon's pid is the same ($DPID)" test "$pid" = "$DPID"
 check "no pod was lost" sh -c "! grep -q 'supervisor went away' $DAEMON_LOG"
 check "the same descriptor count ($fds, now $(nfds))" test "$(nfds)" -eq "$fds"
+check "the --http listener serves the same pods" sh -c \
+    "curl -sf --unix-socket $T/http.sock http://podvisor/v1/pods | jq -e '$FLAT | length == 100'"
 check "the tickers are still frozen" test "$(field tick1 state)" = paused
 expect_status 0 "resume after the re-execs" sh -c \
     "$PODCTL -S $SOCK resume tick1 api4 >/dev/null"
