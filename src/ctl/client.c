@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -27,8 +28,15 @@ struct client {
 	reply_cb		 cb;		/* the request's handler */
 	void			*arg;
 	bool			 busy;		/* a reply is awaited */
+	bool			 resumable;	/* a plain loss is no error */
+	bool			 lost;		/* and it happened */
 	int			 status;	/* exit status once it ended */
 };
+
+/* How long a resumable request tries to reconnect (a re-exec takes a
+ * moment; the socket stays, so its connect succeeds at once). */
+#define RECONNECT_MS	5000
+#define RECONNECT_STEP_MS	50
 
 static void	client_dispatch(struct peer *, struct msg *, void *);
 static int	client_error(const struct msg_error *);
@@ -87,6 +95,11 @@ client_lost(struct client *c, struct peer *peer)
 {
 	uint64_t	v = peer_version(peer);
 
+	if (c->resumable && peer_fault(peer) == NULL &&
+	    (v == 0 || v == PROTOCOL_VERSION)) {
+		c->lost = true;		/* podvisord re-executed, maybe */
+		return (EXIT_UNREACHABLE);
+	}
 	if (v != 0 && v != PROTOCOL_VERSION) {
 		fprintf(stderr, "podctl: podvisord at %s speaks protocol %ju,"
 		    " this podctl speaks %d: use the podctl installed with the"
@@ -271,4 +284,70 @@ client_run(struct ctl *ctl, const struct msg *req, reply_cb cb, void *arg)
 	status = client_request(c, req, cb, arg);
 	client_close(c);
 	return (status);
+}
+
+/* Connect again within RECONNECT_MS; 0 with *cp, else the exit status
+ * (the reason printed). */
+static int
+client_reopen(struct ctl *ctl, struct client **cp)
+{
+	struct timespec	 step = { 0, RECONNECT_STEP_MS * 1000000L };
+	int64_t		 deadline = mono_ms() + RECONNECT_MS;
+	int		 fd, saved, devnull, status;
+
+	for (;;) {
+		/* Quietly until the deadline: connect_error prints. */
+		fflush(stderr);
+		saved = dup(2);
+		if ((devnull = open("/dev/null", O_WRONLY)) != -1) {
+			dup2(devnull, 2);
+			close(devnull);
+		}
+		status = client_connect(ctl, &fd);
+		if (saved != -1) {
+			dup2(saved, 2);
+			close(saved);
+		}
+		if (status == 0) {
+			close(fd);
+			return (client_open(ctl, cp));
+		}
+		if (mono_ms() >= deadline)
+			break;
+		nanosleep(&step, NULL);
+	}
+	fprintf(stderr, "podctl: lost the connection to podvisord at %s"
+	    " before its reply ended, and it does not answer again\n",
+	    ctl->socket);
+	return (EXIT_UNREACHABLE);
+}
+
+/*
+ * As client_run, for a request that may be asked again when the
+ * connection drops (podvisord re-executing itself, podctl reexec): then
+ * podctl reconnects for a few seconds, again() adjusts the request to go
+ * on where the reply was (NULL: as it was), and it is sent anew.
+ */
+int
+client_run_resume(struct ctl *ctl, struct msg *req, reply_cb cb, void *arg,
+    void (*again)(struct msg *, void *))
+{
+	struct client	*c;
+	bool		 lost;
+	int		 status;
+
+	if ((status = client_open(ctl, &c)) != 0)
+		return (status);
+	for (;;) {
+		c->resumable = true;
+		status = client_request(c, req, cb, arg);
+		lost = c->lost;
+		client_close(c);
+		if (!lost)
+			return (status);
+		if (again != NULL)
+			again(req, arg);
+		if ((status = client_reopen(ctl, &c)) != 0)
+			return (status);
+	}
 }

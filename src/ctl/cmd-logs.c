@@ -42,6 +42,8 @@ struct logs {
 	bool		 midline;	/* stdout's last byte was not '\n' */
 	bool		 none;		/* --tail 0: only what comes next */
 	uint64_t	 last;		/* the log's last seq before that */
+	uint64_t	 next;		/* the seq after the last printed, 0:
+					   none printed yet */
 };
 
 /* Stop on a failed write to stdout: quietly for a closed pipe. */
@@ -117,6 +119,9 @@ logs_reply(struct msg *m, void *arg)
 
 	switch (m->type) {
 	case MSG_ENTRY:
+		if (m->u.entry.seq < lg->next)
+			return (REPLY_MORE);	/* printed before a reconnect */
+		lg->next = m->u.entry.seq + 1;
 		if (lg->ctl->json)
 			rc = logs_json(&m->u.entry);
 		else
@@ -152,6 +157,19 @@ logs_last_reply(struct msg *m, void *arg)
 	}
 }
 
+/* Following across a reconnect (podvisord re-executed): go on from the
+ * entry after the last one printed. */
+static void
+logs_again(struct msg *m, void *arg)
+{
+	struct logs	*lg = arg;
+
+	if (lg->next == 0)
+		return;
+	m->u.logs.from = lg->next;
+	m->u.logs.tail = 0;
+}
+
 /* Send the request; for --tail 0 first learn where the log ends, since on
  * the wire tail 0 means everything. */
 static int
@@ -161,6 +179,9 @@ logs_run(struct logs *lg, struct msg *m)
 	struct msg	 q;
 	int		 status;
 
+	if (!lg->none && lg->follow)
+		return (client_run_resume(lg->ctl, m, logs_reply, lg,
+		    logs_again));
 	if (!lg->none)
 		return (client_run(lg->ctl, m, logs_reply, lg));
 	if ((status = client_open(lg->ctl, &c)) != 0)
@@ -171,6 +192,11 @@ logs_run(struct logs *lg, struct msg *m)
 	if (status == 0) {
 		if (m->u.logs.from <= lg->last)
 			m->u.logs.from = lg->last + 1;
+		if (lg->follow) {
+			client_close(c);
+			return (client_run_resume(lg->ctl, m, logs_reply, lg,
+			    logs_again));
+		}
 		status = client_request(c, m, logs_reply, lg);
 	}
 	client_close(c);

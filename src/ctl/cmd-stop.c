@@ -52,6 +52,17 @@ stop_line(const struct msg_pod *p)
 	putchar('\n');
 }
 
+/* The connection dropped (a re-exec) while waiting for the stop: the
+ * pods are stopping, so wait for them instead of asking again. */
+static void
+stop_again(struct msg *m, void *arg)
+{
+	char	**pods = m->u.stop.pods;
+
+	msg_init(m, MSG_WAIT);
+	m->u.wait.pods = pods;
+}
+
 /* podctl stop [OPTIONS] POD... */
 static int
 cmd_stop_exec(struct ctl *ctl, int argc, char **argv)
@@ -93,7 +104,11 @@ cmd_stop_exec(struct ctl *ctl, int argc, char **argv)
 	s->pods = argv + optind;
 	/* The reply: pod records (when waiting), then the end. */
 	podout_init(&out, ctl->json, stop_line);
-	status = client_run(ctl, &m, podout_reply, &out);
+	if (s->wait)
+		status = client_run_resume(ctl, &m, podout_reply, &out,
+		    stop_again);
+	else
+		status = client_run(ctl, &m, podout_reply, &out);
 	podout_free(&out);
 	return (status);
 }

@@ -88,7 +88,7 @@ cmd_wait_exec(struct ctl *ctl, int argc, char **argv)
 	m.u.wait.pods = argv + optind;
 	w.own = argc - optind == 1 && !m.u.wait.tree;
 	podout_init(&w.out, ctl->json, NULL);
-	status = client_run(ctl, &m, wait_reply, &w);
+	status = client_run_resume(ctl, &m, wait_reply, &w, NULL);
 	podout_free(&w.out);
 	return (status);
 }

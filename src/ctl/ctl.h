@@ -117,6 +117,7 @@ extern const struct cmd_entry cmd_inspect_entry;
 extern const struct cmd_entry cmd_result_entry;
 extern const struct cmd_entry cmd_pause_entry;
 extern const struct cmd_entry cmd_resume_entry;
+extern const struct cmd_entry cmd_reexec_entry;
 extern const struct cmd_entry cmd_rm_entry;
 
 /* podctl.c */
@@ -145,6 +146,8 @@ int		 client_request(struct client *, const struct msg *, reply_cb,
 		     void *);
 void		 client_close(struct client *);
 int		 client_run(struct ctl *, const struct msg *, reply_cb, void *);
+int		 client_run_resume(struct ctl *, struct msg *, reply_cb, void *,
+		     void (*)(struct msg *, void *));
 int		 reply_unexpected(const struct msg *);
 int		 reply_missing(char **);
 

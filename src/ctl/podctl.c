@@ -33,6 +33,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_result_entry,
 	&cmd_pause_entry,
 	&cmd_resume_entry,
+	&cmd_reexec_entry,
 	&cmd_rm_entry,
 	NULL
 };

@@ -452,6 +452,25 @@ clients_hold(struct pod *pod)
 	return (false);
 }
 
+/* reexec: root or the daemon's owner may have podvisord re-executed, but
+ * not from inside a pod, which may act on its own subtree only; the reply
+ * is an error if it cannot be, else the connection drops. */
+static void
+reexec_control(struct client *c)
+{
+	if (c->pod_id != 0) {
+		client_reply_error(c, ERR_DENIED, "a pod (here pod %" PRIu64
+		    ") may not re-execute podvisord", c->pod_id);
+		return;
+	}
+	if (c->uid != 0 && c->uid != sv.uid) {
+		client_reply_error(c, ERR_DENIED, "only root or the daemon's "
+		    "owner (uid %u) may re-execute podvisord", (unsigned)sv.uid);
+		return;
+	}
+	reexec_request(c);
+}
+
 /* The control channel's dispatch switch. */
 static void
 ctl_dispatch(struct client *c, struct msg *msg)
@@ -497,6 +516,9 @@ ctl_dispatch(struct client *c, struct msg *msg)
 	case MSG_RESUME:
 		resume_request(c, &msg->u.resume);
 		break;
+	case MSG_REEXEC:
+		reexec_control(c);
+		break;
 	default:
 		if (c->peer == NULL) {
 			client_reply_error(c, ERR_PROTOCOL, "unexpected "
@@ -536,6 +558,7 @@ client_forget(struct client *c)
 	if (c->stream != NULL)
 		logstream_cancel(c->stream);
 	sends_forget_client(c);
+	reexec_forget_client(c);
 	if (c->spawned != 0)
 		sv_kick();
 	TAILQ_REMOVE(&clients, c, entry);
@@ -698,6 +721,8 @@ control_listen(char *cause, size_t len)
 	mode_t			 old;
 	int			 fd;
 
+	if ((fd = reexec_control_fd()) != -1)
+		goto listen;	/* handed over, bound and listening */
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s",
@@ -721,6 +746,7 @@ control_listen(char *cause, size_t len)
 		unlink(sv.socket_path);
 		return (-1);
 	}
+listen:
 	listener = evconnlistener_new(sv.base, control_accept_cb, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
 	if (listener == NULL) {
@@ -744,4 +770,11 @@ control_close(void)
 	listener = NULL;
 	event_free(resume_ev);
 	unlink(sv.socket_path);
+}
+
+/* The listening socket's descriptor, for a re-exec. */
+int
+control_fd_get(void)
+{
+	return (listener != NULL ? evconnlistener_get_fd(listener) : -1);
 }

@@ -48,6 +48,7 @@ struct http_server {
 	struct evhttp		*http;
 	bool			 unix_socket;	/* else TCP: token needed */
 	char			 path[PATH_MAX];
+	int			 fd;		/* the listener, for a re-exec */
 	TAILQ_ENTRY(http_server) entry;
 };
 static TAILQ_HEAD(, http_server) servers = TAILQ_HEAD_INITIALIZER(servers);
@@ -522,6 +523,7 @@ http_listen_unix(struct http_server *srv, const char *path, char *cause,
 		    strerror(errno)), -1);
 	}
 	srv->unix_socket = true;
+	srv->fd = evconnlistener_get_fd(l);
 	evhttp_bind_listener(srv->http, l);
 	log_info("http: serving on unix:%s", path);
 	return (0);
@@ -578,6 +580,7 @@ http_listen_tcp(struct http_server *srv, const char *addr, char *cause,
 	    (uint16_t)port)) == NULL)
 		return (snprintf(cause, len, "--http %s: cannot listen: %s",
 		    addr, strerror(errno)), -1);
+	srv->fd = evhttp_bound_socket_get_fd(bs);
 	/* The port bound (port 0 asks for any). */
 	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss,
 	    &sslen) == 0)
@@ -588,6 +591,36 @@ http_listen_tcp(struct http_server *srv, const char *addr, char *cause,
 	    addr, strchr(h, ':') ? "[" : "", h, strchr(h, ':') ? "]" : "",
 	    port, http_token);
 	return (0);
+}
+
+/* Serve on the listener the previous program handed over for the i-th
+ * --http (reexec.c). */
+static int
+http_adopt(struct http_server *srv, size_t i, char *cause, size_t len)
+{
+	srv->fd = reexec_http_fd(i);
+	if (strncmp(sv.http[i], "unix:", 5) == 0) {
+		srv->unix_socket = true;
+		snprintf(srv->path, sizeof srv->path, "%s", sv.http[i] + 5);
+	}
+	if (evhttp_accept_socket_with_handle(srv->http, srv->fd) == NULL)
+		return (snprintf(cause, len, "--http %s: cannot serve on the "
+		    "listener handed over: %s", sv.http[i], strerror(errno)),
+		    -1);
+	return (0);
+}
+
+/* The i-th --http listener's descriptor, or -1. */
+int
+http_listener_fd(size_t i)
+{
+	struct http_server	*srv;
+
+	TAILQ_FOREACH(srv, &servers, entry) {
+		if (i-- == 0)
+			return (srv->fd);
+	}
+	return (-1);
 }
 
 /* Start every --http server; -1 with a reason. */
@@ -606,7 +639,9 @@ http_start(char *cause, size_t len)
 		srv = xcalloc(1, sizeof *srv);
 		srv->http = http_new_evhttp(srv);
 		TAILQ_INSERT_TAIL(&servers, srv, entry);
-		if (strncmp(sv.http[i], "unix:", 5) == 0)
+		if (reexec_http_fd(i) != -1)
+			rc = http_adopt(srv, i, cause, len);
+		else if (strncmp(sv.http[i], "unix:", 5) == 0)
 			rc = http_listen_unix(srv, sv.http[i] + 5, cause, len);
 		else
 			rc = http_listen_tcp(srv, sv.http[i], cause, len);

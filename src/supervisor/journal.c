@@ -186,3 +186,44 @@ journal_discard(struct pod *pod)
 		free(e);
 	}
 }
+
+/* Write one list's entries as handover lines (reexec.c). */
+static void
+journal_handover_list(struct pod *pod, struct journallist *list, int sent,
+    FILE *f)
+{
+	struct journal_entry	*e;
+	const char		*p;
+
+	TAILQ_FOREACH(e, list, entry) {
+		fprintf(f, "journal %" PRIu64 " %d %d ", pod->id, sent,
+		    e->kind);
+		if (*e->text == '\0')
+			fputc('-', f);
+		for (p = e->text; *p != '\0'; p++)
+			fprintf(f, "%02x", (unsigned char)*p);
+		fputc('\n', f);
+	}
+}
+
+/* Across a re-exec: the entries in flight (sent, to be acknowledged) and
+ * those still queued, in order. */
+void
+journal_handover(struct pod *pod, FILE *f)
+{
+	journal_handover_list(pod, &pod->journal_sent, 1, f);
+	journal_handover_list(pod, &pod->journal, 0, f);
+}
+
+/* Take back one entry the previous program handed over; text is owned
+ * from now on. */
+void
+journal_adopt(struct pod *pod, bool sent, int kind, char *text)
+{
+	struct journal_entry	*e;
+
+	e = xcalloc(1, sizeof *e);
+	e->kind = kind;
+	e->text = text;
+	TAILQ_INSERT_TAIL(sent ? &pod->journal_sent : &pod->journal, e, entry);
+}

@@ -283,3 +283,27 @@ sends_forget_client(struct client *c)
 		c->send->client = NULL;
 	c->send = NULL;
 }
+
+/* How many notifies the runtime has yet to answer (for a re-exec). */
+size_t
+sends_count(struct pod *pod)
+{
+	struct send_req	*r;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(r, &pod->sends, entry)
+		n++;
+	return (n);
+}
+
+/* A notify sent by the previous program: its answer comes to nobody, in
+ * its turn. */
+void
+sends_adopt(struct pod *pod)
+{
+	struct send_req	*r;
+
+	r = xcalloc(1, sizeof *r);
+	r->pod = pod;
+	TAILQ_INSERT_TAIL(&pod->sends, r, entry);
+}

@@ -33,6 +33,7 @@ static void	use_log_file(void);
 struct supervisor	sv;
 static int		ready_fd = -1;	/* --daemonize: tells the parent */
 static int		log_fd = -1;	/* --log-file, until it is stderr */
+static bool		check_mode;	/* --check */
 
 static const char usage[] =
     "usage: podvisord [--socket PATH] [--state-dir DIR] [--daemonize] "
@@ -46,7 +47,7 @@ static const char usage[] =
     "[--http-allow-remote]\n"
     "                 [--webhook URL]... [--webhook-events terminal|all]\n"
     "                 [--webhook-secret-file FILE] [--webhook-max-age DUR]\n"
-    "                 [--webhook-max-pending N] [--version]\n";
+    "                 [--webhook-max-pending N] [--check] [--version]\n";
 
 /* Start-up failed: say why (to the waiting parent too) and exit 1. */
 static void __attribute__((noreturn))
@@ -317,6 +318,7 @@ parse_options(int argc, char **argv, bool *daemonize)
 		{ "webhook-secret-file", required_argument, NULL, 'X' },
 		{ "webhook-max-age", required_argument, NULL, 'A' },
 		{ "webhook-max-pending", required_argument, NULL, 'P' },
+		{ "check", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -390,6 +392,9 @@ parse_options(int argc, char **argv, bool *daemonize)
 		case 'r':
 			snprintf(sv.runtime_path, sizeof sv.runtime_path, "%s",
 			    optarg);
+			break;
+		case 'C':
+			check_mode = true;
 			break;
 		case 'V':
 			printf("podvisord %s\n", PACKAGE_VERSION_STR);
@@ -523,11 +528,53 @@ check_dir_owner(const char *dir, const char *what)
 	}
 }
 
+/* The state directory's and the socket's locks, and the socket path
+ * cleared; a re-executed program has them already (reexec.c). */
+static void
+take_locks(void)
+{
+	char	cause[1024], lock[PATH_MAX + 16];
+	int	fd;
+
+	if (reexec_handed_over())
+		return;
+	snprintf(lock, sizeof lock, "%s/podvisord.lock", sv.state_dir);
+	if ((fd = take_lock(lock, sv.state_dir, cause, sizeof cause)) == -1)
+		startup_fail(cause);
+	reexec_note_lock(0, fd);
+	snprintf(lock, sizeof lock, "%s.lock", sv.socket_path);
+	if ((fd = take_lock(lock, sv.socket_path, cause, sizeof cause)) == -1)
+		startup_fail(cause);
+	reexec_note_lock(1, fd);
+	if (clear_stale_socket(cause, sizeof cause) == -1)
+		startup_fail(cause);
+}
+
+/* --check: could this program take over the state directory?  Its
+ * registry opens read-only and every record decodes; exit 0, else 1 with
+ * the reason.  Nothing is locked, bound or changed. */
+static void __attribute__((noreturn))
+check_only(void)
+{
+	const char	*why;
+	char		 cause[1024];
+
+	if ((why = reexec_check_compatible()) != NULL) {
+		fprintf(stderr, "podvisord: check: %s\n", why);
+		exit(1);
+	}
+	if (registry_check(cause, sizeof cause) == -1) {
+		fprintf(stderr, "podvisord: check: %s\n", cause);
+		exit(1);
+	}
+	exit(0);
+}
+
 /* Directories, locks, registry and socket; fails with a reason. */
 static void
 startup(void)
 {
-	char	cause[1024], lock[PATH_MAX + 16], dir[PATH_MAX];
+	char	cause[1024], dir[PATH_MAX];
 
 	if (mkdir_p(sv.state_dir, 0700) == -1) {
 		snprintf(cause, sizeof cause, "cannot create the state "
@@ -544,14 +591,7 @@ startup(void)
 		startup_fail(cause);
 	}
 	check_dir_owner(dir, "socket directory");
-	snprintf(lock, sizeof lock, "%s/podvisord.lock", sv.state_dir);
-	if (take_lock(lock, sv.state_dir, cause, sizeof cause) == -1)
-		startup_fail(cause);
-	snprintf(lock, sizeof lock, "%s.lock", sv.socket_path);
-	if (take_lock(lock, sv.socket_path, cause, sizeof cause) == -1)
-		startup_fail(cause);
-	if (clear_stale_socket(cause, sizeof cause) == -1)
-		startup_fail(cause);
+	take_locks();
 	snprintf(dir, sizeof dir, "%s/pods", sv.state_dir);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(cause, sizeof cause, "cannot create %s: %s", dir,
@@ -569,6 +609,7 @@ startup(void)
 		startup_fail(cause);
 	if (http_start(cause, sizeof cause) == -1)
 		startup_fail(cause);
+	reexec_adopted();
 }
 
 /* We serve: tell whoever waits for it. */
@@ -595,6 +636,17 @@ announce_ready(void)
 			close(fd);
 	}
 	if (sv.log_file == NULL) {
+		sv.log_syslog = true;
+		log_to_syslog();
+	}
+}
+
+/* Re-executed: the same process, detached already if it was, with its
+ * stderr the --log-file already; a daemon without one logs to syslog. */
+static void
+adopt_logging(bool was_daemon)
+{
+	if (was_daemon && sv.log_file == NULL) {
 		sv.log_syslog = true;
 		log_to_syslog();
 	}
@@ -679,6 +731,14 @@ sv_maybe_exit(void)
 		event_base_loopexit(sv.base, NULL);
 }
 
+/* SIGUSR2: re-execute the installed program in place (reexec.c). */
+static void
+reexec_cb(int sig, short events, void *arg)
+{
+	log_info("SIGUSR2: re-executing");
+	reexec_request(NULL);
+}
+
 /* SIGCHLD. */
 static void
 sigchld_cb(int sig, short events, void *arg)
@@ -700,13 +760,32 @@ free_pods(void)
 	}
 }
 
+/* What the previous program blocked across its exec comes now, to the
+ * loop's handlers. */
+static void
+unblock_signals(void)
+{
+	sigset_t	set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct event	*ev_term, *ev_int, *ev_chld;
+	struct event	*ev_term, *ev_int, *ev_chld, *ev_usr2;
 	sigset_t	 late;
 	bool		 want_daemon = false;
 
+	/* SIGUSR2 would kill us until the loop handles it (unblock_signals). */
+	sigemptyset(&late);
+	sigaddset(&late, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &late, NULL);
 	sv.uid = geteuid();
 	sv.max_pods = 4096;
 	sv.log_level = "info";
@@ -716,11 +795,20 @@ main(int argc, char **argv)
 	sv.webhook_max_age_ms = 24 * 3600 * 1000;
 	sv.webhook_max_pending = 10000;
 	log_init("podvisord", LOG_LEVEL_INFO);
+	reexec_init(argc, argv);
 	parse_options(argc, argv, &want_daemon);
-	open_log_file();
+	if (check_mode) {
+		apply_defaults();
+		check_only();
+	}
+	reexec_load();
+	if (reexec_handed_over())
+		adopt_logging(want_daemon);
+	else
+		open_log_file();
 	apply_defaults();
 	raise_nofile();
-	if (want_daemon)
+	if (want_daemon && !reexec_handed_over())
 		daemonize();
 	else
 		use_log_file();
@@ -736,9 +824,12 @@ main(int argc, char **argv)
 	ev_term = evsignal_new(sv.base, SIGTERM, shutdown_cb, NULL);
 	ev_int = evsignal_new(sv.base, SIGINT, shutdown_cb, NULL);
 	ev_chld = evsignal_new(sv.base, SIGCHLD, sigchld_cb, NULL);
+	ev_usr2 = evsignal_new(sv.base, SIGUSR2, reexec_cb, NULL);
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_chld, NULL);
+	evsignal_add(ev_usr2, NULL);
+	unblock_signals();
 	announce_ready();
 	sv_reap_children();	/* anything that exited before we listened */
 	event_base_dispatch(sv.base);
@@ -764,6 +855,8 @@ main(int argc, char **argv)
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_chld);
+	event_free(ev_usr2);
+	reexec_free();
 	event_free(pass_ev);
 	event_base_free(sv.base);
 	return (0);

@@ -117,7 +117,7 @@ pod_disarm_stage(struct pod *pod)
 }
 
 /* Give the runtime ms to finish; past that it is killed. */
-static void
+void
 pod_arm_runtime_deadline(struct pod *pod, int64_t ms)
 {
 	if (pod->runtime_timer == NULL)

@@ -30,7 +30,9 @@ sv_reap_children(void)
 			continue;
 		if (pid <= 0)
 			break;
-		if ((pod = podtab_find_runtime(pid)) != NULL)
+		if (reexec_is_check(pid))
+			reexec_check_reaped(status);
+		else if ((pod = podtab_find_runtime(pid)) != NULL)
 			pod_runtime_reaped(pod, status);
 		else {
 			/* Its children are reparented to us now. */
@@ -48,14 +50,15 @@ strays_sweep_soon(void)
 	sv_kick();
 }
 
-/* Is pid inside a live pod, i.e. below (or equal to) a live runtime? */
+/* Is pid inside a live pod, i.e. below (or equal to) a live runtime, or
+ * the re-exec's check (reexec.c)? */
 static bool
 under_live_runtime(pid_t pid)
 {
 	pid_t	self = getpid();
 
 	while (pid > 1 && pid != self) {
-		if (podtab_find_runtime(pid) != NULL)
+		if (podtab_find_runtime(pid) != NULL || reexec_is_check(pid))
 			return (true);
 		pid = proc_parent(pid);
 	}

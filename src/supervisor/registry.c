@@ -78,7 +78,8 @@ registry_env_open(char *cause, size_t len)
 	return (0);
 }
 
-/* A pod loaded from the registry: link it, and mark a live one lost. */
+/* A pod loaded from the registry: link it, and mark a live one lost
+ * unless the previous program handed it over across a re-exec. */
 static void
 registry_adopt(struct pod *pod, int64_t parent_id)
 {
@@ -92,7 +93,7 @@ registry_adopt(struct pod *pod, int64_t parent_id)
 	pod_set_parent(pod, parent);
 	if (pod->id >= next_id)
 		next_id = pod->id + 1;
-	if (POD_TERMINAL(pod))
+	if (POD_TERMINAL(pod) || reexec_adopt(pod))
 		return;
 	if (pod->state == POD_RESTARTING) {
 		restart_resume(pod);	/* nothing ran: the wait goes on */
@@ -410,4 +411,66 @@ static void
 registry_retry_cb(int fd, short events, void *arg)
 {
 	sv_kick();
+}
+
+/* Is everything changed so far written? */
+bool
+registry_clean(void)
+{
+	return (TAILQ_EMPTY(&dirty) && nforgotten == 0 && !next_id_dirty &&
+	    !outbox_dirty());
+}
+
+/* podvisord --check: open the registry read-only, as a new program about
+ * to take over would, and decode every record; -1 with a cause. */
+int
+registry_check(char *cause, size_t len)
+{
+	char		 dir[PATH_MAX], why[256];
+	MDB_env		*cenv;
+	MDB_txn		*txn;
+	MDB_dbi		 cdbi;
+	MDB_cursor	*cur;
+	MDB_val		 key, val;
+	struct msg	 msg;
+	size_t		 k, n = 0, bad = 0;
+	int		 rc;
+
+	snprintf(dir, sizeof dir, "%s/registry", sv.state_dir);
+	if ((rc = mdb_env_create(&cenv)) != 0)
+		return (snprintf(cause, len, "registry: %s", mdb_strerror(rc)),
+		    -1);
+	if ((rc = mdb_env_set_mapsize(cenv, REGISTRY_MAP_SIZE)) != 0 ||
+	    (rc = mdb_env_open(cenv, dir, MDB_RDONLY | MDB_NOTLS, 0600)) != 0 ||
+	    (rc = mdb_txn_begin(cenv, NULL, MDB_RDONLY, &txn)) != 0) {
+		snprintf(cause, len, "cannot open the registry in %s: %s", dir,
+		    mdb_strerror(rc));
+		mdb_env_close(cenv);
+		return (-1);
+	}
+	if ((rc = mdb_dbi_open(txn, NULL, MDB_INTEGERKEY, &cdbi)) != 0 ||
+	    (rc = mdb_cursor_open(txn, cdbi, &cur)) != 0) {
+		snprintf(cause, len, "cannot read the registry: %s",
+		    mdb_strerror(rc));
+		mdb_txn_abort(txn);
+		mdb_env_close(cenv);
+		return (-1);
+	}
+	while (mdb_cursor_get(cur, &key, &val, MDB_NEXT) == 0) {
+		memcpy(&k, key.mv_data, sizeof k);
+		if (k == REGISTRY_META_KEY || k >= OUTBOX_KEY_BASE)
+			continue;
+		if (msg_decode(val.mv_data, val.mv_size, &msg, why,
+		    sizeof why) == -1 || msg.type != MSG_POD)
+			bad++;
+		else
+			n++;
+		msg_free(&msg);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(cenv);
+	log_info("check: the registry in %s reads (%zu pods, %zu unreadable)",
+	    dir, n, bad);
+	return (0);
 }

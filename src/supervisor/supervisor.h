@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "wire.h"
 #include "seglog.h"
@@ -293,6 +294,7 @@ struct client	*control_open(uid_t, gid_t, pid_t, client_sink, void *);
 void		 control_request(struct client *, struct msg *);
 void		 control_release(struct client *);
 int		 client_send(struct client *, struct msg *);
+int		 control_fd_get(void);
 
 /* access.c */
 bool		 access_may_read(struct client *, struct pod *);
@@ -328,6 +330,8 @@ uint64_t	 registry_next_id(void);
 void		 registry_touch(struct pod *);
 void		 registry_forget(struct pod *);
 void		 registry_flush(void);
+bool		 registry_clean(void);
+int		 registry_check(char *, size_t);
 
 /* record.c */
 #define RECORD_CHILDREN	0x1
@@ -391,6 +395,7 @@ void		 pod_runtime_lost(struct pod *);
 void		 pod_runtime_reaped(struct pod *, int);
 void		 pod_arm_timeout(struct pod *);
 void		 pod_finish(struct pod *);
+void		 pod_arm_runtime_deadline(struct pod *, int64_t);
 void		 stop_all(const char *);
 
 /* api.c */
@@ -414,6 +419,7 @@ bool		 pod_subtree_paused(struct pod *);
 /* http.c, http_sse.c, metrics.c: the HTTP API (http.h has the rest) */
 int		 http_start(char *, size_t);
 void		 http_stop(void);
+int		 http_listener_fd(size_t);
 void		 sse_pod_changed(struct pod *);
 void		 metrics_spawned(void);
 void		 metrics_ended(struct pod *);
@@ -440,6 +446,23 @@ void		 outbox_rolled_back(void);
 bool		 outbox_dirty(void);
 uint64_t	 outbox_pending(void);
 void		 outbox_close(void);
+
+/* reexec.c */
+void		 reexec_init(int, char **);
+void		 reexec_request(struct client *);
+void		 reexec_forget_client(struct client *);
+bool		 reexec_is_check(pid_t);
+void		 reexec_check_reaped(int);
+void		 reexec_load(void);
+const char	*reexec_check_compatible(void);
+bool		 reexec_handed_over(void);
+int		 reexec_lock_fd(int);
+void		 reexec_note_lock(int, int);
+int		 reexec_control_fd(void);
+int		 reexec_http_fd(size_t);
+bool		 reexec_adopt(struct pod *);
+void		 reexec_adopted(void);
+void		 reexec_free(void);
 
 /* reap.c */
 void		 sv_reap_children(void);
@@ -469,6 +492,8 @@ bool		 journal_acked(struct pod *);
 void		 journal_discard(struct pod *);
 void		 journal_write_pending(void);
 void		 journal_write_now(struct pod *);
+void		 journal_handover(struct pod *, FILE *);
+void		 journal_adopt(struct pod *, bool, int, char *);
 
 /* logs.c */
 void		 logs_request(struct client *, struct msg_logs *);
@@ -482,5 +507,7 @@ void		 send_request(struct client *, struct pod *, struct msg_send *,
 void		 sends_answer(struct pod *, uint64_t);
 void		 sends_fail(struct pod *);
 void		 sends_fail_one(struct pod *, const char *);
+size_t		 sends_count(struct pod *);
+void		 sends_adopt(struct pod *);
 
 #endif

@@ -360,7 +360,7 @@ static const struct schema schemas[MSG__COUNT] = {
 	[MSG_RECV] = S0(recv),		[MSG_MESSAGE] = S(message),
 	[MSG_CHILD] = S(child),		[MSG_PAUSE] = S(pause),
 	[MSG_RESUME] = S(resume),	[MSG_PAUSED] = S(paused),
-	[MSG_RESPONSE] = S(response),
+	[MSG_RESPONSE] = S(response),	[MSG_REEXEC] = S0(reexec),
 };
 
 /* What the decoder carries around: the owned memory and the cause. */

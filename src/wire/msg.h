@@ -169,6 +169,10 @@ enum msg_type {
 	MSG_RESPONSE,	/* status: an HTTP pod's response began (runtime ->
 			   podvisord) */
 
+	/* podctl -> podvisord, last so that no other type's number moves. */
+	MSG_REEXEC,	/* no fields: check and re-execute podvisord's program;
+			   an error if it cannot, else the connection drops */
+
 	MSG__COUNT
 };
 

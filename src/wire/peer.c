@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -550,4 +552,94 @@ const char *
 peer_label(struct peer *peer)
 {
 	return (peer->label);
+}
+
+/* Has the peer's hello arrived? */
+bool
+peer_hello_seen(struct peer *peer)
+{
+	return (peer->hello);
+}
+
+/* Deliver every whole frame already read, as the loop would; -1 if the
+ * callback freed the peer meanwhile. */
+int
+peer_take_buffered(struct peer *peer)
+{
+	int	rc = 0;
+
+	while (peer->state == PEER_LIVE && (rc = peer_take(peer)) == 1)
+		;
+	return (rc == -1 ? -1 : 0);
+}
+
+/* Write the queued output out now, waiting at most until the CLOCK_MONOTONIC
+ * ms deadline: 0 once it is all written, -1 if it cannot be. */
+int
+peer_flush_until(struct peer *peer, int64_t deadline)
+{
+	struct evbuffer	*out = bufferevent_get_output(peer->bev);
+	struct pollfd	 pfd;
+	int		 fd = bufferevent_getfd(peer->bev);
+	int64_t		 left;
+
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	while (evbuffer_get_length(out) > 0) {
+		if (evbuffer_write(out, fd) == -1 && errno != EAGAIN &&
+		    errno != EINTR)
+			return (-1);
+		if (evbuffer_get_length(out) == 0)
+			break;
+		if ((left = deadline - mono_ms()) <= 0)
+			return (-1);
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			return (-1);
+	}
+	return (0);
+}
+
+/* The peer's descriptor and a copy of the input read but not taken (a
+ * partial frame), for a process that takes the connection over. */
+int
+peer_handover(struct peer *peer, void **in, size_t *inlen)
+{
+	struct evbuffer	*ib = bufferevent_get_input(peer->bev);
+
+	*inlen = evbuffer_get_length(ib);
+	*in = xmalloc(*inlen > 0 ? *inlen : 1);
+	evbuffer_copyout(ib, *in, *inlen);
+	return (bufferevent_getfd(peer->bev));
+}
+
+/* Wrap a connection another process (this one before an exec) had: no
+ * hello is sent, the other side's counts as arrived if hello says so, and
+ * in holds the bytes already read from it. */
+struct peer *
+peer_adopt(struct event_base *base, int fd, peer_cb cb, void *arg,
+    const char *label, bool hello, const void *in, size_t inlen)
+{
+	struct peer	*peer;
+
+	peer = xcalloc(1, sizeof *peer);
+	peer->cb = cb;
+	peer->arg = arg;
+	peer->label = xstrdup(label != NULL ? label : "peer");
+	peer->frame_max = WIRE_FRAME_MAX;
+	peer->hello = hello;
+	peer->version = hello ? PROTOCOL_VERSION : 0;
+	peer_creds(peer, fd);
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	peer->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	peer->lost = event_new(base, -1, 0, peer_lost_cb, peer);
+	if (peer->bev == NULL || peer->lost == NULL)
+		fatalx("out of memory for peer %s", peer->label);
+	if (inlen > 0)
+		evbuffer_add(bufferevent_get_input(peer->bev), in, inlen);
+	bufferevent_setcb(peer->bev, peer_read_cb, peer_write_cb,
+	    peer_event_cb, peer);
+	bufferevent_setwatermark(peer->bev, EV_WRITE, PEER_OUT_LOW, 0);
+	bufferevent_enable(peer->bev, EV_READ | EV_WRITE);
+	return (peer);
 }

@@ -85,6 +85,13 @@ int		 frame_take(struct evbuffer *, size_t, void **, size_t *,
 struct peer	*peer_new(struct event_base *, int, peer_cb, void *,
 		     const char *);
 void		 peer_set_frame_max(struct peer *, size_t);
+/* Handing a connection over across an exec (podvisord's re-exec). */
+bool		 peer_hello_seen(struct peer *);
+int		 peer_take_buffered(struct peer *);
+int		 peer_flush_until(struct peer *, int64_t);
+int		 peer_handover(struct peer *, void **, size_t *);
+struct peer	*peer_adopt(struct event_base *, int, peer_cb, void *,
+		     const char *, bool, const void *, size_t);
 void		 peer_set_drain_cb(struct peer *, peer_drain_cb);
 void		 peer_deliver_hello(struct peer *);
 void		 peer_read_pause(struct peer *);

@@ -237,7 +237,7 @@ static const struct ttype ttypes[] = {
 	TT(MSG_RESULT, result), TT0(MSG_RECV, recv),
 	TT(MSG_MESSAGE, message), TT(MSG_CHILD, child),
 	TT(MSG_PAUSE, pause), TT(MSG_RESUME, resume), TT(MSG_PAUSED, paused),
-	TT(MSG_RESPONSE, response),
+	TT(MSG_RESPONSE, response), TT0(MSG_REEXEC, reexec),
 };
 #define NTTYPES	(sizeof ttypes / sizeof ttypes[0])
 
