@@ -16,11 +16,14 @@
  */
 #include <sys/eventfd.h>
 
+#include <poll.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,6 +46,7 @@ static pthread_t	 thread;
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 wake = PTHREAD_COND_INITIALIZER;
 static bool		 requested;	/* under lock */
+static uint64_t		 only_pod;	/* under lock: a batch of one */
 static bool		 quit;		/* under lock */
 static int		 sync_errno;	/* under lock: the last sync's */
 
@@ -51,11 +55,31 @@ static uint64_t		 nsynced;
 
 static void	logsync_start(void);
 
-/* The thread: one syncfs per request, then the eventfd. */
+/* Make a batch durable: one pod's log by fdatasync, which writes back
+ * that file alone (syncfs writes back every dirty page of the file
+ * system: 0.7 ms more for one pod's stop here), several by syncfs. */
+static int
+logsync_write_back(uint64_t id)
+{
+	char	path[64];
+	int	fd, err;
+
+	if (id != 0) {
+		snprintf(path, sizeof path, "pods/%" PRIu64 "/data.mdb", id);
+		if ((fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC)) != -1) {
+			err = fdatasync(fd) == -1 ? errno : 0;
+			close(fd);
+			return (err);
+		}
+	}
+	return (syncfs(dir_fd) == -1 ? errno : 0);
+}
+
+/* The thread: one write-back per request, then the eventfd. */
 static void *
 logsync_main(void *arg)
 {
-	uint64_t	one = 1;
+	uint64_t	one = 1, id;
 	int		err;
 
 	for (;;) {
@@ -67,8 +91,9 @@ logsync_main(void *arg)
 			return (NULL);
 		}
 		requested = false;
+		id = only_pod;
 		pthread_mutex_unlock(&lock);
-		err = syncfs(dir_fd) == -1 ? errno : 0;
+		err = logsync_write_back(id);
 		pthread_mutex_lock(&lock);
 		sync_errno = err;
 		pthread_mutex_unlock(&lock);
@@ -77,20 +102,13 @@ logsync_main(void *arg)
 	}
 }
 
-/* The sync is over: conclude every pod it covered, then start the next
- * for those that ended meanwhile. */
+/* A sync covering the syncing pods is over (err: its errno, or 0):
+ * conclude them. */
 static void
-logsync_done_cb(evutil_socket_t fd, short events, void *arg)
+logsync_conclude(int err)
 {
 	struct pod	*pod;
-	uint64_t	 n;
-	int		 err;
 
-	if (read(done_fd, &n, sizeof n) == -1)
-		return;
-	pthread_mutex_lock(&lock);
-	err = sync_errno;
-	pthread_mutex_unlock(&lock);
 	if (err != 0)
 		log_warnx("syncfs %s: %s (the pods ending now are reported "
 		    "all the same)", sv.state_dir, strerror(err));
@@ -102,8 +120,54 @@ logsync_done_cb(evutil_socket_t fd, short events, void *arg)
 		pod->log_sync = LOGSYNC_NONE;
 		pod_conclude(pod);
 	}
-	logsync_start();
 	sv_kick();
+}
+
+/* The thread's sync is over: conclude every pod it covered, then start
+ * the next for those that ended meanwhile. */
+static void
+logsync_done_cb(evutil_socket_t fd, short events, void *arg)
+{
+	uint64_t	 n;
+	int		 err;
+
+	if (read(done_fd, &n, sizeof n) == -1)
+		return;
+	pthread_mutex_lock(&lock);
+	err = sync_errno;
+	pthread_mutex_unlock(&lock);
+	logsync_conclude(err);
+	logsync_start();
+}
+
+/* Before a re-exec: wait for the sync under way, then make every other
+ * pending exit entry durable now, and conclude all their pods, so that
+ * none is handed over half concluded (its runtime reaped, its end not
+ * yet told). */
+void
+logsync_drain(void)
+{
+	struct pollfd	 pfd = { .events = POLLIN };
+	uint64_t	 n;
+
+	if (done_ev == NULL)
+		return;
+	if (running) {
+		pfd.fd = done_fd;
+		while (poll(&pfd, 1, -1) == -1 && errno == EINTR)
+			;
+		logsync_done_cb(done_fd, EV_READ, NULL);
+	}
+	if (running) {			/* the next batch, just started */
+		while (poll(&pfd, 1, -1) == -1 && errno == EINTR)
+			;
+		if (read(done_fd, &n, sizeof n) == -1)
+			log_warn("the sync thread's eventfd");
+		pthread_mutex_lock(&lock);
+		n = (uint64_t)sync_errno;
+		pthread_mutex_unlock(&lock);
+		logsync_conclude((int)n);
+	}
 }
 
 /* Start a sync for the waiting pods, unless one is under way. */
@@ -111,9 +175,12 @@ static void
 logsync_start(void)
 {
 	struct pod	*pod;
+	uint64_t	 id;
 
 	if (running || TAILQ_EMPTY(&waiting))
 		return;
+	id = TAILQ_NEXT(TAILQ_FIRST(&waiting), sync_entry) == NULL ?
+	    TAILQ_FIRST(&waiting)->id : 0;
 	if (fault_before_sync) {
 		/* Test hook: die as a crash would, the runtimes' commits
 		 * made and not yet synced or reported. */
@@ -129,6 +196,7 @@ logsync_start(void)
 	running = true;
 	pthread_mutex_lock(&lock);
 	requested = true;
+	only_pod = id;
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
 }

@@ -502,6 +502,7 @@ reexec_settled(char *why, size_t len)
 	struct pod	*pod;
 	size_t		 i;
 
+	logsync_drain();	/* no pod half concluded across the exec */
 	for (i = 0; (pod = podtab_at(i)) != NULL; i++) {
 		if (pod->peer == NULL || POD_TERMINAL(pod))
 			continue;

@@ -93,12 +93,14 @@ registry_adopt(struct pod *pod, int64_t parent_id)
 	pod_set_parent(pod, parent);
 	if (pod->id >= next_id)
 		next_id = pod->id + 1;
-	if (POD_TERMINAL(pod) || reexec_adopt(pod))
+	if (POD_TERMINAL(pod))
 		return;
 	if (pod->state == POD_RESTARTING) {
 		restart_resume(pod);	/* nothing ran: the wait goes on */
 		return;
 	}
+	if (reexec_adopt(pod))
+		return;
 	log_info("pod %" PRIu64 " was %s when the supervisor went away: lost",
 	    pod->id, pod_state_name(pod->state));
 	pod->state = POD_LOST;

@@ -388,6 +388,7 @@ void		 pod_conclude(struct pod *);
 int		 logsync_init(char *, size_t);
 void		 logsync_add(struct pod *);
 void		 logsync_forget(struct pod *);
+void		 logsync_drain(void);
 void		 logsync_free(void);
 void		 logsync_metrics(struct evbuffer *);
 void		 pod_runtime_fault(struct pod *, const char *);
