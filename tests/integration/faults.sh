@@ -180,9 +180,10 @@ else
 	nfield() {
 		pn --json inspect "$1" | jq -r ".$2"
 	}
-	# Room for the daemon, two pods (runtime + workload each) and one
-	# more process: the third pod's runtime starts, its workload cannot.
-	start_nproc_daemon 6
+	# Room for the daemon and its sync thread (RLIMIT_NPROC counts
+	# threads), two pods (runtime + workload each) and one more
+	# process: the third pod's runtime starts, its workload cannot.
+	start_nproc_daemon 7
 	pn spawn -n a -- sleep 1000 >/dev/null || fail "spawn a"
 	pn spawn -n b -- sleep 1000 >/dev/null || fail "spawn b"
 	wait_for 5 "a running" sh -c "[ \"\$(\"$PODCTL\" -S '$NSOCK' --json \
@@ -230,7 +231,7 @@ else
 	check "stop a" pn stop a >/dev/null
 	pn --json status --all | jq -c 'map({id, name, state})' >"$T/before"
 	stop_daemon
-	start_nproc_daemon 6
+	start_nproc_daemon 7
 	pn --json status --all | jq -c 'map({id, name, state})' >"$T/after"
 	check "the same pods in the same states after a restart: \
 $(cat "$T/after")" cmp -s "$T/before" "$T/after"
