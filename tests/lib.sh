@@ -96,6 +96,25 @@ stop_daemon() {
 	[ "$rc" -eq 0 ] || fail "podvisord exited with status $rc"
 }
 
+# The HTTP API on $HSOCK (a test that starts podvisord with
+# --http unix:$HSOCK). hc METHOD PATH [BODY | @FILE]: the status code;
+# the body in $T/body, read with body JQ; expect_code WANT DESCRIPTION
+# COMMAND...: the command must print WANT.
+hc() {
+	curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$HSOCK" \
+	    -X "$1" ${3+--data-binary "$3"} "http://podvisor$2"
+}
+body() {
+	jq -r "$1" "$T/body"
+}
+expect_code() {
+	want=$1 desc=$2
+	shift 2
+	CHECKS=$((CHECKS + 1))
+	got=$("$@")
+	[ "$got" = "$want" ] || fail "$desc: HTTP $got, wanted $want: $(cat "$T/body")"
+}
+
 # A field of a pod's inspect record (jq syntax, raw output).
 field() {
 	pc --json inspect "$1" | jq -r ".$2"

@@ -355,14 +355,13 @@ peer_creds(struct peer *peer, int fd)
 	}
 }
 
-/* Wrap a connected socket, which the peer owns from now on, and send
- * our hello. */
-struct peer *
-peer_new(struct event_base *base, int fd, peer_cb cb, void *arg,
+/* A peer for a connected socket, which it owns from now on; not yet
+ * reading or writing. */
+static struct peer *
+peer_wrap(struct event_base *base, int fd, peer_cb cb, void *arg,
     const char *label)
 {
 	struct peer	*peer;
-	struct msg	 hello;
 
 	peer = xcalloc(1, sizeof *peer);
 	peer->cb = cb;
@@ -376,11 +375,30 @@ peer_new(struct event_base *base, int fd, peer_cb cb, void *arg,
 	peer->lost = event_new(base, -1, 0, peer_lost_cb, peer);
 	if (peer->bev == NULL || peer->lost == NULL)
 		fatalx("out of memory for peer %s", peer->label);
+	return (peer);
+}
+
+/* Start reading and writing. */
+static void
+peer_start(struct peer *peer)
+{
 	bufferevent_setcb(peer->bev, peer_read_cb, peer_write_cb,
 	    peer_event_cb, peer);
 	bufferevent_setwatermark(peer->bev, EV_WRITE, PEER_OUT_LOW, 0);
 	bufferevent_enable(peer->bev, EV_READ | EV_WRITE);
+}
 
+/* Wrap a connected socket, which the peer owns from now on, and send
+ * our hello. */
+struct peer *
+peer_new(struct event_base *base, int fd, peer_cb cb, void *arg,
+    const char *label)
+{
+	struct peer	*peer;
+	struct msg	 hello;
+
+	peer = peer_wrap(base, fd, cb, arg, label);
+	peer_start(peer);
 	msg_init(&hello, MSG_HELLO);
 	hello.u.hello.version = PROTOCOL_VERSION;
 	peer_send(peer, &hello);
@@ -621,25 +639,11 @@ peer_adopt(struct event_base *base, int fd, peer_cb cb, void *arg,
 {
 	struct peer	*peer;
 
-	peer = xcalloc(1, sizeof *peer);
-	peer->cb = cb;
-	peer->arg = arg;
-	peer->label = xstrdup(label != NULL ? label : "peer");
-	peer->frame_max = WIRE_FRAME_MAX;
+	peer = peer_wrap(base, fd, cb, arg, label);
 	peer->hello = hello;
 	peer->version = hello ? PROTOCOL_VERSION : 0;
-	peer_creds(peer, fd);
-	evutil_make_socket_nonblocking(fd);
-	evutil_make_socket_closeonexec(fd);
-	peer->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	peer->lost = event_new(base, -1, 0, peer_lost_cb, peer);
-	if (peer->bev == NULL || peer->lost == NULL)
-		fatalx("out of memory for peer %s", peer->label);
 	if (inlen > 0)
 		evbuffer_add(bufferevent_get_input(peer->bev), in, inlen);
-	bufferevent_setcb(peer->bev, peer_read_cb, peer_write_cb,
-	    peer_event_cb, peer);
-	bufferevent_setwatermark(peer->bev, EV_WRITE, PEER_OUT_LOW, 0);
-	bufferevent_enable(peer->bev, EV_READ | EV_WRITE);
+	peer_start(peer);
 	return (peer);
 }

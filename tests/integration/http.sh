@@ -70,22 +70,7 @@ EOF
 	loris="$loris $!"
 done
 
-# hc METHOD PATH [BODY]: a request over the Unix socket; prints the status
-# line's code, then the body, into $T/body.
-hc() {
-	curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$HSOCK" \
-	    -X "$1" ${3+-d "$3"} "http://podvisor$2"
-}
-body() {
-	jq -r "$1" "$T/body"
-}
-expect_code() {
-	want=$1 desc=$2
-	shift 2
-	CHECKS=$((CHECKS + 1))
-	got=$("$@")
-	[ "$got" = "$want" ] || fail "$desc: HTTP $got, wanted $want: $(cat "$T/body")"
-}
+# hc, body and expect_code (tests/lib.sh) make requests over $HSOCK.
 
 # Spawn, list, inspect.
 expect_code 201 "spawn" hc POST /v1/pods '{"argv": ["sleep", "600"], "name": "web", "cancel_grace_ms": 500}'

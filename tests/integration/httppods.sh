@@ -299,21 +299,7 @@ check "nothing was created" test "$(count)" = "$n"
 
 # The HTTP API: POST /v1/pods with an http object spawns an HTTP pod
 # through the same control-socket spawn, checked as podctl checks it.
-# hc METHOD PATH [BODY | @FILE]: the status code; the body in $T/body.
-hc() {
-	curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$HSOCK" \
-	    -X "$1" ${3+--data-binary "$3"} "http://podvisor$2"
-}
-body() {
-	jq -r "$1" "$T/body"
-}
-expect_code() {
-	want=$1 desc=$2
-	shift 2
-	CHECKS=$((CHECKS + 1))
-	got=$("$@")
-	[ "$got" = "$want" ] || fail "$desc: HTTP $got, wanted $want: $(cat "$T/body")"
-}
+# (hc, body and expect_code are tests/lib.sh's.)
 expect_code 201 "API: an HTTP pod is created" hc POST /v1/pods "{\"name\": \"viaapi\",
     \"http\": {\"url\": \"$URL/echo?q=2\", \"method\": \"PUT\",
     \"headers\": [\"X-From-Api: yes\"], \"data\": {\"prompt\": \"hi\"}}}"
