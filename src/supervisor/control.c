@@ -640,9 +640,10 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	    peer_pid(c->peer));
 }
 
-/* A client for the HTTP layer, on one end of a socketpair, as the HTTP
- * caller (its peer credentials, or the daemon's owner for a token): the
- * requests it relays get exactly the control socket's treatment. */
+/* A client for the HTTP layer's log streams, on one end of a socketpair,
+ * as the HTTP caller (its peer credentials, or the daemon's owner for a
+ * token): its requests get exactly the control socket's treatment, and
+ * its socket's queue paces a slow reader. */
 void
 control_attach(int fd, uid_t uid, gid_t gid, pid_t pid)
 {

@@ -1,11 +1,13 @@
 /*
  * The HTTP API (libevent's evhttp), a thin adapter over the control
  * socket: each request is parsed and authorised here, turned into the
- * control message podctl would send, and relayed over an internal
- * connection (a socketpair whose far end is a control client with the
- * HTTP caller's identity: control_attach), so spawn, stop, permissions
- * and every other rule have one implementation.  The replies are
- * rendered with libwirejson, the same objects podctl --json prints.
+ * control message podctl would send, and handed to the control socket's
+ * own dispatch as an in-process client with the HTTP caller's identity
+ * (control_open), so spawn, stop, permissions and every other rule have
+ * one implementation; a log stream alone goes over an internal
+ * socketpair (control_attach), whose queue paces a slow reader.  The
+ * replies are rendered with libwirejson, the same objects podctl --json
+ * prints.
  *
  * On a Unix socket the caller is known from its peer credentials; on TCP
  * a request needs the daemon's token and acts with the daemon owner's
@@ -148,10 +150,10 @@ http_send_error(struct evhttp_request *req, int status, const char *code,
 }
 
 /*
- * Requests relayed to the control channel.
+ * Requests to the control channel.
  */
 
-/* Open the internal control connection of a request, as its caller. */
+/* Open the internal control connection of a log stream, as its caller. */
 static int
 hreq_connect(struct hreq *h)
 {

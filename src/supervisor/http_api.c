@@ -1,7 +1,7 @@
 /*
  * The HTTP API's endpoints, one table: each parses its request into the
- * control message podctl would send (http.c relays it) and renders the
- * replies.  Nothing here decides what may be done or how: that is the
+ * control message podctl would send (http.c hands it to the control
+ * dispatch) and renders the replies.  Nothing here decides what may be done or how: that is the
  * control channel's, as for podctl.
  */
 #include <inttypes.h>
