@@ -110,6 +110,27 @@ ep_body(struct hreq *h, size_t *len)
 	return (*len == 0 ? "" : (const void *)evbuffer_pullup(in, -1));
 }
 
+/* A body parser of http_parse.c's, into a control message. */
+typedef int	(*ep_parser)(const void *, size_t, struct msg *, struct hbody *,
+		    char *, size_t);
+
+/* Parse the request's body with parse into m (its strings held by b,
+ * which the caller frees either way); -1 once answered 400. */
+static int
+ep_parse(struct hreq *h, ep_parser parse, struct msg *m, struct hbody *b)
+{
+	const void	*body;
+	size_t		 len;
+	char		 cause[256];
+
+	body = ep_body(h, &len);
+	if (parse(body, len, m, b, cause, sizeof cause) == -1) {
+		ep_bad_request(h, cause);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Is a pod state name a terminal one? */
 static bool
 ep_terminal(const char *state)
@@ -265,14 +286,8 @@ ep_spawn(struct hreq *h, struct hquery *q)
 {
 	struct hbody	 b;
 	struct msg	 m;
-	const void	*body;
-	size_t		 len;
-	char		 cause[256];
 
-	body = ep_body(h, &len);
-	if (hb_spawn(body, len, &m, &b, cause, sizeof cause) == -1)
-		ep_bad_request(h, cause);
-	else
+	if (ep_parse(h, hb_spawn, &m, &b) == 0)
 		ep_relay(h, &m, ep_spawned);
 	hbody_free(&b);
 }
@@ -365,18 +380,14 @@ ep_stop(struct hreq *h, struct hquery *q)
 {
 	struct hbody	 b;
 	struct msg	 m;
-	const void	*body;
-	size_t		 len;
 	char		 cause[256];
 
 	if (hq_duration(q, "wait", &h->stop_wait, cause, sizeof cause) == -1) {
 		ep_bad_request(h, cause);
 		return;
 	}
-	body = ep_body(h, &len);
-	if (hb_stop(body, len, &m, &b, cause, sizeof cause) == -1) {
+	if (ep_parse(h, hb_stop, &m, &b) == -1) {
 		hbody_free(&b);
-		ep_bad_request(h, cause);
 		return;
 	}
 	h->stop_cancel_ms = m.u.stop.cancel_grace_ms;
@@ -409,14 +420,8 @@ ep_kill(struct hreq *h, struct hquery *q)
 {
 	struct hbody	 b;
 	struct msg	 m;
-	const void	*body;
-	size_t		 len;
-	char		 cause[256];
 
-	body = ep_body(h, &len);
-	if (hb_kill(body, len, &m, &b, cause, sizeof cause) == -1)
-		ep_bad_request(h, cause);
-	else {
+	if (ep_parse(h, hb_kill, &m, &b) == 0) {
 		m.u.kill.pod = h->ref;
 		ep_relay(h, &m, ep_no_content);
 	}
@@ -442,14 +447,8 @@ ep_message(struct hreq *h, struct hquery *q)
 {
 	struct hbody	 b;
 	struct msg	 m;
-	const void	*body;
-	size_t		 len;
-	char		 cause[256];
 
-	body = ep_body(h, &len);
-	if (hb_message(body, len, &m, &b, cause, sizeof cause) == -1)
-		ep_bad_request(h, cause);
-	else {
+	if (ep_parse(h, hb_message, &m, &b) == 0) {
 		m.u.send.pod = h->ref;
 		ep_relay(h, &m, ep_sent);
 	}
