@@ -5,11 +5,16 @@
 #   ../bench/soak.sh [-d SECONDS] [-i INTERVAL]     (default 1800 and 10)
 #
 # Two clients spawn and stop random trees, and pods that exit, crash,
-# ignore signals or write output as fast as they can.  Every INTERVAL
+# ignore signals or write output as fast as they can.  A third runs pod
+# API workloads (bench/soakagent.py) that log, set their status,
+# heartbeat and read messages; it sends them messages and ends each one
+# either by a "done" message or by a stop, which the workload hears as the
+# API's cancel.  Every API pod must leave a result.  Every INTERVAL
 # seconds the daemon's RSS, open descriptors and zombie children are
 # sampled into a table; at the end the last third of the samples is
 # compared with the first third: RSS and descriptors may not grow beyond
-# noise (10% and 1 MiB for RSS, 8 descriptors), and no zombie may remain.
+# noise (10% and 1 MiB for RSS, 8 descriptors), no zombie may remain and
+# no API pod may end without its result.
 set -u
 
 duration=1800 interval=10
@@ -21,6 +26,7 @@ while getopts d:i: opt; do
 	esac
 done
 bin=$(pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$bin/podvisord" ] && [ -x "$bin/tests/workloads/spew" ] || {
 	echo "soak.sh: run from the build directory after make check" >&2
 	exit 2
@@ -75,9 +81,42 @@ churn() {
 		pc stop "$root" >/dev/null 2>&1
 	done
 }
+# A pod API workload gets a few messages of random priorities, now and
+# then one that spawns a child; then it is told "done" or it is stopped.
+# What each one ended by is tallied from its result.
+priority() {
+	case $(($(rand) % 4)) in
+	0) echo low ;; 1) echo normal ;; 2) echo high ;; *) echo critical ;;
+	esac
+}
+api_churn() {
+	end=$(($(date +%s) + duration))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		id=$(pc spawn --heartbeat 10s -e PYTHONPATH="$src/python" -- \
+		    python3 "$src/bench/soakagent.py") || continue
+		n=$(($(rand) % 8))
+		while [ "$n" -gt 0 ]; do
+			pc send --priority "$(priority)" "$id" "m$n" >/dev/null
+			n=$((n - 1))
+		done
+		[ $(($(rand) % 4)) -eq 0 ] && pc send "$id" child >/dev/null
+		sleep 0.$(($(rand) % 10))
+		if [ $(($(rand) % 2)) -eq 0 ]; then
+			pc send --priority critical "$id" done >/dev/null
+			pc wait "$id" >/dev/null
+		else
+			pc stop "$id" >/dev/null
+		fi
+		ended=$(pc result "$id" 2>/dev/null | jq -r '.ended // empty')
+		echo "${ended:-none}" >>"$dir/api-ended"
+	done
+}
+: >"$dir/api-ended"
 churn >/dev/null 2>&1 &
 churners="$churners $!"
 churn >/dev/null 2>&1 &
+churners="$churners $!"
+api_churn 2>>"$dir/api-errors" &
 churners="$churners $!"
 
 sample() {
@@ -106,7 +145,12 @@ sample $(($(date +%s) - start)) >>"$dir/samples"
 tail -1 "$dir/samples" |
     awk '{ printf "%8d %10d %6d %8d %6d %6d (final)\n", $1, $2, $3, $4, $5, $6 }'
 
-awk '{ rss[NR] = $2; fds[NR] = $3; z = $4 }
+sort "$dir/api-ended" | uniq -c | awk '{ printf "API pods ended by %s: %d\n", $2, $1 }'
+if [ -s "$dir/api-errors" ]; then
+	echo "API churner errors:"; sort "$dir/api-errors" | uniq -c | head
+fi
+api_bad=$(grep -c -v -e '^done$' -e '^user$' "$dir/api-ended")
+awk -v api_bad="$api_bad" '{ rss[NR] = $2; fds[NR] = $3; z = $4 }
 END {
 	third = int(NR / 3); if (third < 1) third = 1
 	for (i = 1; i <= third; i++) { r0 += rss[i]; f0 += fds[i] }
@@ -119,5 +163,6 @@ END {
 	printf "descriptors: first third %.1f, last third %.1f: %s\n", f0, f1,
 	    fds_ok ? "flat" : "GROWING"
 	printf "zombies at the end: %d: %s\n", z, z == 0 ? "none" : "LEFT"
-	exit !(rss_ok && fds_ok && z == 0)
+	printf "API pods without the result expected: %d\n", api_bad
+	exit !(rss_ok && fds_ok && z == 0 && api_bad == 0)
 }' "$dir/samples"
