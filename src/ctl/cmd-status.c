@@ -1,6 +1,8 @@
 /*
  * podctl status: the pod tree, as a table drawn like pstree, or as nested
- * JSON objects.
+ * JSON objects.  For --json podvisord renders the text itself (json
+ * pieces), since it has the records at hand; pod records, which a
+ * daemon that renders nothing sends, are written here as they arrive.
  */
 
 #include <inttypes.h>
@@ -32,6 +34,7 @@ struct status {
 	struct jw	 w;		/* --json: written as records arrive */
 	struct podstream stream;
 	bool		 streaming;
+	bool		 rendered;	/* json pieces came */
 };
 
 /* --json: each record goes out as it arrives, nested in its parent
@@ -96,7 +99,22 @@ status_webhooks(const struct msg_end *end)
 		    "s");
 }
 
-/* The status reply: pod records, parents first, then the end. */
+/* A piece of the text podvisord rendered, copied out as it is. */
+static int
+status_json_piece(struct status *st, const struct msg *m)
+{
+	const struct wire_bin	*text = &m->u.json.text;
+
+	if (!st->ctl->json || st->streaming)
+		return (reply_unexpected(m));
+	st->rendered = true;
+	if (fwrite(text->ptr, 1, text->len, stdout) != text->len)
+		return (EXIT_FAILED);
+	return (REPLY_MORE);
+}
+
+/* The status reply: pod records, parents first, or json pieces; then
+ * the end. */
 static int
 status_reply(struct msg *m, void *arg)
 {
@@ -104,7 +122,11 @@ status_reply(struct msg *m, void *arg)
 	int		 status;
 
 	switch (m->type) {
+	case MSG_JSON:
+		return (status_json_piece(st, m));
 	case MSG_POD:
+		if (st->rendered)
+			return (reply_unexpected(m));
 		if (st->ctl->json)
 			status_json_add(st, &m->u.pod);
 		else
@@ -113,6 +135,8 @@ status_reply(struct msg *m, void *arg)
 	case MSG_END:
 		if ((status = reply_missing(m->u.end.missing)) != 0)
 			return (status);
+		if (st->rendered)
+			return (fflush(stdout) == 0 ? 0 : EXIT_FAILED);
 		if (st->ctl->json)
 			return (status_json_end(st));
 		podtree_link(&st->tree);
@@ -147,6 +171,7 @@ cmd_status_exec(struct ctl *ctl, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return (ctl_usage_error(ctl, "one pod at most"));
+	m.u.status.json = ctl->json;
 	if (optind < argc) {
 		st.pod = argv[optind];
 		m.u.status.pod = argv[optind];

@@ -22,6 +22,7 @@
 #include <event2/listener.h>
 
 #include "supervisor.h"
+#include "json.h"
 
 static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static struct evconnlistener	*listener;
@@ -211,19 +212,59 @@ status_visible(struct client *c, struct pod *pod, bool all)
 	return ((all || !POD_TERMINAL(pod)) && access_may_read(c, pod));
 }
 
+/* Where a status reply goes: pod records to the client, or, for json,
+ * the text podctl status --json prints, rendered here. */
+struct status_out {
+	struct client		*c;
+	bool			 all;
+	struct jw		 w;
+	struct podstream	 stream;
+	bool			 json;
+};
+
 /* Emit a pod and its visible descendants, parents first. */
 static void
-status_emit(struct client *c, struct pod *pod, bool all)
+status_emit(struct status_out *out, struct pod *pod)
 {
 	struct msg	 msg;
 	struct pod	*child;
 
 	pod_to_msg(pod, &msg, 0);
-	client_send(c, &msg);
+	if (out->json)
+		podstream_add(&out->stream, &msg.u.pod);
+	else
+		client_send(out->c, &msg);
 	TAILQ_FOREACH(child, &pod->children, sibling) {
-		if (status_visible(c, child, all))
-			status_emit(c, child, all);
+		if (status_visible(out->c, child, out->all))
+			status_emit(out, child);
 	}
+}
+
+/* The writer's sink: each buffer of text goes out as one json piece. */
+static int
+status_json_sink(void *arg, const void *text, size_t len)
+{
+	struct msg	msg;
+
+	msg_init(&msg, MSG_JSON);
+	msg.u.json.text.ptr = text;
+	msg.u.json.text.len = len;
+	return (client_send(arg, &msg));
+}
+
+static void
+status_json_start(struct status_out *out, bool forest)
+{
+	jw_init(&out->w, status_json_sink, out->c);
+	podstream_init(&out->stream, &out->w, forest);
+}
+
+static void
+status_json_end(struct status_out *out)
+{
+	podstream_end(&out->stream);
+	jw_text(&out->w, "\n");
+	jw_flush(&out->w);
 }
 
 /* The whole tree's end: with the webhook events not yet delivered, for
@@ -240,27 +281,39 @@ status_end(struct client *c)
 	client_send(c, &msg);
 }
 
-/* status [--all] [POD]: the forest (or one subtree), parents first. */
+/* status [--all] [POD] [json]: the forest (or one subtree), parents
+ * first.  With json podctl's output is rendered here, where the records
+ * already are: that halves the work of a status of 10,000 pods. */
 static void
 status_request(struct client *c, struct msg_status *m)
 {
-	struct pod	*pod;
-	size_t		 i;
+	struct status_out	 out = { .c = c, .all = m->all || m->pod != NULL,
+				     .json = m->json };
+	struct pod		*pod;
+	size_t			 i;
 
 	if (m->pod != NULL) {
 		if ((pod = resolve_one(c, m->pod, false)) == NULL)
 			return;
-		status_emit(c, pod, true);
+		if (out.json)
+			status_json_start(&out, false);
+		status_emit(&out, pod);
+		if (out.json)
+			status_json_end(&out);
 		reply_end(c, NULL);
 		return;
 	}
+	if (out.json)
+		status_json_start(&out, true);
 	for (i = 0; (pod = podtab_at(i)) != NULL; i++) {
 		if (!status_visible(c, pod, m->all))
 			continue;
 		if (pod->parent == NULL ||
 		    !status_visible(c, pod->parent, m->all))
-			status_emit(c, pod, m->all);
+			status_emit(&out, pod);
 	}
+	if (out.json)
+		status_json_end(&out);
 	status_end(c);
 }
 

@@ -138,6 +138,7 @@ static const struct field kill_fields[] = {
 static const struct field status_fields[] = {
 	F(status, pod, STR, 0),
 	F(status, all, BOOL, 0),
+	F(status, json, BOOL, 0),
 };
 static const struct field logs_fields[] = {
 	F(logs, pod, STR, REQ),
@@ -226,6 +227,9 @@ static const struct field entry_fields[] = {
 	F(entry, ts, I64, REQ),
 	F(entry, kind, STR, REQ),
 	F(entry, data, BIN, 0),
+};
+static const struct field json_fields[] = {
+	F(json, text, BIN, REQ),
 };
 static const struct field start_fields[] = {
 	F(start, id, U64, REQ),
@@ -361,6 +365,7 @@ static const struct schema schemas[MSG__COUNT] = {
 	[MSG_CHILD] = S(child),		[MSG_PAUSE] = S(pause),
 	[MSG_RESUME] = S(resume),	[MSG_PAUSED] = S(paused),
 	[MSG_RESPONSE] = S(response),	[MSG_REEXEC] = S0(reexec),
+	[MSG_JSON] = S(json),
 };
 
 /* What the decoder carries around: the owned memory and the cause. */

@@ -100,7 +100,8 @@ enum msg_type {
 			   http_url (and http_*) instead of argv */
 	MSG_STOP,	/* pods reason cancel_grace_ms term_grace_ms wait */
 	MSG_KILL,	/* pod signal */
-	MSG_STATUS,	/* pod all: replies pod* end */
+	MSG_STATUS,	/* pod all json: replies pod* end, or with json
+			   json* end */
 	MSG_LOGS,	/* pod from tail follow: replies entry* end */
 	MSG_WAIT,	/* pods tree: replies pod* end once all are terminal */
 	MSG_SEND,	/* pod data priority key preempt: replies ok{seq} once
@@ -172,6 +173,9 @@ enum msg_type {
 	/* podctl -> podvisord, last so that no other type's number moves. */
 	MSG_REEXEC,	/* no fields: check and re-execute podvisord's program;
 			   an error if it cannot, else the connection drops */
+
+	/* podvisord -> podctl, after every type above for the same reason. */
+	MSG_JSON,	/* text: a piece of a status reply's JSON text */
 
 	MSG__COUNT
 };
@@ -249,6 +253,14 @@ struct msg_kill {
 struct msg_status {
 	char		 *pod;		/* NULL: the whole forest */
 	bool		  all;		/* include terminal pods */
+	bool		  json;		/* reply with the text of podctl
+					   status --json, in json pieces */
+};
+
+/* Concatenated, the text of a status reply's json pieces is what podctl
+ * status --json prints: podvisord renders it, podctl only copies it. */
+struct msg_json {
+	struct wire_bin	  text;		/* required */
 };
 
 struct msg_logs {
@@ -509,6 +521,7 @@ struct msg {
 		struct msg_paused	paused;
 		struct msg_pod		pod;
 		struct msg_entry	entry;
+		struct msg_json		json;
 		struct msg_start	start;
 		struct msg_cancel	cancel;
 		struct msg_signal	signal;

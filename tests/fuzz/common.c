@@ -33,7 +33,7 @@ const char *const fuzz_field_names[] = {
 	"cause", "frozen", "preempt", "restart", "max_restarts",
 	"restart_delay_ms", "restarts", "restart_wait_ms", "restart_at", "env",
 	"unsynced", "http_url", "http_method", "http_headers", "http_body",
-	"http_on_cancel", "http_status", "status", "webhooks_pending",
+	"http_on_cancel", "http_status", "status", "webhooks_pending", "json",
 };
 const size_t fuzz_nfield_names =
     sizeof fuzz_field_names / sizeof fuzz_field_names[0];

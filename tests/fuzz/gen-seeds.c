@@ -55,6 +55,7 @@ fill_request(struct msg *m)
 	case MSG_STATUS:
 		m->u.status.pod = "agent";
 		m->u.status.all = true;
+		m->u.status.json = true;
 		break;
 	case MSG_LOGS:
 		m->u.logs.pod = "42";
@@ -120,6 +121,10 @@ fill_reply(struct msg *m)
 		m->u.entry.kind = "stdout";
 		m->u.entry.data.ptr = (const uint8_t *)"hello\n";
 		m->u.entry.data.len = 6;
+		break;
+	case MSG_JSON:
+		m->u.json.text.ptr = (const uint8_t *)"[{\"id\":1}]\n";
+		m->u.json.text.len = 11;
 		break;
 	default:
 		break;

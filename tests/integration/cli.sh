@@ -69,4 +69,21 @@ check "nothing left running" none_running
 start_daemon
 check "last was terminated" state_is last terminated
 check "reason shutdown" [ "$(field last reason)" = shutdown ]
+
+# status --json is rendered by podvisord in pieces of 16 KiB: a record
+# longer than that, with escapes and multi-byte text across the cuts,
+# reads back as podctl inspect (rendered by podctl) has it
+set --
+i=0
+while [ $i -lt 700 ]; do set -- "$@" "arg $i \"q\" \\ é✓ tab	end"; i=$((i + 1)); done
+long=$(pc spawn -- sh -c 'exec sleep 100' "$@") || fail "spawn long argv"
+set --
+pc --json inspect "$long" | jq -c .argv >"$T/argv.inspect"
+check "the record is longer than one piece" [ "$(wc -c <"$T/argv.inspect")" -gt 16384 ]
+check "status --json POD keeps the long argv" \
+    [ "$(pc --json status "$long" | jq -c .argv)" = "$(cat "$T/argv.inspect")" ]
+check "status --json keeps it in the forest" \
+    [ "$(pc --json status | jq -c ".[] | select(.id == $long) | .argv")" = "$(cat "$T/argv.inspect")" ]
+check "status --json ends with one newline" \
+    [ "$(pc --json status | tail -c 2 | od -An -c | tr -d ' ')" = ']\n' ]
 stop_daemon

@@ -60,6 +60,37 @@ class TestLifecycle:
         theirs = daemon.podctl_json("status", str(pod))
         assert {k: ours.get(k) for k in theirs} == theirs
 
+    def test_status_forest_matches_podctl_json(self, client, pods, daemon):
+        # podctl's --json text is rendered by podvisord; the package
+        # builds its own from the records: both must say the same.
+        root = pods.spawn(["sleep", "60"], name="forest")
+        failed = pods.spawn(["sh", "-c", "exit 3"], parent=root)
+        mid = pods.spawn(["sleep", "60"], parent=root, name="forest-mid")
+        leaf = pods.spawn(["sh", "-c", "echo é; sleep 60"], parent=mid)
+        client.wait(failed)
+        for pod in (root, mid, leaf):
+            pods.running(pod)
+
+        def same(ours, theirs):
+            assert {k: ours.get(k) for k in theirs if k != "children"} == \
+                {k: v for k, v in theirs.items() if k != "children"}
+            assert len(ours["children"]) == len(theirs["children"])
+            for o, t in zip(ours["children"], theirs["children"]):
+                same(o, t)
+
+        for args, kw in ((("status", "--all"), {"all": True}),
+                         (("status",), {})):
+            theirs = daemon.podctl_json(*args)
+            ours = client.status(**kw)
+            assert [p["id"] for p in ours] == [p["id"] for p in theirs]
+            for o, t in zip(ours, theirs):
+                same(o, t)
+        tree = daemon.podctl_json("status", str(root))
+        assert [c["id"] for c in tree["children"]] == [failed, mid]
+        assert tree["children"][0]["exit_code"] == 3
+        assert [c["id"] for c in tree["children"][1]["children"]] == [leaf]
+        same(client.status(root), tree)
+
     def test_env_cwd_and_pod_variables(self, client, pods):
         with tempfile.TemporaryDirectory() as where:
             pod = pods.spawn(["sh", "-c", 'echo "$FOO|$PODVISOR_POD"; pwd'],

@@ -118,7 +118,7 @@ static const struct tfield t_stop[] = { TF(stop, pods, STRV, NE),
 static const struct tfield t_kill[] = { TF(kill, pod, STR, RQ),
 	TF(kill, signal, U64, RQ) };
 static const struct tfield t_status[] = { TF(status, pod, STR, 0),
-	TF(status, all, BOOL, 0) };
+	TF(status, all, BOOL, 0), TF(status, json, BOOL, 0) };
 static const struct tfield t_logs[] = { TF(logs, pod, STR, RQ),
 	TF(logs, from, U64, 0), TF(logs, tail, U64, 0),
 	TF(logs, follow, BOOL, 0) };
@@ -159,6 +159,7 @@ static const struct tfield t_pod[] = { TF(pod, id, U64, RQ),
 static const struct tfield t_entry[] = { TF(entry, seq, U64, RQ),
 	TF(entry, ts, I64, RQ), TF(entry, kind, STR, RQ),
 	TF(entry, data, BIN, 0) };
+static const struct tfield t_json[] = { TF(json, text, BIN, RQ) };
 static const struct tfield t_start[] = { TF(start, id, U64, RQ),
 	TF(start, argv, STRV, NE), TF(start, env, STRV, 0),
 	TF(start, cwd, STR, RQ), TF(start, dir, STR, RQ),
@@ -238,6 +239,7 @@ static const struct ttype ttypes[] = {
 	TT(MSG_MESSAGE, message), TT(MSG_CHILD, child),
 	TT(MSG_PAUSE, pause), TT(MSG_RESUME, resume), TT(MSG_PAUSED, paused),
 	TT(MSG_RESPONSE, response), TT0(MSG_REEXEC, reexec),
+	TT(MSG_JSON, json),
 };
 #define NTTYPES	(sizeof ttypes / sizeof ttypes[0])
 
