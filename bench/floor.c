@@ -42,6 +42,7 @@
 #define LMDB_BATCHED	100000
 #define LMDB_BATCH	1000		/* appends per commit */
 #define LMDB_DATA	100		/* data bytes per append */
+#define PODLOG_OPS	100		/* pod logs made, used and closed */
 #define LINE_LEN	100		/* pipe: one write() per line */
 
 /* As the pod runtime has them (src/pod/pod.h, src/pod/seglog.h). */
@@ -531,6 +532,38 @@ sc_lmdb_synced(void)
 	result("floor.lmdb_synced", lmdb_synced(), "appends/s");
 }
 
+/* What a pod's log costs from birth to its durable end, as the runtime
+ * does it: a new directory and environment, a spawn entry, an exit
+ * entry synced, the close.  Removing the files is not timed (a pod's
+ * directory outlives it). */
+static void
+sc_podlog(void)
+{
+	struct seg	 s;
+	uint8_t		 data[LMDB_DATA];
+	int64_t		 t0, ns = 0;
+	int		 i;
+
+	memset(data, 'd', sizeof data);
+	sync();
+	for (i = 0; i < PODLOG_OPS; i++) {
+		t0 = mono_ns();
+		seg_open(&s);
+		seg_begin(&s);
+		seg_put(&s, SEG_STDOUT, data, sizeof data);
+		seg_commit(&s);
+		seg_begin(&s);
+		seg_put(&s, SEG_STDOUT, data, sizeof data);
+		seg_commit(&s);
+		seg_sync(&s);
+		mdb_env_close(s.env);
+		s.env = NULL;
+		ns += mono_ns() - t0;
+		remove_dir();
+	}
+	result("floor.podlog", ns / 1e6 / PODLOG_OPS, "ms");
+}
+
 /* The segment log's append rate in batches. */
 static void
 sc_lmdb_batched(void)
@@ -694,6 +727,7 @@ static const struct scenario scenarios[] = {
 	{ "socketpair", "", sc_socketpair },
 	{ "lmdb", " synced", sc_lmdb_synced },
 	{ "lmdb", " batched", sc_lmdb_batched },
+	{ "podlog", "", sc_podlog },
 	{ "pipe", " lines", sc_pipe_lines },
 	{ "pipe", " blocks", sc_pipe_blocks },
 };

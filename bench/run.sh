@@ -181,6 +181,7 @@ bench_memory() {
 	    "$(awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status")" KiB
 	result pods.big "$(pc --json status | jq length)" pods
 	time_cmd podctl.status_json_big 10 "$bin/podctl" -S "$sock" --json status
+	pvb -r "$runs" status >>"$out" || note "pvbench status failed"
 	s=$(now_ms)
 	stop_daemon
 	note "   (shutdown of $bigpods pods took $(($(now_ms) - s)) ms)"
