@@ -13,11 +13,9 @@ B=$(pwd)
 S=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-/usr/bin/python3}
 T=$(mktemp -d)
-trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null; rm -rf "$T"' EXIT
-"$B/podvisord" --socket "$T/s" --state-dir "$T/st" --log-max 0 \
-    --cancel-grace 5s >"$T/log" 2>&1 &
-DPID=$!
-until "$B/podctl" -S "$T/s" status >/dev/null 2>&1; do sleep 0.05; done
+. "$S/bench/lib.sh"
+trap 'daemon_stop; rm -rf "$T"' EXIT
+daemon_start "$T/s" "$T/st" "$T/log" --log-max 0 --cancel-grace 5s
 export PYTHONPATH="$S/python"
 
 # pod ARGV...: run a workload as a pod, to its end; print its stdout.

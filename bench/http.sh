@@ -44,14 +44,13 @@ for p in podvisord podctl bench/pvbench bench/timecmd tests/workloads/spew; do
 done
 command -v curl >/dev/null && command -v jq >/dev/null ||
     { echo "http.sh: needs curl and jq" >&2; exit 2; }
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 dir=$(mktemp -d /tmp/podvisor-httpbench.XXXXXX)
 sock=$dir/ctl.sock
 hsock=$dir/http.sock
 out=$dir/results
-DPID=
 : >"$out"
 
-note() { printf '%s\n' "$*" >&2; }
 pc() { "$bin/podctl" -S "$sock" "$@"; }
 pvb() { "$bin/bench/pvbench" -S "$sock" "$@"; }
 result() { echo "RESULT $1 $2 $3" >>"$out"; }
@@ -59,42 +58,19 @@ now_ns() { date +%s%N; }
 # curl on the HTTP socket, quiet, failing on a refused connection.
 hcurl() { curl -sS --unix-socket "$hsock" "$@"; }
 
-stop_daemon() {
-	[ -n "$DPID" ] || return 0
-	kill -TERM "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
-	DPID=
-}
-trap 'stop_daemon; rm -rf "$dir"' EXIT
+trap 'daemon_stop; rm -rf "$dir"' EXIT
 trap 'exit 130' INT TERM
 
 start_daemon() {
-	"$bin/podvisord" --socket "$sock" --state-dir "$dir/state" \
+	daemon_start "$sock" "$dir/state" "$dir/daemon.log" \
 	    --http "unix:$hsock" --log-level warn --log-max 0 \
-	    --max-pods 100000 --cancel-grace 1s --term-grace 1s \
-	    2>>"$dir/daemon.log" &
-	DPID=$!
+	    --max-pods 100000 --cancel-grace 1s --term-grace 1s
 	i=0
-	until pc status >/dev/null 2>&1 && [ -S "$hsock" ]; do
+	until [ -S "$hsock" ]; do
 		i=$((i + 1))
-		[ $i -lt 500 ] || { note "podvisord did not start"; exit 1; }
+		[ $i -lt 500 ] || { note "podvisord did not listen"; exit 1; }
 		sleep 0.02
 	done
-}
-
-# As bench/run.sh: can the machine host -n pods?
-preflight() {
-	ulimit -n "$(ulimit -Hn)" 2>/dev/null
-	pidmax=$(cat /proc/sys/kernel/pid_max)
-	if [ "$pidmax" -lt $((bigpods * 2 + 2000)) ]; then
-		bigpods=$(((pidmax - 2000) / 2))
-		note "kernel.pid_max is $pidmax: measuring with $bigpods pods"
-	fi
-	if [ "$(ulimit -n)" != unlimited ] &&
-	    [ "$(ulimit -n)" -lt $((bigpods + 1000)) ]; then
-		bigpods=$(($(ulimit -n) - 1000))
-		note "RLIMIT_NOFILE is $(ulimit -n): measuring with $bigpods pods"
-	fi
 }
 
 machine() {
@@ -266,7 +242,7 @@ while [ $r -lt "$runs" ]; do
 	bench_list
 done
 s=$(now_ns)
-stop_daemon
+daemon_stop
 note "   (shutdown of $bigpods pods took $((($(now_ns) - s) / 1000000)) ms)"
 
 if [ -n "$quiet" ]; then

@@ -30,12 +30,14 @@ B=$(pwd)
 S=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
 T=$(mktemp -d)
+. "$S/bench/lib.sh"
 cleanup() {
-	kill "$DPID" "$SPID" "$HPID" 2>/dev/null
-	wait "$DPID" "$SPID" "$HPID" 2>/dev/null
+	daemon_stop
+	kill "$SPID" "$HPID" 2>/dev/null
+	wait "$SPID" "$HPID" 2>/dev/null
 	rm -rf "$T"
 }
-DPID= SPID= HPID=
+SPID= HPID=
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || true
 "$PY" "$S/tests/integration/httppods-server.py" "$T/port" >"$T/server.log" 2>&1 &
@@ -55,13 +57,9 @@ while True:
     held.append(s.accept()[0])
 PY
 HPID=$!
-"$B/podvisord" --socket "$T/s" --state-dir "$T/st" --max-pods $((N * 2)) \
-    --cancel-grace 2s --term-grace 1s >"$T/log" 2>&1 &
-DPID=$!
-until [ -s "$T/port" ] && [ -s "$T/tlsport" ] && "$B/podctl" -S "$T/s" status >/dev/null 2>&1; do
-	kill -0 "$DPID" 2>/dev/null || { cat "$T/log" >&2; exit 1; }
-	sleep 0.05
-done
+daemon_start "$T/s" "$T/st" "$T/log" --max-pods $((N * 2)) \
+    --cancel-grace 2s --term-grace 1s
+until [ -s "$T/port" ] && [ -s "$T/tlsport" ]; do sleep 0.05; done
 export PYTHONPATH="$S/python" SOCK="$T/s" URL="http://127.0.0.1:$(cat "$T/port")" N
 export TLS_URL="https://127.0.0.1:$(cat "$T/tlsport")"
 

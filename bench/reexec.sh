@@ -19,18 +19,17 @@ while [ $# -gt 0 ]; do
 done
 B=$(pwd)
 T=$(mktemp -d)
-trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null; rm -rf "$T"' EXIT
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+trap 'daemon_stop; rm -rf "$T"' EXIT
 # A copy, as an installed program would be (the build tree's podvisord
 # finds its runtime beside itself, the copy by --runtime).
 cp "$B/podvisord" "$T/podvisord"
-"$T/podvisord" --socket "$T/s" --state-dir "$T/st" --runtime "$B/podvisor-pod" \
-    --max-pods $((PODS + 10)) --cancel-grace 1s --term-grace 1s \
-    >"$T/log" 2>&1 &
-DPID=$!
+PODVISORD=$T/podvisord daemon_start "$T/s" "$T/st" "$T/log" \
+    --runtime "$B/podvisor-pod" --max-pods $((PODS + 10)) \
+    --cancel-grace 1s --term-grace 1s
 pc() {
 	"$B/podctl" -S "$T/s" "$@"
 }
-until pc status >/dev/null 2>&1; do sleep 0.05; done
 
 t0=$(date +%s%N)
 i=0

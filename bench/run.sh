@@ -30,30 +30,23 @@ for p in podvisord podctl bench/floor bench/pvbench bench/timecmd \
 	[ -x "$bin/$p" ] || { echo "run.sh: $bin/$p is missing: run" \
 	    "'make bench' from the build directory" >&2; exit 2; }
 done
+. "$src/bench/lib.sh"
 out=$bin/bench-results.txt
 dir=$(mktemp -d /tmp/podvisor-bench.XXXXXX)
 sock=$dir/podvisor.sock
 : >"$out"
-DPID=
 
 # Grace periods of the benchmark daemon: the uncooperative tree's target
 # is cancel-grace + term-grace + 100 ms.
 CANCEL_MS=1000 TERM_MS=1000
 
-note() { printf '%s\n' "$*" >&2; }
 pc() { "$bin/podctl" -S "$sock" "$@"; }
 pvb() { "$bin/bench/pvbench" -S "$sock" "$@"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 result() { echo "RESULT $1 $2 $3" >>"$out"; }
 
-stop_daemon() {
-	[ -n "$DPID" ] || return 0
-	kill -TERM "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
-	DPID=
-}
 cleanup() {
-	stop_daemon
+	daemon_stop
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -61,35 +54,9 @@ trap 'exit 130' INT TERM
 
 start_daemon() {
 	rm -rf "$dir/state"
-	"$bin/podvisord" --socket "$sock" --state-dir "$dir/state" \
-	    --log-level warn --log-max 0 --max-pods 100000 \
-	    --cancel-grace ${CANCEL_MS}ms --term-grace ${TERM_MS}ms \
-	    2>>"$dir/daemon.log" &
-	DPID=$!
-	i=0
-	until pc status >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -lt 500 ] || { note "podvisord did not start"; exit 1; }
-		sleep 0.02
-	done
-}
-
-# The machine: can it host the population asked for?
-preflight() {
-	ulimit -n "$(ulimit -Hn)" 2>/dev/null
-	pidmax=$(cat /proc/sys/kernel/pid_max)
-	need=$((bigpods * 2 + 2000))
-	if [ "$pidmax" -lt "$need" ]; then
-		note "kernel.pid_max is $pidmax: $bigpods pods need $need" \
-		    "processes; measuring with $(((pidmax - 2000) / 2)) instead"
-		bigpods=$(((pidmax - 2000) / 2))
-	fi
-	if [ "$(ulimit -n)" != unlimited ] &&
-	    [ "$(ulimit -n)" -lt $((bigpods + 1000)) ]; then
-		note "RLIMIT_NOFILE is $(ulimit -n): podvisord holds one" \
-		    "descriptor per pod; measuring with $(($(ulimit -n) - 1000))"
-		bigpods=$(($(ulimit -n) - 1000))
-	fi
+	daemon_start "$sock" "$dir/state" "$dir/daemon.log" --log-level warn \
+	    --log-max 0 --max-pods 100000 --cancel-grace ${CANCEL_MS}ms \
+	    --term-grace ${TERM_MS}ms
 }
 
 machine() {
@@ -128,7 +95,7 @@ bench_podvisor() {
 	time_cmd podctl.spawn_wait 20 "$bin/podctl" -S "$sock" spawn --wait -- \
 	    /bin/true
 	bench_logs
-	stop_daemon
+	daemon_stop
 }
 
 # podctl logs of a SIZE_MB log, to /dev/null; and the C client's read.
@@ -183,7 +150,7 @@ bench_memory() {
 	time_cmd podctl.status_json_big 10 "$bin/podctl" -S "$sock" --json status
 	pvb -r "$runs" status >>"$out" || note "pvbench status failed"
 	s=$(now_ms)
-	stop_daemon
+	daemon_stop
 	note "   (shutdown of $bigpods pods took $(($(now_ms) - s)) ms)"
 }
 

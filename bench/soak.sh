@@ -36,24 +36,23 @@ sock=$dir/podvisor.sock
 pc() { "$bin/podctl" -S "$sock" "$@"; }
 rand() { od -An -N1 -tu1 /dev/urandom | tr -d ' '; }
 
-# Terminal pods are kept 200 at most, as a long-running service would.
-"$bin/podvisord" --socket "$sock" --state-dir "$dir/state" --log-level warn \
-    --cancel-grace 300ms --term-grace 300ms --keep-terminal 200 \
-    --log-max 1M 2>"$dir/daemon.log" &
-dpid=$!
+. "$src/bench/lib.sh"
 churners=
 cleanup() {
 	for c in $churners; do
 		kill "$c" 2>/dev/null
 		wait "$c" 2>/dev/null
 	done
-	kill -TERM "$dpid" 2>/dev/null
-	wait "$dpid" 2>/dev/null
+	daemon_stop
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-until pc status >/dev/null 2>&1; do sleep 0.05; done
+# Terminal pods are kept 200 at most, as a long-running service would.
+daemon_start "$sock" "$dir/state" "$dir/daemon.log" --log-level warn \
+    --cancel-grace 300ms --term-grace 300ms --keep-terminal 200 \
+    --log-max 1M
+dpid=$DPID
 
 workload() {
 	case $(($(rand) % 6)) in

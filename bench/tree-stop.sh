@@ -15,9 +15,10 @@ sock=$dir/podvisor.sock
 CANCEL=1s TERM=1s GRACES_MS=2000
 pc() { "$bin/podctl" -S "$sock" "$@"; }
 
-"$bin/podvisord" --daemonize --socket "$sock" --state-dir "$dir/state" \
-    --cancel-grace $CANCEL --term-grace $TERM --log-level warn
-trap 'kill -TERM $(cat "$dir/state/podvisord.lock") 2>/dev/null; sleep 1; rm -rf "$dir"' EXIT
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+trap 'daemon_stop; rm -rf "$dir"' EXIT
+daemon_start "$sock" "$dir/state" "$dir/daemon.log" --cancel-grace $CANCEL \
+    --term-grace $TERM --log-level warn
 
 # build_tree CMD: a root and three levels of fan-out 10 under it
 build_tree() {

@@ -22,8 +22,9 @@ B=$(pwd)
 S=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
 T=$(mktemp -d)
-DPID= RPID=
-trap 'kill $DPID $RPID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+. "$S/bench/lib.sh"
+RPID=
+trap 'daemon_stop; kill $RPID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 export PYTHONPATH="$S/python"
 
 cat >"$T/recv.py" <<'EOF'
@@ -75,14 +76,8 @@ EOF
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT/hook
 daemon() {
-	"$B/podvisord" --socket "$T/s" --state-dir "$T/st" --keep-terminal 1000 \
-	    --webhook "$URL" --webhook-max-pending $((N + 1000)) \
-	    >>"$T/log" 2>&1 &
-	DPID=$!
-	until "$B/podctl" -S "$T/s" status >/dev/null 2>&1; do sleep 0.05; done
-}
-stop_daemon() {
-	kill "$DPID"; wait "$DPID"; DPID=
+	daemon_start "$T/s" "$T/st" "$T/log" --keep-terminal 1000 \
+	    --webhook "$URL" --webhook-max-pending $((N + 1000))
 }
 receiver() {
 	"$PY" "$T/recv.py" "$PORT" "$T/sample" & RPID=$!
@@ -106,7 +101,7 @@ while [ $run -le "$RUNS" ]; do
 	daemon
 	fill=$("$PY" "$T/churn.py" "$T/s" "$N")
 	[ "$(pending)" = "$N" ] || { echo "not $N pending: $(pending)" >&2; exit 1; }
-	stop_daemon
+	daemon_stop
 	receiver
 	daemon
 	until [ "$(stat n)" -ge "$N" ]; do sleep 0.1; done
@@ -128,7 +123,7 @@ while [ $run -le "$RUNS" ]; do
 	curl -s -o /dev/null -H 'Content-Type: application/json' -H 'Expect:' \
 	    --data-binary @"$T/sample" -K "$T/curl.cfg"
 	curl_rate=$((2000 * 1000000000 / ($(date +%s%N) - c0)))
-	stop_daemon
+	daemon_stop
 	kill "$RPID"; wait "$RPID" 2>/dev/null; RPID=
 	echo "run $run: fill $fill pods/s ended; drain $drain events/s;" \
 	    "live $live pods/s ended, last event ${lag} ms after; curl" \
