@@ -98,21 +98,47 @@ stop_daemon() {
 
 # The HTTP API on $HSOCK (a test that starts podvisord with
 # --http unix:$HSOCK). hc METHOD PATH [BODY | @FILE]: the status code;
-# the body in $T/body, read with body JQ; expect_code WANT DESCRIPTION
-# COMMAND...: the command must print WANT.
+# the body in $HTTP_BODY (default $T/body), read with body JQ; with
+# HC_AS set, curl runs under that command (e.g. as_nobody) from /.
+# expect_code WANT DESCRIPTION COMMAND...: the command must print WANT.
 hc() {
-	curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$HSOCK" \
-	    -X "$1" ${3+--data-binary "$3"} "http://podvisor$2"
+	rm -f "${HTTP_BODY:-$T/body}"
+	(cd / && ${HC_AS:-} curl -s -o "${HTTP_BODY:-$T/body}" \
+	    -w '%{http_code}' --unix-socket "$HSOCK" -X "$1" \
+	    ${3+--data-binary "$3"} "http://podvisor$2")
 }
 body() {
-	jq -r "$1" "$T/body"
+	jq -r "$1" "${HTTP_BODY:-$T/body}"
 }
 expect_code() {
 	want=$1 desc=$2
 	shift 2
 	CHECKS=$((CHECKS + 1))
 	got=$("$@")
-	[ "$got" = "$want" ] || fail "$desc: HTTP $got, wanted $want: $(cat "$T/body")"
+	[ "$got" = "$want" ] ||
+	    fail "$desc: HTTP $got, wanted $want: $(cat "${HTTP_BODY:-$T/body}")"
+}
+
+# Tests of users and permissions (perms.sh, http-perms.sh) run as root
+# with the user nobody: need_nobody skips the test unless that can be,
+# and sets NOBODY (its uid) and NOGROUP (its group's name).
+need_nobody() {
+	if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1 ||
+	    ! command -v setpriv >/dev/null 2>&1; then
+		echo "SKIP: needs root, the user nobody and setpriv (util-linux)"
+		exit 77
+	fi
+	NOGROUP=$(id -gn nobody)
+	NOBODY=$(id -u nobody)
+	chmod 755 "$T"		# nobody reaches the sockets through it
+}
+# as_nobody COMMAND...: run as nobody, with nobody's groups only.
+as_nobody() {
+	setpriv --reuid nobody --regid "$NOGROUP" --init-groups "$@"
+}
+# The real, effective, saved and fs uids of a process, as one word.
+uids() {
+	awk '/^Uid:/ { print $2 "," $3 "," $4 "," $5 }' "/proc/$1/status"
 }
 
 # A field of a pod's inspect record (jq syntax, raw output).

@@ -7,49 +7,18 @@
 # stream shows nobody only its own pods; the TCP token stays root's.
 . "$top_srcdir/tests/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1 ||
-    ! command -v setpriv >/dev/null 2>&1; then
-	echo "SKIP: needs root, the user nobody and setpriv (util-linux)"
-	exit 77
-fi
-NOGROUP=$(id -gn nobody)
-NOBODY=$(id -u nobody)
-chmod 755 "$T"		# nobody reaches the sockets through it
+need_nobody
 OUT=$T/nobody		# where nobody's curl writes
 mkdir "$OUT"
 chown nobody "$OUT"
 HSOCK=$T/http.sock
+HTTP_BODY=$OUT/body
 PORT=$((20000 + ($$ + 7) % 20000))
 
-# as_nobody COMMAND...: run as nobody, with nobody's groups only.
-as_nobody() {
-	setpriv --reuid nobody --regid "$NOGROUP" --init-groups "$@"
-}
-# hn METHOD PATH [BODY]: a request as nobody over the Unix socket; prints
-# the status code, the body goes to $OUT/body.  hr: the same as root.
-hn() {
-	rm -f "$OUT/body"	# root's: nobody could not write it
-	(cd / && as_nobody curl -s -o "$OUT/body" -w '%{http_code}' \
-	    --unix-socket "$HSOCK" -X "$1" ${3+-d "$3"} "http://podvisor$2")
-}
-hr() {
-	curl -s -o "$OUT/body" -w '%{http_code}' --unix-socket "$HSOCK" \
-	    -X "$1" ${3+-d "$3"} "http://podvisor$2"
-}
-body() {
-	jq -r "$1" "$OUT/body"
-}
-expect_code() {
-	want=$1 desc=$2
-	shift 2
-	CHECKS=$((CHECKS + 1))
-	got=$("$@")
-	[ "$got" = "$want" ] || fail "$desc: HTTP $got, wanted $want: $(cat "$OUT/body")"
-}
-# The real, effective, saved and fs uids of a process, as one word.
-uids() {
-	awk '/^Uid:/ { print $2 "," $3 "," $4 "," $5 }' "/proc/$1/status"
-}
+# hn METHOD PATH [BODY]: a request as nobody over the Unix socket (hc of
+# tests/lib.sh); hr: the same as root.
+hn() { HC_AS=as_nobody hc "$@"; }
+hr() { hc "$@"; }
 
 start_daemon --socket-group "$NOGROUP" --http "unix:$HSOCK" \
     --http "127.0.0.1:$PORT"

@@ -4,26 +4,11 @@
 # run as that user.
 . "$top_srcdir/tests/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1 ||
-    ! command -v setpriv >/dev/null 2>&1; then
-	echo "SKIP: needs root, the user nobody and setpriv (util-linux)"
-	exit 77
-fi
-NOGROUP=$(id -gn nobody)
-NOBODY=$(id -u nobody)
-chmod 755 "$T"		# nobody reaches the socket through it
+need_nobody
 
-# as_nobody COMMAND...: run as nobody, with nobody's groups only.
-as_nobody() {
-	setpriv --reuid nobody --regid "$NOGROUP" --init-groups "$@"
-}
 # podctl as nobody, from a directory nobody may use.
 pcn() {
 	(cd / && as_nobody "$PODCTL" -S "$SOCK" "$@")
-}
-# The real, effective, saved and fs uids of a process, as one word.
-uids() {
-	awk '/^Uid:/ { print $2 "," $3 "," $4 "," $5 }' "/proc/$1/status"
 }
 
 start_daemon --socket-group "$NOGROUP"
