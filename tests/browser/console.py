@@ -74,9 +74,12 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 
 HERD = 1000                 # pods of the load step
-RENDER_LIMIT_MS = 1000      # navigation to the 1,000th row rendered
-# Responsiveness, with some room for a slow or loaded machine (on two busy
-# cores, seen: tasks up to 265 ms, timers late by up to 520 ms):
+# These limits catch a page that gets slow by design (a render or an
+# update that grows quadratically takes seconds at 1,000 rows), not speed:
+# the step reports the times it saw.  They leave room for a slow or loaded
+# machine (on two busy cores, seen: a first render in 1,047 ms, tasks up to
+# 265 ms, timers late by up to 520 ms).
+RENDER_LIMIT_MS = 3000      # navigation to the 1,000th row rendered
 TASK_LIMIT_MS = 500         # the longest task the page may run (Long Tasks API)
 LAG_LIMIT_MS = 1000         # the most a 10 ms timer may be late
 CLICK_LIMIT_MS = 500        # a click on a pod's name until its row is selected
@@ -766,6 +769,7 @@ class ConsoleTest(ControlSteps, FirefoxSteps):
         self.step("Tab reaches every control, with a focus ring and a name", self.test_keyboard)
         self.step("1280x800 and 390 px wide: no sideways scroll, all inside",
                   self.test_widths)
+        self.step("a restarting pod counts down to its next run", self.test_restart_countdown)
 
     def firefox(self):
         if not self.step("Firefox starts (Marionette)", self.start_firefox):

@@ -19,8 +19,12 @@ self.client, self.ids, self.js, self.pod, self.http and self.shot):
     a name for screen readers; Stop from the keyboard leaves the focus on
     the pod's row (its name), not at the top of the page;
   - at 1280x800 and at a phone's 390 px the page does not scroll sideways
-    and every control is inside the window (screenshots of both).
+    and every control is inside the window (screenshots of both);
+  - a restarting pod counts down to its next run as podctl status does
+    ("in 29s, run 2 of 4"), and Stop ends it stopped at once.
 """
+
+import re
 
 import os
 import sys
@@ -91,6 +95,26 @@ class ControlSteps:
         return f"inbox #{ids['inbox']}, inbox-kid #{ids['inbox-kid']}"
 
     # -- the steps --
+
+    def test_restart_countdown(self):
+        c = self.client
+        rid = c.spawn(["sh", "-c", "exit 1"], name="flaky", restart="on-failure",
+                      max_restarts=3, restart_delay=30)
+        self.ids["flaky"] = rid
+
+        def detail():
+            r = self.row_info(rid)
+            return r and r["chip"] == "restarting" and \
+                re.search(r"in (\d+)s, run 2 of 4", r["status"])
+        m = until("flaky reads restarting, in Ns, run 2 of 4", detail, 10)
+        first = int(m.group(1))
+        check(25 <= first <= 30, f"the first countdown: {first}s, wanted 25-30")
+        m = until("the countdown goes down", lambda: (lambda m: m and
+                  int(m.group(1)) < first and m)(detail()), 5)
+        self.button(rid, "stop").click()
+        until("flaky is stopped, its countdown gone", lambda: (lambda r: r and
+              r["chip"] == "stopped" and "run 2" not in r["status"])(self.row_info(rid)), 10)
+        return f"in {first}s, then in {m.group(1)}s; stopped"
 
     def test_buttons(self):
         ids = self.ids
