@@ -63,7 +63,8 @@ enum pod_state {
 enum pod_phase {
 	PHASE_LIVE,		/* the main process has not ended */
 	PHASE_ENDING,		/* it ended: outcome decided, runtime cleans up */
-	PHASE_EXITED,		/* the runtime synced the exit entry */
+	PHASE_EXITED,		/* the runtime committed the exit entry: it
+				   concludes, its runtime closing (reap.c) */
 	PHASE_FAULTY		/* the runtime broke the protocol: ends lost */
 };
 
