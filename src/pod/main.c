@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <time.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -63,6 +64,21 @@ pick_map_size(int argc, char **argv)
 	}
 }
 
+/* --linger MS, a test hook (podvisord's PODVISOR_FAULT=linger:MS): how
+ * long a finished runtime waits, its log still open, before it tears
+ * down, as a slow teardown would; 0: none. */
+static long
+pick_linger(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--linger") == 0)
+			return (strtol(argv[i + 1], NULL, 10));
+	}
+	return (0);
+}
+
 /* The log level: --log-level LEVEL, else $PODVISOR_LOG_LEVEL, else info. */
 static int
 pick_log_level(int argc, char **argv)
@@ -103,6 +119,8 @@ main(int argc, char **argv)
 {
 	struct event_base	*base;
 	struct runtime		 rt;
+	struct timespec		 ts;
+	long			 linger;
 	int			 i;
 
 	if (check_channel() == -1) {
@@ -117,6 +135,7 @@ main(int argc, char **argv)
 			log_to_syslog();	/* podvisord has no stderr */
 	}
 	pick_map_size(argc, argv);
+	linger = pick_linger(argc, argv);
 	setup_process();
 
 	if ((base = event_base_new()) == NULL)
@@ -130,6 +149,12 @@ main(int argc, char **argv)
 	if (event_base_dispatch(base) == -1)
 		fatalx("event loop failed");
 
+	if (linger > 0 && rt.state == RT_DONE) {
+		ts.tv_sec = linger / 1000;
+		ts.tv_nsec = (linger % 1000) * 1000000;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
 	runtime_free(&rt);
 	event_base_free(base);
 	return (rt.exit_status);

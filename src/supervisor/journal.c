@@ -6,11 +6,12 @@
  * The runtime is the log's only writer while it runs, so the entry goes
  * to it as a record message, and stays in flight until the runtime
  * acknowledges it (a runtime that is finishing may never read it).  Once
- * the runtime has reported its exit it takes no more messages: entries
- * wait on the pod until the runtime is reaped, and from then on the
- * supervisor, now the only writer, appends them itself — the unacknowledged
- * ones first — batched like the registry: once per loop pass, one
- * transaction per pod.
+ * the runtime has reported its exit it takes no more messages and writes
+ * no more (it may still have the log open while it closes): entries wait
+ * on the pod until it concludes, or until a runtime that never reported
+ * is reaped, and from then on the supervisor, now the only writer,
+ * appends them itself — the unacknowledged ones first — batched like the
+ * registry: once per loop pass, one transaction per pod.
  */
 #include <inttypes.h>
 #include <stdarg.h>

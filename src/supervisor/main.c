@@ -721,13 +721,14 @@ sv_pass(int fd, short events, void *arg)
 	sv_maybe_exit();
 }
 
-/* During shutdown, leave the loop once every pod is terminal (and the
- * webhook events being sent are through, for a moment at most). */
+/* During shutdown, leave the loop once every pod is terminal and every
+ * closing runtime reaped (none is left orphaned; reap.c bounds the wait),
+ * and the webhook events being sent are through, for a moment at most. */
 static void
 sv_maybe_exit(void)
 {
 	if (sv.shutting_down && podtab_live_count() == 0 &&
-	    !webhook_draining())
+	    closing_count() == 0 && !webhook_draining())
 		event_base_loopexit(sv.base, NULL);
 }
 
@@ -852,6 +853,7 @@ main(int argc, char **argv)
 	free(sv.http);
 	free(sv.webhooks);
 	free_pods();
+	closing_free();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_chld);

@@ -7,9 +7,15 @@
  *
  * Beside the contract state, `phase` says how far the pod's end has come
  * (live, ending: the main process ended and the outcome is decided,
- * exited: the runtime synced the exit entry, faulty: the runtime broke
- * the protocol).  A pod concludes -- turns terminal -- once its runtime
- * has been reaped and its channel closed, which happen in either order.
+ * exited: the runtime committed the exit entry, faulty: the runtime broke
+ * the protocol).  A pod concludes -- turns terminal -- when its runtime
+ * says `exited` (once logsync.c has synced an exit entry the runtime left
+ * unsynced): what the runtime does after that, closing and unmapping the
+ * log and exiting, is teardown, so its channel is closed then and the
+ * runtime joins the closing ones, which reap.c reaps (or kills, past a
+ * deadline) while nothing waits for them.  A runtime that ends without
+ * `exited` (it crashed, was killed, broke the protocol) concludes its pod
+ * once it has been reaped and its channel closed, in either order.
  * `stop_wanted` is what was asked, kept apart from what is.
  *
  * Every runtime message is checked against the pod's state and its own
@@ -32,11 +38,6 @@
 
 #include "supervisor.h"
 #include "proctree.h"
-
-/* After SIGKILL, or after the main process ended, how long the runtime
- * gets to report and exit before it is killed itself. */
-#define RUNTIME_KILL_DEADLINE_MS	2000
-#define RUNTIME_EXIT_DEADLINE_MS	5000
 
 static void	pod_stage_cb(int, short, void *);
 static void	pod_runtime_deadline_cb(int, short, void *);
@@ -410,6 +411,31 @@ pod_main_ended(struct pod *pod, struct msg_ended *m)
 	registry_touch(pod);
 }
 
+/*
+ * MSG_EXITED: the runtime has committed the exit entry and has nothing
+ * more to say.  Closing its log, unmapping it and exiting are teardown,
+ * which nothing should wait for: its channel is closed now (it closes its
+ * own end anyway), the runtime joins the closing ones, which reap.c reaps
+ * by pid alone -- so that a pod removed meanwhile is never touched -- and
+ * the pod concludes, at once or after the sync of its exit entry.
+ */
+static void
+pod_runtime_exited(struct pod *pod, const struct msg_exited *m)
+{
+	pod->leftovers = m->leftovers;
+	pod->log_unsynced = m->unsynced;
+	pod->phase = PHASE_EXITED;
+	sends_fail(pod);
+	if (pod->peer != NULL) {
+		peer_free(pod->peer);	/* from its callback: freed after it */
+		pod->peer = NULL;
+	}
+	if (pod->runtime_pid > 0)
+		closing_add(pod->runtime_pid, pod->id,
+		    mono_ms() + RUNTIME_EXIT_DEADLINE_MS, false);
+	pod_conclude(pod);
+}
+
 /* Does an ended message describe one way of ending? An exit code of
  * 0-255, or a signal, or 127 with the reason it never started; an HTTP
  * pod's, a status and an exit code, or a transport error and one. */
@@ -494,9 +520,7 @@ sv_dispatch_pod(struct peer *peer, struct msg *msg, void *arg)
 		why = "'exited' before 'ended', or twice";
 		if (pod->phase != PHASE_ENDING)
 			goto bad;
-		pod->leftovers = msg->u.exited.leftovers;
-		pod->log_unsynced = msg->u.exited.unsynced;
-		pod->phase = PHASE_EXITED;
+		pod_runtime_exited(pod, &msg->u.exited);
 		break;
 	case MSG_OK:
 		why = "an acknowledgement of nothing";
@@ -571,9 +595,10 @@ pod_runtime_fault(struct pod *pod, const char *why)
 		kill(pod->runtime_pid, SIGKILL);
 }
 
-/* The runtime's channel is gone. Conclude once the runtime is reaped too
- * (both orders happen); a runtime that closed without reporting its end
- * is killed so that it can be reaped. */
+/* The channel of a runtime that did not say `exited` is gone (or, from a
+ * program before this one, of one that did: see reexec.c). Conclude once
+ * the runtime is reaped too (both orders happen); a runtime that closed
+ * without reporting its end is killed so that it can be reaped. */
 void
 pod_runtime_lost(struct pod *pod)
 {
@@ -586,7 +611,8 @@ pod_runtime_lost(struct pod *pod)
 		kill(pod->runtime_pid, SIGKILL);
 }
 
-/* SIGCHLD told us the runtime exited. */
+/* SIGCHLD told us the runtime exited before it said `exited` (or the
+ * closing ones would have had it, reap.c). */
 void
 pod_runtime_reaped(struct pod *pod, int status)
 {
@@ -668,8 +694,9 @@ pod_release_children(struct pod *pod)
 	}
 }
 
-/* The runtime is gone and reaped: the pod is terminal, once the exit
- * entry the runtime left unsynced is on disk (logsync.c). */
+/* The runtime said `exited`, or it is gone and reaped: the pod is
+ * terminal, once the exit entry the runtime left unsynced is on disk
+ * (logsync.c, which calls this again then). */
 void
 pod_conclude(struct pod *pod)
 {

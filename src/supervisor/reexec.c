@@ -8,12 +8,15 @@
  * says which descriptor is what, and carries what the registry does not
  * keep: each pod's phase, timers (as CLOCK_MONOTONIC deadlines, which an
  * exec does not move), lifecycle entries in flight, pending notifies and
- * the bytes of a partial frame.  Everything else is reread from the
- * registry.  If anything fails, the old program logs why and serves on.
+ * the bytes of a partial frame, and the closing runtimes (reap.c), which
+ * stay our children across the exec and are reaped, killed and waited
+ * for by the new program as by the old.  Everything else is reread from
+ * the registry.  If anything fails, the old program logs why and serves
+ * on.
  *
  * The record is lines of space-separated fields:
  *
- *   podvisord-handover 1
+ *   podvisord-handover 2
  *   locks FD FD
  *   control FD
  *   http FD                    (one per --http, in order)
@@ -21,9 +24,13 @@
  *       TLEFT HEARTBEAT APICANCEL EXTENDED REAPED RSTATUS OUTCOME INPUT
  *   journal ID SENT KIND HEX
  *   sends ID N
+ *   closing PID ID DEADLINE KILLED
  *   end
  *
  * Times are mono ms (0: none), INPUT and HEX are hex ("-": empty).
+ * Version 1, of the programs before closing runtimes, is read too: it
+ * has no closing lines, and hands over a pod that said `exited` with
+ * its channel, which concludes as it did then, at reaping.
  */
 #include <sys/mman.h>
 #include <sys/time.h>
@@ -45,7 +52,8 @@
 #include "supervisor.h"
 
 #define REEXEC_ENV		"PODVISORD_HANDOVER"
-#define REEXEC_VERSION		"1"	/* of the record below */
+#define REEXEC_VERSION		"2"	/* of the record below */
+#define REEXEC_VERSION_OLD	"1"	/* read too */
 #define REEXEC_CHECK_MS		10000	/* the new program's check */
 #define REEXEC_FLUSH_MS		2000	/* runtimes read what we queued */
 #define REEXEC_SETTLE_TRIES	50	/* passes of 20 ms for peers to settle */
@@ -81,6 +89,14 @@ struct hpod {
 	bool		 used;
 };
 
+/* A closing runtime handed over (reap.c). */
+struct hclosing {
+	pid_t		 pid;
+	uint64_t	 id;
+	int64_t		 deadline;
+	bool		 killed;
+};
+
 static char		  program[PATH_MAX];	/* as installed, absolute */
 static char		**saved_argv;
 static int		  saved_argc;
@@ -99,6 +115,8 @@ static int		 *http_fds;
 static size_t		  nhttp_fds;
 static struct hpod	 *hpods;
 static size_t		  nhpods;
+static struct hclosing	 *hclosings;	/* closing runtimes handed over */
+static size_t		  nhclosings;
 static bool		  handed_over;
 static bool		 *inherited;	/* by descriptor: we were started
 					   with it */
@@ -399,6 +417,7 @@ write_handover(int **fds, size_t *nfds)
 		if (fd != -1)
 			(*fds)[n++] = fd;
 	}
+	closing_handover(f);
 	fprintf(f, "end\n");
 	if (fclose(f) != 0) {
 		close(mfd);
@@ -721,6 +740,24 @@ parse_extra(char *line)
 	return (true);
 }
 
+/* A closing line of the record. */
+static bool
+parse_closing(const char *line)
+{
+	struct hclosing	 h;
+	int		 pid, killed;
+
+	if (sscanf(line, "closing %d %" SCNu64 " %" SCNd64 " %d", &pid, &h.id,
+	    &h.deadline, &killed) != 4 || pid <= 1)
+		return (false);
+	h.pid = pid;
+	h.killed = killed;
+	hclosings = xreallocarray(hclosings, nhclosings + 1,
+	    sizeof *hclosings);
+	hclosings[nhclosings++] = h;
+	return (true);
+}
+
 /* One line of the record; false if it makes no sense. */
 static bool
 parse_line(char *line)
@@ -744,6 +781,8 @@ parse_line(char *line)
 	}
 	if (strncmp(line, "pod ", 4) == 0)
 		return (parse_pod(line));
+	if (strncmp(line, "closing ", 8) == 0)
+		return (parse_closing(line));
 	return (parse_extra(line));
 }
 
@@ -786,8 +825,9 @@ reexec_load(void)
 		fatalx("re-exec: cannot read the handover record");
 	fclose(f);
 	line = strtok_r(record, "\n", &save);
-	if (line == NULL || strcmp(line, "podvisord-handover "
-	    REEXEC_VERSION) != 0)
+	if (line == NULL || (strcmp(line, "podvisord-handover "
+	    REEXEC_VERSION) != 0 && strcmp(line, "podvisord-handover "
+	    REEXEC_VERSION_OLD) != 0))
 		fatalx("re-exec: not a handover record I understand");
 	while ((line = strtok_r(NULL, "\n", &save)) != NULL &&
 	    strcmp(line, "end") != 0) {
@@ -815,9 +855,11 @@ reexec_check_compatible(void)
 	const char	*p = getenv("PODVISORD_PROTOCOL_VERSION");
 	static char	 why[128];
 
-	if (v != NULL && strcmp(v, REEXEC_VERSION) != 0) {
+	if (v != NULL && strcmp(v, REEXEC_VERSION) != 0 &&
+	    strcmp(v, REEXEC_VERSION_OLD) != 0) {
 		snprintf(why, sizeof why, "cannot read a handover record of "
-		    "version %s (this program reads %s)", v, REEXEC_VERSION);
+		    "version %s (this program reads %s and %s)", v,
+		    REEXEC_VERSION, REEXEC_VERSION_OLD);
 		return (why);
 	}
 	if (p != NULL && atoi(p) != PROTOCOL_VERSION) {
@@ -958,6 +1000,13 @@ reexec_adopted(void)
 	free(hpods);
 	hpods = NULL;
 	nhpods = 0;
+	/* Still our children: reaped, and killed at their deadlines, here. */
+	for (i = 0; i < nhclosings; i++)
+		closing_add(hclosings[i].pid, hclosings[i].id,
+		    hclosings[i].deadline, hclosings[i].killed);
+	free(hclosings);
+	hclosings = NULL;
+	nhclosings = 0;
 	free(http_fds);
 	http_fds = NULL;
 	nhttp_fds = 0;

@@ -14,7 +14,9 @@
  * (restart_cancel), and a pod that was asked to stop, whose parent ended,
  * or that ends during the daemon's shutdown is never restarted.  Each new
  * run's `restart` entry is written by podvisord itself (no runtime runs
- * then) before the new runtime opens the log.
+ * then) before the new runtime opens the log; both wait, past restart_at
+ * if need be, until the last run's runtime is gone: it may still be
+ * closing (reap.c), or, after a crash, finishing a lost run.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -137,8 +139,9 @@ restart_schedule(struct pod *pod)
 	pod->restart_wait_ms = restart_next_wait(pod);
 	pod->restart_at = now_ns() + pod->restart_wait_ms * 1000000;
 	pod->state = POD_RESTARTING;
-	/* The run's processes are gone (reaped, or not ours after a crash):
-	 * their pids may be reused by anyone meanwhile. */
+	/* The run's processes are gone (reaped, or not ours after a crash)
+	 * or its runtime is closing (restart_cb waits for it): their pids
+	 * may be reused by anyone meanwhile. */
 	pod->pid = 0;
 	pod->runtime_pid = 0;
 	log_info("pod %" PRIu64 ": restarting in %" PRId64 " ms (run %"
@@ -250,16 +253,19 @@ restart_end(struct pod *pod, const char *why)
 	pod_finish(pod);
 }
 
-/* Is a lost run's runtime (not our child: it was a crashed podvisord's)
- * still there?  Checked by its name, since its pid may be reused; after
- * lost_until we stop waiting for it. */
+/* Is the last run's runtime still there?  Ours is until it is reaped
+ * (reap.c's closing runtimes).  A lost run's (not our child: it was a
+ * crashed podvisord's) is checked by its name, since its pid may be
+ * reused; after lost_until we stop waiting for it. */
 static bool
-restart_lost_runtime_alive(struct pod *pod)
+restart_runtime_alive(struct pod *pod)
 {
 	char	 path[64], comm[32];
 	FILE	*f;
 	bool	 alive = false;
 
+	if (closing_pod(pod->id))
+		return (true);
 	if (pod->lost_runtime <= 0 || now_ns() >= pod->lost_until)
 		return (false);
 	snprintf(path, sizeof path, "/proc/%d/comm", (int)pod->lost_runtime);
@@ -282,8 +288,9 @@ restart_cb(int fd, short events, void *arg)
 
 	if (pod->state != POD_RESTARTING)
 		return;
-	if (restart_lost_runtime_alive(pod)) {
-		/* Two writers of one log would lose entries: wait a little. */
+	if (restart_runtime_alive(pod)) {
+		/* Two writers of one log would lose entries: wait a little
+		 * (ours, until restart_runtime_reaped). */
 		timer_arm(pod->restart_timer, 100);
 		return;
 	}
@@ -295,6 +302,18 @@ restart_cb(int fd, short events, void *arg)
 		    WIRE_NONE);
 	else
 		restart_run(pod);
+}
+
+/* The closing runtime of pod id was reaped (or given up): if the pod is
+ * restarting, a next run that waited for it need wait no more. */
+void
+restart_runtime_reaped(uint64_t id)
+{
+	struct pod	*pod;
+
+	if ((pod = podtab_find(id)) != NULL && pod->state == POD_RESTARTING &&
+	    pod->restart_timer != NULL && !closing_pod(id))
+		restart_arm(pod);
 }
 
 /* pod_stop() of a restarting pod (its reason and cause set): the pending

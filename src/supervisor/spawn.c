@@ -177,8 +177,9 @@ spawn_runtime(int chan, bool http, char *cause, size_t len)
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
 	sigset_t			 none, all;
-	char				*argv[8] = { "podvisor-pod",
+	char				*argv[10] = { "podvisor-pod",
 					    "--log-level", (char *)sv.log_level };
+	const char			*fault = getenv("PODVISOR_FAULT");
 	char				*envp[] = { NULL };
 	/* libcurl (OpenSSL's) loads GnuTLS only as a dependency of its
 	 * rtmp and ldap code, which an HTTP pod never runs; without this
@@ -196,6 +197,11 @@ spawn_runtime(int chan, bool http, char *cause, size_t len)
 	}
 	if (sv.log_syslog)
 		argv[argc++] = "--syslog";
+	if (fault != NULL && strncmp(fault, "linger:", 7) == 0) {
+		/* Test hook: each runtime tears down that many ms late. */
+		argv[argc++] = "--linger";
+		argv[argc++] = (char *)fault + 7;
+	}
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawnattr_init(&attr);

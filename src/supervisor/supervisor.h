@@ -63,7 +63,8 @@ enum pod_state {
 enum pod_phase {
 	PHASE_LIVE,		/* the main process has not ended */
 	PHASE_ENDING,		/* it ended: outcome decided, runtime cleans up */
-	PHASE_EXITED,		/* the runtime synced the exit entry */
+	PHASE_EXITED,		/* the runtime committed the exit entry: it
+				   concludes, its runtime closing (reap.c) */
 	PHASE_FAULTY		/* the runtime broke the protocol: ends lost */
 };
 
@@ -78,6 +79,12 @@ enum restart_policy {
 #define RESTART_DELAY_CAP	(5 * 60 * 1000)	/* ms, the doubling's bound */
 #define RESTART_DELAY_MAX	(24 * 3600 * 1000)	/* ms, --restart-delay */
 #define RESTART_SHORT_RUN	10000		/* ms: a shorter run doubles it */
+
+/* After SIGKILL, or after the main process ended, how long the runtime
+ * gets to report and exit before it is killed itself; and a closing
+ * runtime (reap.c), after `exited`, to exit. */
+#define RUNTIME_KILL_DEADLINE_MS	2000
+#define RUNTIME_EXIT_DEADLINE_MS	5000
 
 struct logstream;
 struct send_req;
@@ -372,6 +379,7 @@ bool		 restart_wanted(struct pod *);
 void		 restart_schedule(struct pod *);
 void		 restart_resume(struct pod *);
 void		 restart_cancel(struct pod *);
+void		 restart_runtime_reaped(uint64_t);
 void		 restart_metrics(struct evbuffer *);
 
 /* pod.c */
@@ -467,6 +475,11 @@ void		 reexec_free(void);
 
 /* reap.c */
 void		 sv_reap_children(void);
+void		 closing_add(pid_t, uint64_t, int64_t, bool);
+bool		 closing_pod(uint64_t);
+size_t		 closing_count(void);
+void		 closing_handover(FILE *);
+void		 closing_free(void);
 void		 strays_sweep_soon(void);
 void		 strays_sweep(void);
 
