@@ -91,8 +91,9 @@ END {
 	if (have("podctl.spawn_wait") && fe > 0 && pl > 0)
 		row("  against the floor with a durable log", "",
 		    sprintf("3 x fork+exec + a pod log's life: %.2f ms",
-		    3 * fe + pl), sprintf("%.1fx", med("podctl.spawn_wait") /
-		    (3 * fe + pl)), "", "")
+		    3 * fe + pl),
+		    sprintf("%.1fx", med("podctl.spawn_wait") / (3 * fe + pl)),
+		    "", "")
 	if (have("pv.spawn_wait") && fe > 0)
 		row("  the same from the C client", fig("pv.spawn_wait"), "",
 		    sprintf("%.1fx", med("pv.spawn_wait") / (3 * fe)), "", "")
@@ -165,8 +166,8 @@ END {
 		    "<= 50 ms", med("podctl.status_json_big") <= 50)
 	if (have("podctl.status_json_big") && have("pv.status"))
 		row("  against the C client's status (records, no JSON)", "",
-		    fig("pv.status"), sprintf("%.2f", med("podctl.status_json_big") /
-		    med("pv.status")), "", "")
+		    fig("pv.status"), sprintf("%.2f",
+		    med("podctl.status_json_big") / med("pv.status")), "", "")
 
 	# Output capture against a pipe into batched LMDB.
 	if (have("pv.capture_lines") && have("floor.pipe_lines"))
