@@ -141,6 +141,18 @@ uids() {
 	awk '/^Uid:/ { print $2 "," $3 "," $4 "," $5 }' "/proc/$1/status"
 }
 
+# spawn ARGS...: pc spawn, failing the test if it fails; prints the id.
+spawn() {
+	pc spawn "$@" || fail "spawn $*"
+}
+# ms_of KIND: the wall-clock ms of each entry of that kind, from logs
+# --json on stdin, one a line.
+ms_of() {
+	jq -r "select(.kind == \"$1\") | (.ts | sub(\"\\\\.[0-9]+Z\$\";\"Z\") |
+	    fromdate) * 1000 + ((.ts | capture(\"(?<f>\\\\.[0-9]+)Z\$\").f |
+	    tonumber) * 1000 | floor)"
+}
+
 # A field of a pod's inspect record (jq syntax, raw output).
 field() {
 	pc --json inspect "$1" | jq -r ".$2"

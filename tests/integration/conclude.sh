@@ -53,15 +53,6 @@ seq_whole() {
 	pc --json logs "$1" | jq -s -e 'map(.seq) == [range(1; length + 1)]' \
 	    >/dev/null
 }
-# ms_of KIND: each entry's wall-clock ms, from logs --json on stdin.
-ms_of() {
-	jq -r "select(.kind == \"$1\") | (.ts | sub(\"\\\\.[0-9]+Z\$\";\"Z\") |
-	    fromdate) * 1000 + ((.ts | capture(\"(?<f>\\\\.[0-9]+)Z\$\").f |
-	    tonumber) * 1000 | floor)"
-}
-spawn() {
-	pc spawn "$@" || fail "spawn $*"
-}
 # in_state ROOT STATE N: N pods of ROOT's tree are in STATE.
 in_state() {
 	[ "$(pc --json status --all "$1" | jq "[.. | objects |

@@ -44,16 +44,6 @@ terminal() {
 	*) return 1 ;;
 	esac
 }
-# ms_of KIND: the wall-clock ms of each entry of that kind, from logs
-# --json on stdin, one a line.
-ms_of() {
-	jq -r "select(.kind == \"$1\") | (.ts | sub(\"\\\\.[0-9]+Z\$\";\"Z\") |
-	    fromdate) * 1000 + ((.ts | capture(\"(?<f>\\\\.[0-9]+)Z\$\").f |
-	    tonumber) * 1000 | floor)"
-}
-spawn() {
-	pc spawn "$@" || fail "spawn $*"
-}
 
 # Bad input: one line, usage status, nothing spawned.
 expect_status 2 "--restart sometimes" pc spawn --restart sometimes -- true
