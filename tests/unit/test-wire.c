@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -2015,6 +2016,42 @@ test_names_sizes_ids(void)
 	CHECK(!pod_ref_is_id(" 1", &n) && !pod_ref_is_id(NULL, &n));
 }
 
+/* Does format_ts agree with libc's gmtime_r at second t? */
+static bool
+time_agrees(time_t t)
+{
+	char		 got[64], want[64];
+	struct tm	 tm;
+
+	format_ts((int64_t)t * 1000000000, got, sizeof got);
+	gmtime_r(&t, &tm);
+	snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.000000Z",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	if (strcmp(got, want) == 0)
+		return (true);
+	fprintf(stderr, "format_ts at %lld: %s; gmtime_r: %s\n", (long long)t,
+	    got, want);
+	return (false);
+}
+
+/* format_ts's own calendar against gmtime_r on every day from 1677 to
+ * 2262 (leap days and century years included): at a time of day that
+ * moves from day to day, and at the last second of the day before. */
+static void
+test_time_against_gmtime(void)
+{
+	int64_t	day, tod;
+	int	bad = 0;
+
+	for (day = -106751; day <= 106750 && bad < 5; day++) {
+		tod = ((day * 7919) % 86400 + 86400) % 86400;
+		bad += !time_agrees((time_t)(day * 86400 + tod));
+		bad += !time_agrees((time_t)(day * 86400 - 1));
+	}
+	CHECK(bad == 0);
+}
+
 /* Clocks, timestamps and entry kinds. */
 static void
 test_time_kinds(void)
@@ -2029,6 +2066,11 @@ test_time_kinds(void)
 	CHECK_STR(buf, "2023-11-14T22:13:20.123456Z");
 	format_ts(-1, buf, sizeof buf);
 	CHECK_STR(buf, "1969-12-31T23:59:59.999999Z");
+	format_ts(INT64_MIN, buf, sizeof buf);
+	CHECK_STR(buf, "1677-09-21T00:12:43.145224Z");
+	format_ts(INT64_MAX, buf, sizeof buf);
+	CHECK_STR(buf, "2262-04-11T23:47:16.854775Z");
+	test_time_against_gmtime();
 	CHECK(now_ns() > 1600000000LL * 1000000000);
 	a = mono_ms();
 	usleep(20000);
