@@ -15,7 +15,9 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -43,6 +45,7 @@
 #define LMDB_BATCH	1000		/* appends per commit */
 #define LMDB_DATA	100		/* data bytes per append */
 #define PODLOG_OPS	100		/* pod logs made, used and closed */
+#define PODEND_ONE_OPS	20		/* podend 1: single ends, averaged */
 #define LINE_LEN	100		/* pipe: one write() per line */
 
 /* As the pod runtime has them (src/pod/pod.h, src/pod/seglog.h). */
@@ -75,6 +78,9 @@ static uint64_t	 pipe_mb = 1024;
 static pid_t	 live_pid = -1;		/* one child */
 static pid_t	 live_pgid = -1;	/* a process group of children */
 static char	 live_dir[PATH_MAX];	/* a temporary LMDB directory */
+static char	 podend_dir[PATH_MAX];	/* podend: a directory of them */
+static int	 podend_n;		/* how many are made in it */
+static pid_t	 main_pid;
 
 /* Monotonic nanoseconds: every interval is measured with this. */
 static int64_t
@@ -104,21 +110,46 @@ result(const char *key, double value, const char *unit)
 	fflush(stdout);
 }
 
+/* Remove an LMDB directory: its two files, then itself. */
+static void
+remove_log_dir(const char *dir)
+{
+	char	path[PATH_MAX + 16];
+
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/lock.mdb", dir);
+	unlink(path);
+	if (rmdir(dir) == -1 && errno != ENOENT)
+		warn("rmdir %s", dir);
+}
+
 /* Remove the temporary LMDB directory, if there is one. */
 static void
 remove_dir(void)
 {
-	char	path[PATH_MAX + 16];
-
 	if (live_dir[0] == '\0')
 		return;
-	snprintf(path, sizeof path, "%s/data.mdb", live_dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/lock.mdb", live_dir);
-	unlink(path);
-	if (rmdir(live_dir) == -1)
-		warn("rmdir %s", live_dir);
+	remove_log_dir(live_dir);
 	live_dir[0] = '\0';
+}
+
+/* The podend scenario's directory: one log directory per pod, 0 to n-1. */
+static void
+remove_podend_dir(void)
+{
+	char	path[PATH_MAX + 16];
+	int	i;
+
+	if (podend_dir[0] == '\0')
+		return;
+	for (i = 0; i < podend_n; i++) {
+		snprintf(path, sizeof path, "%s/%d", podend_dir, i);
+		remove_log_dir(path);
+	}
+	if (rmdir(podend_dir) == -1)
+		warn("rmdir %s", podend_dir);
+	podend_dir[0] = '\0';
 }
 
 /* At exit, also after err(): kill and reap children, remove temp files,
@@ -126,6 +157,8 @@ remove_dir(void)
 static void
 cleanup(void)
 {
+	if (getpid() != main_pid)
+		return;		/* a child's err(): the parent cleans up */
 	if (live_pgid > 0) {
 		kill(-live_pgid, SIGKILL);
 		while (waitpid(-live_pgid, NULL, 0) > 0)
@@ -136,6 +169,7 @@ cleanup(void)
 		waitpid(live_pid, NULL, 0);
 	}
 	remove_dir();
+	remove_podend_dir();
 }
 
 /* Fork a helper child that dies with us, whatever kills us. */
@@ -392,30 +426,45 @@ lmdb_check(int rc, const char *what)
 		errx(1, "%s: %s", what, mdb_strerror(rc));
 }
 
-/* A fresh log in a new temporary directory (under $TMPDIR, else /tmp),
- * opened as the pod runtime opens its own: MDB_NOSYNC, a 4 GiB map. */
+/* A new temporary directory under $TMPDIR, else /tmp, into buf. */
 static void
-seg_open(struct seg *s)
+temp_dir(char *buf, size_t len)
 {
 	const char	*tmp = getenv("TMPDIR");
-	MDB_txn		*txn;
 
-	snprintf(live_dir, sizeof live_dir, "%s/floor.XXXXXX",
+	snprintf(buf, len, "%s/floor.XXXXXX",
 	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(live_dir) == NULL) {
-		live_dir[0] = '\0';
+	if (mkdtemp(buf) == NULL) {
+		buf[0] = '\0';
 		err(1, "mkdtemp");
 	}
+}
+
+/* A fresh log in the existing directory dir, opened as the pod runtime
+ * opens its own: MDB_NOSYNC, a 4 GiB map. */
+static void
+seg_open_in(struct seg *s, const char *dir)
+{
+	MDB_txn		*txn;
+
 	memset(s, 0, sizeof *s);
 	s->next = 1;
 	lmdb_check(mdb_env_create(&s->env), "mdb_env_create");
 	lmdb_check(mdb_env_set_mapsize(s->env, SEG_MAP_SIZE), "mapsize");
-	lmdb_check(mdb_env_open(s->env, live_dir, MDB_NOSYNC | MDB_NOTLS,
+	lmdb_check(mdb_env_open(s->env, dir, MDB_NOSYNC | MDB_NOTLS,
 	    0600), "mdb_env_open");
 	lmdb_check(mdb_txn_begin(s->env, NULL, 0, &txn), "mdb_txn_begin");
 	lmdb_check(mdb_dbi_open(txn, NULL, MDB_INTEGERKEY | MDB_CREATE,
 	    &s->dbi), "mdb_dbi_open");
 	lmdb_check(mdb_txn_commit(txn), "mdb_txn_commit");
+}
+
+/* A fresh log in a new temporary directory (live_dir). */
+static void
+seg_open(struct seg *s)
+{
+	temp_dir(live_dir, sizeof live_dir);
+	seg_open_in(s, live_dir);
 }
 
 /* Close the log and remove its files. */
@@ -699,6 +748,194 @@ pipe_run(size_t chunk)
 	return (total / 1e6 / (ns / 1e9));
 }
 
+/*
+ * podend N: the end of N pods as this design makes it, with no podvisor
+ * code and nothing it could skip.  Each pod is a runtime process (forked,
+ * not exec'd: no libraries to unmap) that holds its log open and has a
+ * workload child in a process group of its own.  Timed from the first
+ * cancel to the last exit entry durable: the supervisor writes every
+ * runtime a cancel byte; each runtime kills its workload's group, reaps
+ * it, commits its exit entry (unsynced), answers, then closes its log
+ * and exits; the supervisor reads every answer, and one syncfs makes all
+ * the exit entries durable at once (a group commit).  The runtimes are
+ * reaped after the clock stops.  Two processes end per pod, against
+ * floor.pgkill1000's one.
+ */
+
+/* How the pods of a podend run keep their logs. */
+enum podend_log {
+	PODEND_GROUP,		/* one syncfs for all, at the end */
+	PODEND_OWN,		/* each runtime syncs its own */
+	PODEND_NONE,		/* no log: what the logs cost */
+};
+
+/* A runtime's whole life: log, workload, the cancel, its end. */
+static void __attribute__((noreturn))
+podend_runtime(int fd, const char *dir, enum podend_log how)
+{
+	struct seg	 s;
+	uint8_t		 data[LMDB_DATA];
+	pid_t		 w;
+	char		 c = 'r';
+	int		 status;
+
+	/* Only its own socket, as an exec'd runtime has. */
+	if (dup2(fd, 3) == -1 || close_range(4, ~0U, 0) == -1)
+		_exit(1);
+	fd = 3;
+	memset(data, 'd', sizeof data);
+	if (mkdir(dir, 0700) == -1)
+		_exit(1);
+	if (how != PODEND_NONE) {
+		seg_open_in(&s, dir);
+		seg_begin(&s);
+		seg_put(&s, SEG_STDOUT, data, sizeof data);
+		seg_commit(&s);
+	}
+	if ((w = fork_helper()) == 0) {
+		setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	setpgid(w, w);
+	if (write_full(fd, &c, 1) == -1 || read(fd, &c, 1) != 1)
+		_exit(1);
+	kill(-w, SIGTERM);
+	if (waitpid(w, &status, 0) == -1)
+		_exit(1);
+	if (how != PODEND_NONE) {
+		seg_begin(&s);
+		seg_put(&s, SEG_STDOUT, data, sizeof data);
+		seg_commit(&s);
+		if (how == PODEND_OWN)
+			seg_sync(&s);
+	}
+	/* The end is reported before the teardown, as podvisor's runtime
+	 * reports `exited`: the close and the exit are off the clock, but
+	 * share the CPU with the other pods' ends. */
+	c = 'e';
+	if (write_full(fd, &c, 1) == -1)
+		_exit(1);
+	if (how != PODEND_NONE)
+		mdb_env_close(s.env);
+	_exit(0);
+}
+
+/* Enough descriptors for one socket per pod. */
+static void
+podend_nofile(int n)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		err(1, "getrlimit");
+	if (rl.rlim_cur >= (rlim_t)n + 64)
+		return;
+	if (rl.rlim_max < (rlim_t)n + 64)
+		errx(1, "podend: %d pods need %d descriptors; the limit is %llu",
+		    n, n + 64, (unsigned long long)rl.rlim_max);
+	rl.rlim_cur = (rlim_t)n + 64;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		err(1, "setrlimit");
+}
+
+/* Start n pods, end them all; the nanoseconds the ends took. */
+static int64_t
+podend_run(int n, enum podend_log how)
+{
+	char	 dir[PATH_MAX + 16], c;
+	int	*fds, sv[2], i, dfd, status;
+	pid_t	*pids;
+	int64_t	 t0, ns;
+
+	podend_nofile(n);
+	fds = calloc(n, sizeof *fds);
+	pids = calloc(n, sizeof *pids);
+	if (fds == NULL || pids == NULL)
+		err(1, "podend");
+	temp_dir(podend_dir, sizeof podend_dir);
+	podend_n = n;
+	for (i = 0; i < n; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+			err(1, "podend: socketpair");
+		snprintf(dir, sizeof dir, "%s/%d", podend_dir, i);
+		if ((pids[i] = fork_helper()) == 0) {
+			close(sv[0]);
+			podend_runtime(sv[1], dir, how);
+		}
+		close(sv[1]);
+		fds[i] = sv[0];
+	}
+	for (i = 0; i < n; i++)
+		read_full(fds[i], &c, 1, "podend: ready");
+	if ((dfd = open(podend_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(1, "podend: %s", podend_dir);
+	t0 = mono_ns();
+	for (i = 0; i < n; i++) {
+		if (write_full(fds[i], "c", 1) == -1)
+			err(1, "podend: cancel");
+	}
+	for (i = 0; i < n; i++)
+		read_full(fds[i], &c, 1, "podend: end");
+	if (how == PODEND_GROUP && syncfs(dfd) == -1)
+		err(1, "podend: syncfs");
+	ns = mono_ns() - t0;
+	for (i = 0; i < n; i++) {
+		if (waitpid(pids[i], &status, 0) == -1)
+			err(1, "podend: waitpid");
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			errx(1, "podend: a runtime failed");
+	}
+	close(dfd);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	free(pids);
+	remove_podend_dir();
+	return (ns);
+}
+
+/* One pod's end, the floor of a single cooperative stop: its runtime
+ * syncs its own exit entry (an fdatasync of one file costs less than a
+ * syncfs). */
+static void
+sc_podend_one(void)
+{
+	int64_t	ns = 0;
+	int	i;
+
+	sync();
+	for (i = 0; i < PODEND_ONE_OPS; i++)
+		ns += podend_run(1, PODEND_OWN);
+	result("floor.podend1", ns / 1e6 / PODEND_ONE_OPS, "ms");
+}
+
+/* 500 pods' ends: stop 500 flat pods. */
+static void
+sc_podend_flat(void)
+{
+	sync();
+	result("floor.podend500", podend_run(500, PODEND_GROUP) / 1e6,
+	    "ms");
+}
+
+/* 1,111 pods' ends: a tree of fan-out 10 and depth 3. */
+static void
+sc_podend_tree(void)
+{
+	sync();
+	result("floor.podend1111", podend_run(1111, PODEND_GROUP) /
+	    1e6, "ms");
+}
+
+/* The same without the logs: what a log per pod adds to the ends. */
+static void
+sc_podend_nolog(void)
+{
+	result("floor.podend1111_nolog", podend_run(1111, PODEND_NONE) / 1e6,
+	    "ms");
+}
+
 /* Output capture at full speed, in 100-byte lines. */
 static void
 sc_pipe_lines(void)
@@ -728,6 +965,10 @@ static const struct scenario scenarios[] = {
 	{ "lmdb", " synced", sc_lmdb_synced },
 	{ "lmdb", " batched", sc_lmdb_batched },
 	{ "podlog", "", sc_podlog },
+	{ "podend", " 1", sc_podend_one },
+	{ "podend", " 500", sc_podend_flat },
+	{ "podend", " 1111", sc_podend_tree },
+	{ "podend", " 1111 without logs", sc_podend_nolog },
 	{ "pipe", " lines", sc_pipe_lines },
 	{ "pipe", " blocks", sc_pipe_blocks },
 };
@@ -822,6 +1063,7 @@ main(int argc, char **argv)
 	argv += optind;
 	for (i = 0; i < argc; i++)
 		scenario_check(argv[i]);
+	main_pid = getpid();
 	atexit(cleanup);
 	/* A closed reader must show as EPIPE, not kill us mid-cleanup. */
 	signal(SIGPIPE, SIG_IGN);

@@ -112,6 +112,12 @@ END {
 		    sprintf("%.3f ms", kr + sc),
 		    sprintf("+%.2f ms", med("pv.stop_one") - kr - sc), "", "")
 
+	if (have("pv.stop_one") && have("floor.podend1"))
+		row("  against one pod's end without podvisor (floor.podend1)", "",
+		    sprintf("%.3f ms", med("floor.podend1")),
+		    sprintf("%.1fx", med("pv.stop_one") / med("floor.podend1")),
+		    "", "")
+
 	# Trees.
 	pg = med("floor.pgkill1000")
 	if (have("pv.tree_stop_coop") && pg > 0)
@@ -120,6 +126,19 @@ END {
 		    sprintf("kill(-pgid)+reap of 1,000: %.1f ms", pg),
 		    sprintf("%.1fx", med("pv.tree_stop_coop") / pg), "<= 3x",
 		    med("pv.tree_stop_coop") <= 3 * pg)
+	# floor.podend*: as many pods' ends (two processes and a log each)
+	# with no podvisor code, the floor of this design's stops.
+	pe = med("floor.podend1111")
+	if (have("pv.tree_stop_coop") && have("floor.podend1111") && pg > 0)
+		row("  against 1,111 pods' ends without podvisor (floor.podend1111)",
+		    "", sprintf("%.0f ms, itself %.1fx kill(-pgid)+reap", pe,
+		    pe / pg), sprintf("%.1fx", med("pv.tree_stop_coop") / pe),
+		    "", "")
+	if (have("floor.podend1111_nolog") && pg > 0)
+		row("  the same ends without a log per pod (floor.podend1111_nolog)",
+		    "", sprintf("%.0f ms, itself %.1fx kill(-pgid)+reap",
+		    med("floor.podend1111_nolog"), med("floor.podend1111_nolog") / pg),
+		    "", "", "")
 	g = cancel_ms + term_ms
 	if (have("pv.tree_stop_uncoop"))
 		row("the same tree, ignoring SIGINT and SIGTERM",
@@ -127,6 +146,11 @@ END {
 		    sprintf("graces: %d ms", g),
 		    sprintf("+%.0f ms", med("pv.tree_stop_uncoop") - g),
 		    "<= +100 ms", med("pv.tree_stop_uncoop") <= g + 100)
+	if (have("pv.tree_stop_uncoop") && pg > 0)
+		row("  against the graces and the 1,111 workloads' SIGKILL alone",
+		    "", sprintf("%d + %.0f ms (kill(-pgid)+reap x 1.111)", g,
+		    pg * 1.111), sprintf("%+.0f ms",
+		    med("pv.tree_stop_uncoop") - g - pg * 1.111), "", "")
 
 	# 500 flat pods against the peers' stop of 500.
 	fl = med("pv.stop_flat")
@@ -139,6 +163,10 @@ END {
 		row("", "", "s6: " fig("peer.s6.stop"),
 		    sprintf("%.1fx faster", med("peer.s6.stop") / fl),
 		    ">= 5x", med("peer.s6.stop") >= 5 * fl)
+	if (have("pv.stop_flat") && have("floor.podend500"))
+		row("  against 500 pods' ends without podvisor (floor.podend500)",
+		    "", fig("floor.podend500"),
+		    sprintf("%.1fx", fl / med("floor.podend500")), "", "")
 
 	# Memory.
 	if (have("runtime.uss"))
@@ -215,6 +243,10 @@ END {
 		    fig("http.list_big"), "podctl --json status: " \
 		    fig("http.podctl_status_big"), "", "<= 100 ms",
 		    med("http.list_big") <= 100)
+
+	if (have("driver.total"))
+		row("the benchmark driver in full", fig("driver.total"), "", "",
+		    "< 600 s", med("driver.total") < 600)
 
 	print ""
 	print "Floor, same run:"
