@@ -20,22 +20,39 @@
 # build directory after `make bench` or `make check` (it needs podvisord,
 # podctl, bench/pvbench, bench/timecmd and tests/workloads/spew).  Prints
 # the RESULT lines and a summary; -q prints only the RESULT lines (for
-# bench/run.sh).
+# bench/run.sh).  -n 0 leaves the list out.
+#
+# bench/http.sh [-q] [-r RUNS] -L CTL_SOCK HTTP_SOCK measures only the
+# list, on a podvisord already running there with its pods spawned
+# (bench/run.sh's memory part, which spawns the same -n pods: the driver
+# spawns them once).
 set -u
 
-runs=3 latpods=200 size=1024 bigpods=10000 quiet=
+runs=3 latpods=200 size=1024 bigpods=10000 quiet= attach=
 GAP_MS=20
-while getopts qr:l:s:n: opt; do
+usage() {
+	echo "usage: http.sh [-q] [-r RUNS] [-l PODS] [-s SIZE_MB] [-n PODS]" >&2
+	echo "       http.sh [-q] [-r RUNS] -L CTL_SOCK HTTP_SOCK" >&2
+	exit 2
+}
+while getopts qr:l:s:n:L: opt; do
 	case $opt in
 	q) quiet=1 ;;
 	r) runs=$OPTARG ;;
 	l) latpods=$OPTARG ;;
 	s) size=$OPTARG ;;
 	n) bigpods=$OPTARG ;;
-	*) echo "usage: http.sh [-q] [-r RUNS] [-l PODS] [-s SIZE_MB]" \
-	    "[-n PODS]" >&2; exit 2 ;;
+	L) attach=$OPTARG ;;
+	*) usage ;;
 	esac
 done
+shift $((OPTIND - 1))
+if [ -n "$attach" ]; then
+	[ $# -eq 1 ] || usage
+	attach_hsock=$1
+elif [ $# -ne 0 ]; then
+	usage
+fi
 
 bin=$(pwd)
 for p in podvisord podctl bench/pvbench bench/timecmd tests/workloads/spew; do
@@ -46,8 +63,8 @@ command -v curl >/dev/null && command -v jq >/dev/null ||
     { echo "http.sh: needs curl and jq" >&2; exit 2; }
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 dir=$(mktemp -d /tmp/podvisor-httpbench.XXXXXX)
-sock=$dir/ctl.sock
-hsock=$dir/http.sock
+sock=${attach:-$dir/ctl.sock}
+hsock=${attach_hsock:-$dir/http.sock}
 out=$dir/results
 : >"$out"
 
@@ -221,6 +238,22 @@ bench_list() {
 	    note "pvbench status failed"
 }
 
+# The list scenario's runs, on the pods there are.
+list_runs() {
+	result http.pods_big "$(hcurl http://localhost/v1/pods | jq length)" pods
+	r=0
+	while [ $r -lt "$runs" ]; do
+		r=$((r + 1))
+		bench_list
+	done
+}
+
+if [ -n "$attach" ]; then
+	[ -S "$hsock" ] || { note "http.sh: no HTTP socket at $hsock"; exit 2; }
+	list_runs
+	cat "$out"
+	exit 0
+fi
 preflight
 machine >&2
 machine >"$dir/machine"
@@ -233,17 +266,15 @@ while [ $r -lt "$runs" ]; do
 	bench_latency || note "latency: failed"
 	bench_sse || note "sse: failed"
 done
-note "== list: spawning $bigpods pods"
-pvb -r 1 spawn "$bigpods" --keep >/dev/null 2>&1 || note "spawn failed"
-result http.pods_big "$(hcurl http://localhost/v1/pods | jq length)" pods
-r=0
-while [ $r -lt "$runs" ]; do
-	r=$((r + 1))
-	bench_list
-done
-s=$(now_ns)
+if [ "$bigpods" -gt 0 ]; then
+	note "== list: spawning $bigpods pods"
+	pvb -r 1 spawn "$bigpods" --keep >/dev/null 2>&1 || note "spawn failed"
+	list_runs
+	s=$(now_ns)
+	daemon_stop
+	note "   (shutdown of $bigpods pods took $((($(now_ns) - s) / 1000000)) ms)"
+fi
 daemon_stop
-note "   (shutdown of $bigpods pods took $((($(now_ns) - s) / 1000000)) ms)"
 
 if [ -n "$quiet" ]; then
 	cat "$out"
