@@ -30,6 +30,11 @@ import podvisor.aio
 
 ENV = "PODVISOR_API_FD"
 WAIT = 5.0              # seconds to wait for a frame that must come
+# How long messages(timeout=...) waits for the next message in the
+# iterator tests: it ends the iteration, so it is paid once per test, but
+# each message comes from a responder thread that a loaded machine (ASan,
+# make -j2) may not schedule for a few hundred milliseconds.
+NEXT_MESSAGE = 2.0
 
 
 def frame(msg):
@@ -518,7 +523,7 @@ class TestMessages(Base):
                 self.rt.recv_until("recv")
                 self.rt.send("message", seq=seq, data=b"m%d" % seq)
         responder = Responder(runtime)
-        got = [m.data for m in pod.messages(timeout=0.3)]
+        got = [m.data for m in pod.messages(timeout=NEXT_MESSAGE)]
         responder.finish()
         assert got == ["m1", "m2", "m3"]
         self.rt.send("message", seq=4, data=b"m4")
@@ -867,7 +872,7 @@ class TestAsync(Base):
                 await asyncio.to_thread(self.rt.recv_until, "recv")
                 self.rt.send("message", seq=seq, data=bytes([seq, 255]))
         responder = asyncio.create_task(runtime())
-        got = [m.data async for m in pod.messages(timeout=0.3)]
+        got = [m.data async for m in pod.messages(timeout=NEXT_MESSAGE)]
         await responder
         assert got == [b"\x04\xff", b"\x05\xff"]
         self.rt.send("cancel", reason="user", deadline=ns(time.time()))
