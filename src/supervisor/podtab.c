@@ -17,6 +17,7 @@
 
 static struct pod	**pods;
 static size_t		  npods, podcap;
+static struct pidmap	  by_runtime;	/* the pods in pods[], by runtime_pid */
 
 static const char *state_names[] = {
 	[POD_STARTING] = "starting",
@@ -145,6 +146,8 @@ podtab_insert(struct pod *pod)
 	memmove(&pods[at + 1], &pods[at], (npods - at) * sizeof *pods);
 	pods[at] = pod;
 	npods++;
+	if (pod->runtime_pid > 0)
+		pidmap_put(&by_runtime, pod->runtime_pid, pod);
 }
 
 /* Take a pod out of the table and out of its parent's children. */
@@ -159,6 +162,10 @@ podtab_remove(struct pod *pod)
 		memmove(&pods[at], &pods[at + 1], (npods - at - 1) * sizeof *pods);
 		npods--;
 	}
+	if (pod->runtime_pid > 0)
+		pidmap_del(&by_runtime, pod->runtime_pid, pod);
+	if (npods == 0)
+		pidmap_clear(&by_runtime);	/* nothing is left in it */
 }
 
 /* The pod with this id, or NULL. */
@@ -212,17 +219,30 @@ pod_dir(uint64_t id, char *buf, size_t len)
 	snprintf(buf, len, "%s/pods/%" PRIu64, sv.state_dir, id);
 }
 
-/* The pod whose runtime has this pid, or NULL. */
+/* The live pod whose runtime has this pid, or NULL. */
 struct pod *
 podtab_find_runtime(pid_t pid)
 {
-	size_t	i;
+	struct pod	*pod;
 
-	for (i = npods; i-- > 0;) {
-		if (pods[i]->runtime_pid == pid && !POD_TERMINAL(pods[i]))
-			return (pods[i]);
-	}
-	return (NULL);
+	if (pid <= 0 || (pod = pidmap_get(&by_runtime, pid)) == NULL)
+		return (NULL);
+	return (POD_TERMINAL(pod) ? NULL : pod);
+}
+
+/* Give the pod a runtime (pid > 0) or none (0), keeping the index of a
+ * pod in the table.  A terminal pod keeps its last runtime's pid, which
+ * may be reused: the newest pod with a pid owns it in the index. */
+void
+pod_set_runtime_pid(struct pod *pod, pid_t pid)
+{
+	bool	in_table = podtab_find(pod->id) == pod;
+
+	if (in_table && pod->runtime_pid > 0)
+		pidmap_del(&by_runtime, pod->runtime_pid, pod);
+	pod->runtime_pid = pid;
+	if (in_table && pid > 0)
+		pidmap_put(&by_runtime, pid, pod);
 }
 
 /* The live pod a process runs in, found by its ancestry: every process

@@ -37,6 +37,7 @@ struct closing {
 };
 static TAILQ_HEAD(, closing) closings = TAILQ_HEAD_INITIALIZER(closings);
 static size_t	nclosing;
+static struct pidmap	closing_pids;	/* the same, by pid */
 
 static bool	strays_pending;
 
@@ -57,6 +58,7 @@ closing_add(pid_t pid, uint64_t id, int64_t deadline, bool killed)
 	c->timer = evtimer_new(sv.base, closing_deadline_cb, c);
 	timer_arm(c->timer, deadline - mono_ms());
 	TAILQ_INSERT_TAIL(&closings, c, entry);
+	pidmap_put(&closing_pids, pid, c);
 	nclosing++;
 }
 
@@ -65,6 +67,7 @@ static void
 closing_remove(struct closing *c)
 {
 	TAILQ_REMOVE(&closings, c, entry);
+	pidmap_del(&closing_pids, c->pid, c);
 	nclosing--;
 	event_free(c->timer);
 	free(c);
@@ -75,13 +78,7 @@ closing_remove(struct closing *c)
 static struct closing *
 closing_find(pid_t pid)
 {
-	struct closing	*c;
-
-	TAILQ_FOREACH(c, &closings, entry) {
-		if (c->pid == pid)
-			return (c);
-	}
-	return (NULL);
+	return (pidmap_get(&closing_pids, pid));
 }
 
 /* Is a runtime of pod id still closing? (A restart waits for it: two
@@ -177,6 +174,7 @@ closing_free(void)
 		event_free(c->timer);
 		free(c);
 	}
+	pidmap_clear(&closing_pids);
 	nclosing = 0;
 }
 

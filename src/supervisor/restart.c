@@ -143,7 +143,7 @@ restart_schedule(struct pod *pod)
 	 * or its runtime is closing (restart_cb waits for it): their pids
 	 * may be reused by anyone meanwhile. */
 	pod->pid = 0;
-	pod->runtime_pid = 0;
+	pod_set_runtime_pid(pod, 0);
 	log_info("pod %" PRIu64 ": restarting in %" PRId64 " ms (run %"
 	    PRIu64 " of %" PRId64 ")", pod->id, pod->restart_wait_ms,
 	    pod->restarts + 2, pod->spec.max_restarts + 1);
@@ -190,7 +190,7 @@ restart_reset_run(struct pod *pod)
 	pod->state = POD_STARTING;
 	pod->outcome = POD_STARTING;
 	pod->pid = 0;
-	pod->runtime_pid = 0;
+	pod_set_runtime_pid(pod, 0);
 	pod->runtime_reaped = false;
 	pod->runtime_status = 0;
 	pod->exit_code = pod->signal = -1;

@@ -329,19 +329,20 @@ spawn_runtime_start(struct pod *pod, char *cause, size_t len)
 {
 	char	 label[64];
 	int	 sp[2];
+	pid_t	 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		snprintf(cause, len, "cannot create a socketpair: %s",
 		    strerror(errno));
 		return (-1);
 	}
-	if ((pod->runtime_pid = spawn_runtime(sp[1], pod->http_url != NULL,
-	    cause, len)) == -1) {
-		pod->runtime_pid = 0;
+	if ((pid = spawn_runtime(sp[1], pod->http_url != NULL, cause,
+	    len)) == -1) {
 		close(sp[0]);
 		close(sp[1]);
 		return (-1);
 	}
+	pod_set_runtime_pid(pod, pid);
 	close(sp[1]);
 	snprintf(label, sizeof label, "pod %" PRIu64, pod->id);
 	pod->peer = peer_new(sv.base, sp[0], sv_dispatch_pod, pod, label);

@@ -309,6 +309,17 @@ bool		 access_may_change(struct client *, struct pod *);
 int		 access_check(struct client *, struct pod *, bool);
 int		 access_check_spawn(struct client *, struct pod *);
 
+/* pidmap.c: process ids to their owners */
+struct pidmap_node;
+struct pidmap {
+	struct pidmap_node	**buckets;
+	size_t			  nbuckets, n;
+};
+void		*pidmap_get(const struct pidmap *, pid_t);
+void		 pidmap_put(struct pidmap *, pid_t, void *);
+void		 pidmap_del(struct pidmap *, pid_t, const void *);
+void		 pidmap_clear(struct pidmap *);
+
 /* podtab.c */
 struct pod	*pod_new(uint64_t);
 void		 pod_free(struct pod *);
@@ -317,6 +328,7 @@ void		 podtab_remove(struct pod *);
 struct pod	*podtab_find(uint64_t);
 struct pod	*podtab_resolve(const char *);
 struct pod	*podtab_find_runtime(pid_t);
+void		 pod_set_runtime_pid(struct pod *, pid_t);
 struct pod	*podtab_caller(pid_t);
 bool		 pod_in_subtree(struct pod *, struct pod *);
 struct pod	*podtab_live_name(const char *);
