@@ -820,6 +820,7 @@ main(int argc, char **argv)
 	if ((sv.base = event_base_new()) == NULL ||
 	    (pass_ev = event_new(sv.base, -1, 0, sv_pass, NULL)) == NULL)
 		startup_fail("cannot create the event loop");
+	launch_init();
 	startup();
 	retention_start();
 	ev_term = evsignal_new(sv.base, SIGTERM, shutdown_cb, NULL);
@@ -854,6 +855,7 @@ main(int argc, char **argv)
 	free(sv.webhooks);
 	free_pods();
 	closing_free();
+	launch_free();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_chld);

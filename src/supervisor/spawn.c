@@ -1,9 +1,7 @@
 /*
  * Spawning pods: validate the request completely, then create the pod's
- * directory and start its runtime with posix_spawn (vfork-based in glibc,
- * so the cost does not grow with the supervisor's heap), with the control
- * channel on WIRE_POD_FD and nothing else inherited.  Also the SIGCHLD
- * reaper.
+ * directory and start its runtime (launch.c) with the control channel
+ * on WIRE_POD_FD and nothing else inherited.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -14,7 +12,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,28 +165,24 @@ spawn_validate(struct client *c, struct msg_spawn *m, struct pod **parent,
 	return (0);
 }
 
-/* posix_spawn the runtime with chan on WIRE_POD_FD; returns its pid.
- * An HTTP pod's is podvisor-pod-http, beside podvisor-pod. */
+/* Start the runtime with chan on WIRE_POD_FD (launch.c); returns its
+ * pid.  An HTTP pod's is podvisor-pod-http, beside podvisor-pod. */
 static pid_t
 spawn_runtime(int chan, bool http, char *cause, size_t len)
 {
-	char				 path[PATH_MAX + 8];
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	sigset_t			 none, all;
-	char				*argv[10] = { "podvisor-pod",
-					    "--log-level", (char *)sv.log_level };
-	const char			*fault = getenv("PODVISOR_FAULT");
-	char				*envp[] = { NULL };
+	char		 path[PATH_MAX + 8];
+	char		*argv[10] = { "podvisor-pod", "--log-level",
+			    (char *)sv.log_level };
+	const char	*fault = getenv("PODVISOR_FAULT");
+	char		*envp[] = { NULL };
 	/* libcurl (OpenSSL's) loads GnuTLS only as a dependency of its
 	 * rtmp and ldap code, which an HTTP pod never runs; without this
 	 * GnuTLS's constructor would still set itself up (its ASN.1
 	 * trees, p11-kit): 124 KiB in each pod, by bench/httppods.sh.  A
 	 * libcurl built on GnuTLS initialises it in curl_global_init. */
-	char				*http_envp[] = {
-					    "GNUTLS_NO_IMPLICIT_INIT=1", NULL };
-	pid_t				 pid;
-	int				 rc, argc = 3;
+	char		*http_envp[] = { "GNUTLS_NO_IMPLICIT_INIT=1", NULL };
+	pid_t		 pid;
+	int		 rc, argc = 3;
 
 	if (sv.log_map_size != NULL) {
 		argv[argc++] = "--map-size";
@@ -202,24 +195,10 @@ spawn_runtime(int chan, bool http, char *cause, size_t len)
 		argv[argc++] = "--linger";
 		argv[argc++] = (char *)fault + 7;
 	}
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, chan, WIRE_POD_FD);
-	posix_spawn_file_actions_addclosefrom_np(&fa, WIRE_POD_FD + 1);
 	snprintf(path, sizeof path, "%s%s", sv.runtime_path, http ? "-http" :
 	    "");
-	rc = posix_spawn(&pid, path, &fa, &attr, argv, http ? http_envp :
-	    envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
+	if ((rc = launch_runtime(&pid, path, chan, argv, http ? http_envp :
+	    envp)) != 0) {
 		snprintf(cause, len, "cannot start the pod runtime %s: %s",
 		    path, strerror(rc));
 		return (-1);

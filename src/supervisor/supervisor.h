@@ -384,6 +384,12 @@ char		**workload_env(const struct identity *, char **, bool,
 void		 spawn_request(struct client *, struct msg_spawn *);
 int		 spawn_relaunch(struct pod *, char *, size_t);
 
+/* launch.c */
+void		 launch_init(void);
+void		 launch_free(void);
+int		 launch_runtime(pid_t *, const char *, int, char *const [],
+		    char *const []);
+
 /* restart.c */
 const char	*restart_policy_name(enum restart_policy);
 int		 restart_policy_from_name(const char *);
