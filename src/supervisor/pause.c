@@ -67,7 +67,7 @@ pod_paused(struct pod *pod, bool frozen)
 {
 	int64_t	 now = mono_ms();
 
-	pod->state = POD_PAUSED;
+	pod_set_state(pod, POD_PAUSED);
 	pod->paused_at = now_ns();
 	pod->paused_frozen = frozen;
 	if (pod->timeout_timer != NULL &&
@@ -92,7 +92,7 @@ pod_resume(struct pod *pod)
 	pause_send(pod, MSG_RESUME);
 	if (pod->state != POD_PAUSED)
 		return;		/* the pause had not taken yet */
-	pod->state = POD_RUNNING;
+	pod_set_state(pod, POD_RUNNING);
 	pod->paused_at = WIRE_NONE;
 	if (pod->timeout_left > 0) {
 		pod->timeout_at = mono_ms() + pod->timeout_left;

@@ -223,7 +223,7 @@ pod_stop(struct pod *pod, const char *reason, const char *by, char **cause,
 		return;		/* the outcome is decided; cleanup is running */
 	log_debug("pod %" PRIu64 ": stopping (%s, by %s)", pod->id, reason,
 	    by);
-	pod->state = POD_STOPPING;
+	pod_set_state(pod, POD_STOPPING);
 	pod_arm_stage(pod, pod->spec.cancel_grace_ms);
 	msg_init(&msg, MSG_CANCEL);
 	msg.u.cancel.reason = pod->reason;
@@ -271,13 +271,13 @@ pod_escalate(struct pod *pod)
 	switch (pod->state) {
 	case POD_STOPPING:
 		log_debug("pod %" PRIu64 ": SIGTERM", pod->id);
-		pod->state = POD_TERMINATING;
+		pod_set_state(pod, POD_TERMINATING);
 		pod_signal_group(pod, SIGTERM);
 		pod_arm_stage(pod, pod->spec.term_grace_ms);
 		break;
 	case POD_TERMINATING:
 		log_debug("pod %" PRIu64 ": SIGKILL", pod->id);
-		pod->state = POD_KILLING;
+		pod_set_state(pod, POD_KILLING);
 		pod->stage_deadline = 0;
 		pod_signal_group(pod, SIGKILL);
 		pod_arm_runtime_deadline(pod, RUNTIME_KILL_DEADLINE_MS);
@@ -370,7 +370,7 @@ pod_started(struct pod *pod, uint64_t pid)
 	pod->pid = (pid_t)pid;
 	pod->started_at = now_ns();
 	if (pod->state == POD_STARTING)
-		pod->state = POD_RUNNING;
+		pod_set_state(pod, POD_RUNNING);
 	api_arm_heartbeat(pod);
 	registry_touch(pod);
 }
@@ -713,9 +713,9 @@ pod_conclude(struct pod *pod)
 		return;
 	}
 	if (pod->phase == PHASE_ENDING || pod->phase == PHASE_EXITED)
-		pod->state = pod->outcome;
+		pod_set_state(pod, pod->outcome);
 	else
-		pod->state = pod_unreported_outcome(pod);
+		pod_set_state(pod, pod_unreported_outcome(pod));
 	if (pod->state == POD_LOST && pod->reason == NULL)
 		pod->reason = xstrdup("supervisor-lost");
 	pod_finish(pod);

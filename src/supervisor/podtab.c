@@ -18,6 +18,7 @@
 static struct pod	**pods;
 static size_t		  npods, podcap;
 static struct pidmap	  by_runtime;	/* the pods in pods[], by runtime_pid */
+static size_t		  nlive;	/* the pods in pods[] not terminal */
 
 static const char *state_names[] = {
 	[POD_STARTING] = "starting",
@@ -146,6 +147,8 @@ podtab_insert(struct pod *pod)
 	memmove(&pods[at + 1], &pods[at], (npods - at) * sizeof *pods);
 	pods[at] = pod;
 	npods++;
+	if (!POD_TERMINAL(pod))
+		nlive++;
 	if (pod->runtime_pid > 0)
 		pidmap_put(&by_runtime, pod->runtime_pid, pod);
 }
@@ -161,6 +164,8 @@ podtab_remove(struct pod *pod)
 	if (at < npods && pods[at] == pod) {
 		memmove(&pods[at], &pods[at + 1], (npods - at - 1) * sizeof *pods);
 		npods--;
+		if (!POD_TERMINAL(pod))
+			nlive--;
 	}
 	if (pod->runtime_pid > 0)
 		pidmap_del(&by_runtime, pod->runtime_pid, pod);
@@ -230,6 +235,22 @@ podtab_find_runtime(pid_t pid)
 	return (POD_TERMINAL(pod) ? NULL : pod);
 }
 
+/* Change the pod's state, keeping the count of live pods in the table
+ * (spawn's --max-pods check and the shutdown ask it at every turn). */
+void
+pod_set_state(struct pod *pod, enum pod_state state)
+{
+	bool	was_live = !POD_TERMINAL(pod);
+
+	pod->state = state;
+	if (was_live == !POD_TERMINAL(pod) || podtab_find(pod->id) != pod)
+		return;
+	if (was_live)
+		nlive--;
+	else
+		nlive++;
+}
+
 /* Give the pod a runtime (pid > 0) or none (0), keeping the index of a
  * pod in the table.  A terminal pod keeps its last runtime's pid, which
  * may be reused: the newest pod with a pid owns it in the index. */
@@ -277,13 +298,7 @@ pod_in_subtree(struct pod *pod, struct pod *root)
 size_t
 podtab_live_count(void)
 {
-	size_t	i, n = 0;
-
-	for (i = 0; i < npods; i++) {
-		if (!POD_TERMINAL(pods[i]))
-			n++;
-	}
-	return (n);
+	return (nlive);
 }
 
 size_t

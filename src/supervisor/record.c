@@ -118,7 +118,7 @@ pod_from_msg(struct msg_pod *r)
 	if ((state = pod_state_from_name(r->state)) == -1 || r->argv == NULL)
 		return (NULL);
 	pod = pod_new(r->id);
-	pod->state = state;
+	pod_set_state(pod, state);
 	pod->name = r->name ? xstrdup(r->name) : NULL;
 	pod->argv = xstrvdup(r->argv);
 	pod->cwd = xstrdup(r->cwd ? r->cwd : "/");

@@ -103,7 +103,7 @@ registry_adopt(struct pod *pod, int64_t parent_id)
 		return;
 	log_info("pod %" PRIu64 " was %s when the supervisor went away: lost",
 	    pod->id, pod_state_name(pod->state));
-	pod->state = POD_LOST;
+	pod_set_state(pod, POD_LOST);
 	free(pod->reason);
 	pod->reason = xstrdup("supervisor-lost");
 	pod->ended_at = now_ns();

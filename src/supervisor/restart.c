@@ -138,7 +138,7 @@ restart_schedule(struct pod *pod)
 {
 	pod->restart_wait_ms = restart_next_wait(pod);
 	pod->restart_at = now_ns() + pod->restart_wait_ms * 1000000;
-	pod->state = POD_RESTARTING;
+	pod_set_state(pod, POD_RESTARTING);
 	/* The run's processes are gone (reaped, or not ours after a crash)
 	 * or its runtime is closing (restart_cb waits for it): their pids
 	 * may be reused by anyone meanwhile. */
@@ -187,7 +187,7 @@ static void
 restart_reset_run(struct pod *pod)
 {
 	pod->phase = PHASE_LIVE;
-	pod->state = POD_STARTING;
+	pod_set_state(pod, POD_STARTING);
 	pod->outcome = POD_STARTING;
 	pod->pid = 0;
 	pod_set_runtime_pid(pod, 0);
@@ -232,7 +232,7 @@ restart_run(struct pod *pod)
 		pod->error = xstrdup(cause);
 		pod->exit_code = 127;
 		pod->phase = PHASE_EXITED;
-		pod->state = POD_FAILED;
+		pod_set_state(pod, POD_FAILED);
 		pod_finish(pod);
 		return;
 	}
@@ -323,7 +323,7 @@ restart_cancel(struct pod *pod)
 {
 	char	why[256];
 
-	pod->state = POD_STOPPED;
+	pod_set_state(pod, POD_STOPPED);
 	snprintf(why, sizeof why, "stopped (%s)", pod->reason);
 	restart_end(pod, why);
 }

@@ -254,7 +254,7 @@ spawn_make_pod(struct client *c, struct msg_spawn *m, struct pod *parent)
 	pod->restart = restart_policy_from_name(m->restart);
 	pod->orphan_on_parent_exit = m->on_parent_exit != NULL &&
 	    strcmp(m->on_parent_exit, "orphan") == 0;
-	pod->state = POD_STARTING;
+	pod_set_state(pod, POD_STARTING);
 	pod->created_at = now_ns();
 	pod->gid = c->gid;
 	pod_set_parent(pod, parent);

@@ -329,6 +329,7 @@ struct pod	*podtab_find(uint64_t);
 struct pod	*podtab_resolve(const char *);
 struct pod	*podtab_find_runtime(pid_t);
 void		 pod_set_runtime_pid(struct pod *, pid_t);
+void		 pod_set_state(struct pod *, enum pod_state);
 struct pod	*podtab_caller(pid_t);
 bool		 pod_in_subtree(struct pod *, struct pod *);
 struct pod	*podtab_live_name(const char *);

@@ -62,6 +62,9 @@ check "--all lists terminal pods" [ "$(pc --json status --all | jq length)" -ge 
 wait_for 5 "the no-wait stop to finish" state_is "$live" stopped
 pc spawn -n last -- sh -c 'trap "" INT; sleep 100' >/dev/null || fail "spawn last"
 wait_for 5 "last running" state_is last running
+# --max-pods counts live pods: those that ended made room, now filled
+pc spawn -- sleep 100 >/dev/null || fail "a spawn once pods have ended"
+expect_status 1 "beyond --max-pods again" pc spawn -- sleep 100
 kill -TERM "$DPID"
 wait_for 10 "the daemon to exit" sh -c "! kill -0 $DPID 2>/dev/null"
 DPID=
