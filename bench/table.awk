@@ -97,6 +97,12 @@ END {
 	if (have("pv.spawn_wait") && fe > 0)
 		row("  the same from the C client", fig("pv.spawn_wait"), "",
 		    sprintf("%.1fx", med("pv.spawn_wait") / (3 * fe)), "", "")
+	if (have("podctl.spawn_wait_big") && have("podctl.spawn_wait"))
+		row(sprintf("  the same beside %d running pods", med("pods.big")),
+		    fig("podctl.spawn_wait_big"), "with no other pod running: " \
+		    fig("podctl.spawn_wait"), sprintf("%.2f",
+		    med("podctl.spawn_wait_big") / med("podctl.spawn_wait")),
+		    "", "")
 
 	# One cooperative stop: within 0.5 ms of kill+reap.  The exit entry's
 	# sync comes on top of any stop (one synced commit: floor.lmdb_synced).
