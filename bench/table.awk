@@ -77,6 +77,11 @@ END {
 		row("  against s6 (500 services, until up)", "",
 		    sprintf("%.0f/s", s6), sprintf("%.1fx", pv / s6), ">= 2.5x",
 		    pv / s6 >= 2.5)
+	if (have("pv.crowd_spawn_running_rate") && pv > 0)
+		row(sprintf("  the same beside %d running pods", med("pods.big")),
+		    fig("pv.crowd_spawn_running_rate"), "with no other pod running: " \
+		    fig("pv.spawn_running_rate"), sprintf("%.2f",
+		    med("pv.crowd_spawn_running_rate") / pv), "", "")
 
 	# spawn --wait: 2 x three fork+exec round trips.  The floor that the
 	# contract allows adds a pod log's life: created, two commits, the
