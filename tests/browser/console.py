@@ -389,6 +389,31 @@ class ConsoleTest(ControlSteps, FirefoxSteps):
         check(len(set(fams.values())) == 5, f"five distinct chip families: {fams}")
         return ", ".join(f"{s} {f}" for s, f in fams.items())
 
+    def test_long_name(self):
+        """A child's name too long for its column shrinks to an ellipsis of
+        its own, its id still shown; it used to vanish whole (a button is
+        one box to the cell's text-overflow), leaving only "…"."""
+        name = "a-helper-whose-name-is-far-too-long-for-the-pod-column"
+        pid = self.client.spawn(["sleep", "600"], name=name, parent="helper")
+        until("the long name's row", lambda: self.row_info(pid) is not None, 10)
+        geo = self.js("""
+            var tr = document.querySelector('#rows tr[data-pod-id="' + arguments[0] + '"]');
+            var cell = tr.querySelector('.c-name').getBoundingClientRect();
+            var b = tr.querySelector('button.name'), id = tr.querySelector('.id');
+            var br = b.getBoundingClientRect(), ir = id.getBoundingClientRect();
+            return {shown: br.width, full: b.scrollWidth, title: b.title,
+                    id: id.textContent, idLeft: ir.left, idRight: ir.right,
+                    cellRight: cell.right, nameRight: br.right};
+            """, pid)
+        self.client.stop(pid, timeout=10)
+        check(geo["shown"] >= 40, f"the long name shows {geo['shown']:.0f} px of itself")
+        check(geo["full"] > geo["shown"], f"it is cut ({geo['full']} px in {geo['shown']:.0f})")
+        check(geo["id"] == f"#{pid}" and geo["idLeft"] >= geo["nameRight"] - 1
+              and geo["idRight"] <= geo["cellRight"] + 1,
+              f"its id {geo['id']!r} is shown after it, inside the cell: {geo}")
+        check(name in geo["title"], f"the full name is in its title: {geo['title']!r}")
+        return f"{geo['shown']:.0f} of {geo['full']} px shown, then {geo['id']}"
+
     def test_stop(self):
         sid = self.ids["stubborn"]
         # Record every change of the row's button and chip, with its time.
@@ -798,6 +823,9 @@ class ConsoleTest(ControlSteps, FirefoxSteps):
                     self.firefox()
                 self.step(f"{HERD} more pods: render under {RENDER_LIMIT_MS} ms, responsive",
                           self.test_load)
+                # Last: its pod would change the counts the steps above check.
+                self.step("a long name shrinks to an ellipsis, its id kept",
+                          self.test_long_name)
         except KeyboardInterrupt:
             self.failures.append("interrupted")
             print("FAIL: interrupted (time limit)", flush=True)
