@@ -19,7 +19,9 @@
  *
  * valgrind cannot run such a clone (it supports only fork-like and
  * thread-like flags), and a kernel before 5.9 has no close_range: there
- * posix_spawn is used, as before.
+ * posix_spawn is used, as before.  A re-executed podvisord reserves its
+ * slot above the channels it inherited, so until those close its clones
+ * copy them too (and close them in the child): correct, not cheaper.
  */
 #include <sys/mman.h>
 #include <sys/wait.h>
