@@ -83,7 +83,11 @@ format_ts(int64_t ns, char *buf, size_t len)
 }
 
 /* Arm a one-shot timer ms from now (a negative ms fires at once).
- * Returns -1 if libevent refuses. */
+ * Returns -1 if libevent refuses.  libevent counts a relative timeout
+ * from the time it cached when the loop woke; late in a long pass (a
+ * stop of a thousand pods) that is far behind the clock our deadlines
+ * are read from, and the timer would fire early by as much.  The cache
+ * is brought up to date first. */
 int
 timer_arm(struct event *ev, int64_t ms)
 {
@@ -93,5 +97,6 @@ timer_arm(struct event *ev, int64_t ms)
 		ms = 0;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	(void)event_base_update_cache_time(event_get_base(ev));
 	return (evtimer_add(ev, &tv));
 }

@@ -71,12 +71,25 @@ pod_rearm_stage(struct pod *pod, int64_t deadline)
 	pod->stage_deadline = deadline;
 }
 
-/* Arm the stop ladder's next rung ms from now, or sooner if the
- * parent's own deadline says so. */
+/*
+ * Arm the stop ladder's next rung ms after from (mono ms: when the stop
+ * began, or when the rung before it was due), or sooner if the parent's
+ * own deadline says so.  A rung run late, by a loop busy with many pods'
+ * ends, does not push the next one back: the ladder keeps the schedule
+ * its stop began with, so that a tree's stop ends within its graces as
+ * the contract says.  A rung never comes sooner than half its grace
+ * after the one before was run, though, so that a daemon that could not
+ * run for a while (stopped, starved) does not follow a late SIGTERM with
+ * SIGKILL at once.
+ */
 static void
-pod_arm_stage(struct pod *pod, int64_t ms)
+pod_arm_stage(struct pod *pod, int64_t from, int64_t ms)
 {
-	int64_t	 deadline = mono_ms() + ms, cap = pod_deadline_cap(pod);
+	int64_t	 now = mono_ms(), cap = pod_deadline_cap(pod);
+	int64_t	 deadline = from + ms;
+
+	if (deadline < now + ms / 2)
+		deadline = now + ms / 2;
 
 	pod->stage_own = deadline;
 	if (cap != 0 && deadline > cap)
@@ -224,7 +237,7 @@ pod_stop(struct pod *pod, const char *reason, const char *by, char **cause,
 	log_debug("pod %" PRIu64 ": stopping (%s, by %s)", pod->id, reason,
 	    by);
 	pod_set_state(pod, POD_STOPPING);
-	pod_arm_stage(pod, pod->spec.cancel_grace_ms);
+	pod_arm_stage(pod, mono_ms(), pod->spec.cancel_grace_ms);
 	msg_init(&msg, MSG_CANCEL);
 	msg.u.cancel.reason = pod->reason;
 	msg.u.cancel.requested_by = (char *)by;
@@ -263,17 +276,18 @@ stop_all(const char *reason)
 		pod_stop(pod, reason, reason, NULL, WIRE_NONE, WIRE_NONE);
 }
 
-/* The next stop stage: SIGTERM after the cancel grace, SIGKILL after the
- * term grace; after SIGKILL the runtime has a deadline of its own. */
+/* The next stop stage, due at the mono ms given: SIGTERM after the
+ * cancel grace, SIGKILL after the term grace; after SIGKILL the runtime
+ * has a deadline of its own. */
 static void
-pod_escalate(struct pod *pod)
+pod_escalate(struct pod *pod, int64_t due)
 {
 	switch (pod->state) {
 	case POD_STOPPING:
 		log_debug("pod %" PRIu64 ": SIGTERM", pod->id);
 		pod_set_state(pod, POD_TERMINATING);
 		pod_signal_group(pod, SIGTERM);
-		pod_arm_stage(pod, pod->spec.term_grace_ms);
+		pod_arm_stage(pod, due, pod->spec.term_grace_ms);
 		break;
 	case POD_TERMINATING:
 		log_debug("pod %" PRIu64 ": SIGKILL", pod->id);
@@ -293,10 +307,11 @@ static void
 pod_stage_cb(int fd, short events, void *arg)
 {
 	struct pod	*pod = arg;
+	int64_t		 due = pod->stage_deadline;
 
 	pod->stage_deadline = 0;
 	if (pod->phase == PHASE_LIVE)
-		pod_escalate(pod);
+		pod_escalate(pod, due);
 }
 
 /* The runtime did not finish in time: kill it and its workload. */

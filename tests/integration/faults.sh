@@ -1,8 +1,9 @@
 #!/bin/sh
 # Fault injection: a runtime that stops answering, a client that never
 # reads a chatty pod's log, 100 clients at once, fork failing at the
-# process limit, the daemon out of descriptors, and a log whose LMDB map
-# fills.  Each section runs its own daemon on its own state directory.
+# process limit, the daemon out of descriptors, a log whose LMDB map
+# fills, and the daemon stalled across a rung of a stop's ladder.  Each
+# section runs its own daemon on its own state directory.
 . "$top_srcdir/tests/lib.sh"
 
 # new_state NAME: the next daemon keeps its state in a fresh directory.
@@ -308,4 +309,56 @@ check "a new pod gets a log of its own" \
 check "and it holds its output" \
     test "$(pc logs fresh)" = hello
 check "stop the neighbour" pc stop neighbour >/dev/null
+stop_daemon
+
+# --- 7. the daemon stalled across a rung of the stop ladder ----------------
+# A rung run late (here podvisord is stopped with SIGSTOP over its due
+# time; in life, a loop busy with a thousand pods' ends) does not push the
+# next rung back: the stop still ends within cancel grace + term grace.
+# But the next rung never comes sooner than half its grace after the late
+# one, so a workload is not sent SIGTERM and SIGKILL together.
+new_state stalled
+start_daemon --cancel-grace 2s --term-grace 2s
+DEAF='trap "" INT TERM; sleep 1000'
+
+# ms_since_epoch TIME: an RFC 3339 time in ms.
+ms_since_epoch() {
+	date -d "$1" +%s%3N
+}
+
+# stalled_stop POD SECONDS: stop POD and, once it is stopping, stall the
+# daemon for SECONDS; sets STOP_MS, TERM_MS, KILL_MS (the stop request,
+# the SIGTERM and SIGKILL entries of its log), all ms.
+stalled_stop() {
+	pc spawn -n "$1" -- sh -c "$DEAF" >/dev/null || fail "spawn $1"
+	wait_for 5 "$1 running" state_is "$1" running
+	pc stop --no-wait "$1" >/dev/null || fail "stop $1"
+	wait_for 5 "$1 stopping" state_is "$1" stopping
+	kill -STOP "$DPID"
+	sleep "$2"
+	kill -CONT "$DPID"
+	wait_for 10 "$1 killed" state_is "$1" killed
+	STOP_MS=$(ms_since_epoch "$(field "$1" stop_requested_at)")
+	set -- $(pc --json logs "$1" | ms_of signal)
+	[ $# -eq 2 ] || fail "$1: $# signal entries, not SIGTERM and SIGKILL"
+	TERM_MS=$1 KILL_MS=$2
+}
+
+# Stalled over the SIGTERM's due time (2 s after the stop), not beyond 3 s.
+stalled_stop late 2.5
+check "the stall made the SIGTERM late ($((TERM_MS - STOP_MS)) ms)" \
+    test $((TERM_MS - STOP_MS)) -ge 2300
+check "SIGKILL kept its time, 4 s after the stop ($((KILL_MS - STOP_MS)) ms)" \
+    test $((KILL_MS - STOP_MS)) -ge 3950 -a $((KILL_MS - STOP_MS)) -le 4400
+check "the term grace left was at least half ($((KILL_MS - TERM_MS)) ms)" \
+    test $((KILL_MS - TERM_MS)) -ge 950
+
+# Stalled over the whole ladder: the SIGKILL comes half the term grace
+# after the SIGTERM, not at once and not a whole grace later.
+stalled_stop later 4.5
+check "the SIGTERM came after the stall ($((TERM_MS - STOP_MS)) ms)" \
+    test $((TERM_MS - STOP_MS)) -ge 4300
+check "SIGKILL half the term grace later ($((KILL_MS - TERM_MS)) ms)" \
+    test $((KILL_MS - TERM_MS)) -ge 950 -a $((KILL_MS - TERM_MS)) -le 1500
+check "no zombies" no_zombies
 stop_daemon

@@ -2052,6 +2052,78 @@ test_time_against_gmtime(void)
 	CHECK(bad == 0);
 }
 
+/* timer_arm late in a long loop pass: ms from when it is called. */
+struct late_timer {
+	struct event	*fire;
+	struct event	*wake;		/* the loop's next event, soon */
+	int64_t		 armed;
+	int64_t		 fired;
+};
+
+static void
+late_wake_cb(int fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+}
+
+static void
+late_fire_cb(int fd, short events, void *arg)
+{
+	struct late_timer	*t = arg;
+
+	(void)fd;
+	(void)events;
+	t->fired = mono_ms();
+}
+
+/* A callback that works 150 ms before it arms a 100 ms timer, as a pass
+ * that stops a thousand pods arms its last pods' ladders. */
+static void
+late_arm_cb(int fd, short events, void *arg)
+{
+	struct late_timer	*t = arg;
+	int64_t			 until = mono_ms() + 150;
+
+	(void)fd;
+	(void)events;
+	while (mono_ms() < until)
+		;
+	t->armed = mono_ms();
+	CHECK(timer_arm(t->fire, 100) == 0);
+	CHECK(timer_arm(t->wake, 1) == 0);
+}
+
+/* libevent counts a relative timeout from the time it cached when the
+ * loop woke: without timer_arm's update, the timer above would be due
+ * 50 ms ago, and fire as soon as any other event (the wake timer here;
+ * other pods in podvisord) brings the loop round with a fresh clock. */
+static void
+test_timer_arm_late(void)
+{
+	struct event_base	*b = event_base_new();
+	struct late_timer	 t = { NULL, NULL, 0, 0 };
+	struct event		*arm;
+
+	CHECK(b != NULL);
+	t.fire = evtimer_new(b, late_fire_cb, &t);
+	t.wake = evtimer_new(b, late_wake_cb, &t);
+	arm = evtimer_new(b, late_arm_cb, &t);
+	CHECK(timer_arm(arm, 0) == 0);
+	event_base_dispatch(b);
+	/* libevent's clock is CLOCK_MONOTONIC_COARSE: a tick (up to 10 ms)
+	 * behind ours. */
+	CHECK(t.fired != 0 && t.fired - t.armed >= 90);
+	if (t.fired - t.armed < 90)
+		fprintf(stderr, "timer_arm: a 100 ms timer fired after %lld "
+		    "ms\n", (long long)(t.fired - t.armed));
+	event_free(arm);
+	event_free(t.wake);
+	event_free(t.fire);
+	event_base_free(b);
+}
+
 /* Clocks, timestamps and entry kinds. */
 static void
 test_time_kinds(void)
@@ -2344,6 +2416,7 @@ main(void)
 	test_signals();
 	test_names_sizes_ids();
 	test_time_kinds();
+	test_timer_arm_late();
 	test_paths();
 	test_log();
 	test_xmalloc();
