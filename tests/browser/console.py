@@ -21,6 +21,8 @@ Debian's Chromium through Debian's chromedriver with Selenium
   - the core of the above in Firefox, through Marionette (firefox.py);
   - 1,000 more pods: the first full render, from navigation, under 1 s,
     and the page's event loop stays free while they all stop;
+  - a long name shrinks to an ellipsis of its own; a removed pod's row
+    goes at the next snapshot;
   - at the end the daemon exits 0 on SIGTERM, and no chromium,
     chromedriver, Firefox or pod process is left.
 
@@ -413,6 +415,21 @@ class ConsoleTest(ControlSteps, FirefoxSteps):
               f"its id {geo['id']!r} is shown after it, inside the cell: {geo}")
         check(name in geo["title"], f"the full name is in its title: {geo['title']!r}")
         return f"{geo['shown']:.0f} of {geo['full']} px shown, then {geo['id']}"
+
+    def test_removed(self):
+        """A removed pod leaves the page at the next snapshot: /v1/events
+        tells of no removal, so the console takes one once a minute and
+        when its tab is shown again (a visibilitychange event here).  It
+        used to keep the row until a reload."""
+        pid = self.client.spawn(["true"], name="short-lived", parent="helper")
+        self.client.wait(pid)
+        until("the short-lived pod's row says succeeded",
+              lambda: (self.row_info(pid) or {}).get("chip") == "succeeded", 10)
+        self.client.rm(pid)
+        self.js("document.dispatchEvent(new Event('visibilitychange'))")
+        until("its row is gone", lambda: self.row_info(pid) is None, 10)
+        check(self.row_info(self.ids["helper"]) is not None, "its parent's row stays")
+        return f"pod {pid} removed, its row gone"
 
     def test_stop(self):
         sid = self.ids["stubborn"]
@@ -826,6 +843,8 @@ class ConsoleTest(ControlSteps, FirefoxSteps):
                 # Last: its pod would change the counts the steps above check.
                 self.step("a long name shrinks to an ellipsis, its id kept",
                           self.test_long_name)
+                self.step("a removed pod's row goes at the next snapshot",
+                          self.test_removed)
         except KeyboardInterrupt:
             self.failures.append("interrupted")
             print("FAIL: interrupted (time limit)", flush=True)
