@@ -555,7 +555,7 @@ http_listen_tcp(struct http_server *srv, const char *addr, char *cause,
 	struct evhttp_bound_socket *bs;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof ss;
-	char			 host[256], *colon;
+	char			 host[256], where[300], *colon;
 	const char		*h;
 	long			 port;
 	char			*end;
@@ -589,9 +589,11 @@ http_listen_tcp(struct http_server *srv, const char *addr, char *cause,
 		port = ntohs(ss.ss_family == AF_INET6 ?
 		    ((struct sockaddr_in6 *)&ss)->sin6_port :
 		    ((struct sockaddr_in *)&ss)->sin_port);
-	log_info("http: serving on %s; the console is http://%s%s%s:%ld/?token=%s",
-	    addr, strchr(h, ':') ? "[" : "", h, strchr(h, ':') ? "]" : "",
-	    port, http_token);
+	/* The address as a URL writes it: an IPv6 one in brackets. */
+	snprintf(where, sizeof where, "%s%s%s:%ld", strchr(h, ':') ? "[" : "",
+	    h, strchr(h, ':') ? "]" : "", port);
+	log_info("http: serving on %s; the console is http://%s/?token=%s",
+	    where, where, http_token);
 	return (0);
 }
 

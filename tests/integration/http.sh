@@ -403,3 +403,14 @@ stop_daemon
 expect_status 1 "a remote address without --http-allow-remote" \
     "$PODVISORD" --socket "$T/other.sock" --state-dir "$T/other" \
     --http 0.0.0.0:$PORT
+
+# Port 0 asks for any port: the log names the one bound, in the console's
+# URL and where it says what it serves on.
+STATE=$T/anyport
+start_daemon --http 127.0.0.1:0
+got=$(sed -n 's/.*http: serving on 127\.0\.0\.1:\([0-9]*\); the console is http:\/\/127\.0\.0\.1:\([0-9]*\)\/.*/\1 \2/p' "$DAEMON_LOG" | tail -n 1)
+set -- $got
+check "the log names the port bound for port 0 ($got)" \
+    test -n "$1" -a "$1" != 0 -a "$1" = "$2"
+expect_code 200 "the console answers on it" tc "http://127.0.0.1:$1/?token=$(cat "$STATE/http.token")"
+stop_daemon
