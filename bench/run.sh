@@ -163,9 +163,10 @@ bench_memory() {
 	time_cmd podctl.spawn_wait_big 20 "$bin/podctl" -S "$sock" spawn \
 	    --wait -- /bin/true
 	note "-- pvbench spawn 1000, beside the $bigpods pods"
-	pvb -r "$runs" spawn 1000 |
-	    sed 's/^RESULT pv\.spawn_/RESULT pv.crowd_spawn_/' >>"$out" ||
-	    note "spawn 1000 beside $bigpods pods failed"
+	# (The note inside the braces: a pipeline's status is sed's.)
+	{ pvb -r "$runs" spawn 1000 ||
+	    note "spawn 1000 beside $bigpods pods failed"; } |
+	    sed 's/^RESULT pv\.spawn_/RESULT pv.crowd_spawn_/' >>"$out"
 	time_cmd podctl.status_json_big 10 "$bin/podctl" -S "$sock" --json status
 	pvb -r "$runs" status >>"$out" || note "pvbench status failed"
 	note "-- the HTTP API's list of the $bigpods pods"
