@@ -182,14 +182,18 @@ api_result(struct pod *pod, const struct msg_result *m)
 }
 
 /* Tell the parent's workload that a child pod was spawned or ended, if
- * it listens (it opened the API and has not ended). */
+ * it listens.  Whether it opened the API is the parent's runtime's to
+ * judge (it passes the event on only then): podvisord learns of the
+ * opening on the runtime's channel, and a workload that spawns a child
+ * right after opening the API may have its spawn, on the control socket,
+ * read first. */
 void
 api_child_event(struct pod *child, const char *event)
 {
 	struct pod	*parent = child->parent;
 	struct msg	 msg;
 
-	if (parent == NULL || !parent->api || parent->peer == NULL ||
+	if (parent == NULL || parent->peer == NULL ||
 	    parent->phase != PHASE_LIVE)
 		return;
 	msg_init(&msg, MSG_CHILD);
